@@ -1,0 +1,118 @@
+// Package baseline holds the stored result format of perfgate (Record) and
+// the stores that keep records between runs: a directory and a git branch
+// reached through the GitHub contents API.
+package baseline
+
+import "time"
+
+// Schema is the value of Record.Schema written by this version.
+const Schema = "perfgate/record/v1"
+
+// Record kinds.
+const (
+	KindRun         = "run"         // one arm of a gate run (the candidate, or a baseline on main)
+	KindCalibration = "calibration" // an A/A paired run: Reference and the record itself ran the same commit
+)
+
+// Record is one stored measurement of one scenario of one policy.
+type Record struct {
+	Schema     string    `json:"schema"`
+	Kind       string    `json:"kind"`
+	Policy     string    `json:"policy"`
+	PolicyHash string    `json:"policy_hash"`
+	Scenario   string    `json:"scenario"`
+	Commit     string    `json:"commit,omitempty"`
+	Branch     string    `json:"branch,omitempty"`
+	Time       time.Time `json:"time"`
+	Env        Env       `json:"env"`
+	// MetricDefs names the version of the metric definitions
+	// (policies.MetricDefsVersion) the values were computed with.
+	MetricDefs    string  `json:"metric_defs"`
+	WindowSeconds float64 `json:"window_seconds"`
+
+	// Windows holds the per-window counts, in order.
+	Windows []WindowCounts `json:"windows"`
+	// Metrics maps a metric name (e2e, ttft, requests_per_s, server.kv_cache_usage, ...)
+	// to its per-window statistics and histograms.
+	Metrics map[string]*Metric `json:"metrics"`
+
+	Offered   float64  `json:"offered_rps"`
+	Achieved  float64  `json:"achieved_rps"`
+	ColdStart float64  `json:"cold_start_ms,omitempty"`
+	Valid     bool     `json:"valid"`
+	Invalid   []string `json:"invalid_reasons,omitempty"`
+	Partial   bool     `json:"partial,omitempty"`
+
+	// Capacity is set for a capacity scenario.
+	Capacity *Capacity `json:"capacity,omitempty"`
+
+	// Reference is the other arm of a paired run, measured under the same
+	// schedule at the same time: the live baseline, or in a calibration
+	// record the first A arm.
+	Reference *Record `json:"reference,omitempty"`
+
+	Pinned bool `json:"pinned,omitempty"`
+}
+
+// Env fingerprints where a record was measured; records from different
+// environments are not compared silently.
+type Env struct {
+	OS       string            `json:"os"`
+	Arch     string            `json:"arch"`
+	CPUs     int               `json:"cpus"`
+	Target   string            `json:"target_host"`
+	Model    string            `json:"model,omitempty"`
+	Perfgate string            `json:"perfgate_version"`
+	Labels   map[string]string `json:"labels,omitempty"`
+}
+
+// WindowCounts are the request counts of one window.
+type WindowCounts struct {
+	Start        float64          `json:"start_s"`
+	End          float64          `json:"end_s"`
+	Sent         int64            `json:"sent"`
+	Succeeded    int64            `json:"succeeded"`
+	Failed       int64            `json:"failed"`
+	Good         int64            `json:"good,omitempty"`
+	OutputTokens int64            `json:"output_tokens,omitempty"`
+	Errors       map[string]int64 `json:"errors,omitempty"`
+	Status       map[string]int64 `json:"status,omitempty"`
+}
+
+// Metric is one metric's values in a record. For histogram metrics (latency,
+// tokens) every window carries its statistics and its encoded histogram; for
+// rate metrics (requests_per_s, error_rate) a window carries only "value".
+type Metric struct {
+	Unit    string        `json:"unit"`
+	Windows []WindowStats `json:"windows"`
+	Pooled  WindowStats   `json:"pooled"`
+}
+
+// WindowStats are the statistics of one window (or of all windows pooled).
+type WindowStats struct {
+	// Count is the number of recorded values (requests, or samples).
+	Count int64 `json:"count"`
+	// Stats maps a statistic (p50, p90, p95, p99, p99.9, mean, max, value)
+	// to its value in the metric's unit.
+	Stats map[string]float64 `json:"stats"`
+	// Hist is the HdrHistogram in V2 compressed encoding, base64 ("HISTF...").
+	Hist string `json:"hist,omitempty"`
+}
+
+// Capacity is the result of a capacity search.
+type Capacity struct {
+	RPS       float64        `json:"rps"`       // highest rate that met every SLO
+	BrokenBy  string         `json:"broken_by"` // the SLO that broke first above it
+	Steps     []CapacityStep `json:"steps"`     // the latency-vs-load curve
+	Converged bool           `json:"converged"` // the bracket is narrower than the requested precision
+}
+
+// CapacityStep is one measured rate of a capacity search.
+type CapacityStep struct {
+	Rate     float64            `json:"rate"`
+	Achieved float64            `json:"achieved_rps"`
+	Samples  int64              `json:"samples"`
+	Values   map[string]float64 `json:"values"` // "e2e.p95": ..., "error_rate": ...
+	Met      bool               `json:"met"`
+	Breached string             `json:"breached,omitempty"`
+}

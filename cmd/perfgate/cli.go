@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Exit codes of the CLI contract (README, "Exit codes").
+const (
+	exitPass    = 0 // pass, or warn unless --fail-on warn
+	exitFail    = 1 // a check failed
+	exitInvalid = 2 // invalid input: policy, flags, baseline file
+	exitNoTrust = 3 // the measurement could not be made or cannot be trusted
+)
+
+// env is what a command may touch of the outside world. Commands never read
+// os.Getenv or write os.Stdout directly, so tests can run them in process.
+type env struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one perfgate subcommand. Each lives in its own file and
+// registers itself in an init function.
+type command struct {
+	name    string
+	summary string // one line for the command list
+	usage   string // full help text, printed by "perfgate NAME --help"
+	run     func(ctx context.Context, e *env, args []string) int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("perfgate: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printTopUsage(stderr)
+		return exitInvalid
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fmt.Fprint(stdout, c.usage)
+				return exitPass
+			}
+		}
+		printTopUsage(stdout)
+		return exitPass
+	case "-v", "--version":
+		name = "version"
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "perfgate: unknown command %q\n\n", name)
+		printTopUsage(stderr)
+		return exitInvalid
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func printTopUsage(w io.Writer) {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprint(w, "perfgate: a performance gate for pull requests and release pipelines.\n\nUsage:\n  perfgate COMMAND [flags] [args]\n\nCommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, "\nRun \"perfgate COMMAND --help\" for a command's flags and an example.\nExit codes: 0 pass (or warn), 1 fail, 2 invalid input, 3 measurement not possible or not trusted.\n")
+}
+
+// newFlagSet returns a flag set for command c that prints c's usage on
+// --help and reports errors without exiting the process.
+func newFlagSet(c *command, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args into fs. It returns done=true with the exit code to
+// use when parsing should end the command: help was asked for (0) or the
+// flags were wrong (2, with a message that says which flag).
+func parseFlags(c *command, fs *flag.FlagSet, e *env, args []string) (done bool, code int) {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(e.stdout, c.usage)
+		fmt.Fprintln(e.stdout, "\nFlags:")
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		return true, exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "perfgate %s: %v\nRun \"perfgate %s --help\" for usage.\n", c.name, err, c.name)
+		return true, exitInvalid
+	}
+	return false, 0
+}
+
+// usageError prints a message about wrong arguments and returns exitInvalid.
+func usageError(c *command, e *env, format string, a ...any) int {
+	msg := fmt.Sprintf(format, a...)
+	fmt.Fprintf(e.stderr, "perfgate %s: %s\nRun \"perfgate %s --help\" for usage.\n", c.name, strings.TrimSpace(msg), c.name)
+	return exitInvalid
+}

@@ -1,0 +1,104 @@
+package load
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Metric names recorded per request into per-window histograms. Latencies
+// are recorded in microseconds, token counts as counts. The names match the
+// metric catalog of package policies.
+const (
+	MetricE2E          = "e2e"           // intended send -> last byte (response time; includes client-side queueing)
+	MetricService      = "service"       // actual send -> last byte
+	MetricTTFT         = "ttft"          // intended send -> first chunk with content
+	MetricTPOT         = "tpot"          // (e2e - ttft) / (output_tokens - 1)
+	MetricITL          = "itl"           // every gap between content chunks
+	MetricOutputTokens = "output_tokens" // output tokens per successful request
+	MetricScheduleLag  = "schedule_lag"  // actual send - intended send
+)
+
+// Error classes. A failed request is data: it is counted in its window under
+// exactly one class.
+const (
+	ErrConnect = "connect"  // dial, DNS, TLS, connection refused or reset before a response
+	ErrTimeout = "timeout"  // the per-request timeout expired
+	ErrHTTP4xx = "http-4xx" // a 4xx status (status counts in Window.Status)
+	ErrHTTP5xx = "http-5xx" // a 5xx status
+	ErrStream  = "stream"   // malformed or truncated SSE stream, undecodable body
+	ErrCheck   = "check"    // a response check of an http workload failed
+)
+
+// Result is what one arm of one scenario measured.
+type Result struct {
+	Scenario string
+	Target   string // base URL, for the report (never headers)
+	Started  time.Time
+	Window   time.Duration // nominal window length
+
+	// Windows are the measured windows in order; warm-up is not among them.
+	// A request belongs to the window of its intended send time, so a stall
+	// shows in the windows of the requests scheduled during it.
+	Windows []*Window
+	// Warmup aggregates everything sent during the warm-up; never judged.
+	Warmup *Window
+
+	Offered  float64 // requests/s the schedule asked for over the measured windows
+	Achieved float64 // requests/s actually sent over the measured windows
+
+	// ColdStart is the time from the start of the run to the first
+	// successful response; zero when none succeeded.
+	ColdStart time.Duration
+
+	Validity Validity
+	// Partial is true when the run was cancelled before its planned end.
+	Partial bool
+}
+
+// Window holds everything recorded for the requests whose intended send time
+// fell in [Start, End) relative to the end of the warm-up.
+type Window struct {
+	Index      int
+	Start, End time.Duration
+
+	// Hist maps a metric name (Metric* above) to its histogram. Only
+	// successful requests are recorded, except MetricScheduleLag which
+	// records every send.
+	Hist map[string]*hdrhistogram.Histogram
+
+	Sent         int64 // requests actually sent
+	Succeeded    int64
+	Failed       int64
+	Good         int64 // succeeded and met every per-request goodput limit of the plan
+	OutputTokens int64 // over successful requests
+	// LengthMismatch counts successful requests whose output length differs
+	// from the requested max_tokens (with ignore_eos set).
+	LengthMismatch int64
+
+	Errors map[string]int64 // by error class
+	Status map[int]int64    // HTTP status counts of failed requests
+
+	// Server holds per-window statistics of scraped server metrics, keyed
+	// by the policy's series name (e.g. "kv_cache_usage").
+	Server map[string]SeriesStat
+
+	InFlightMax int64 // highest number of outstanding requests seen
+	CapReached  int64 // sends delayed because the in-flight cap was reached
+}
+
+// SeriesStat summarises one scraped server series over a window.
+type SeriesStat struct {
+	Max, Mean float64
+	Samples   int
+}
+
+// Validity says whether the load generator kept up with its schedule, so a
+// run whose client fell behind is marked invalid instead of green.
+type Validity struct {
+	KeptUp          bool // schedule lag and achieved rate within limits
+	TargetSaturated bool // the target, not the client, limited the rate
+	LagP99          time.Duration
+	AchievedRatio   float64 // achieved / offered
+	Reasons         []string
+}

@@ -1,0 +1,21 @@
+module github.com/perfgate/perfgate
+
+go 1.26.8
+
+require (
+	cuelang.org/go v0.17.1 // indirect
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0 // indirect
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
+	github.com/google/go-github/v62 v62.0.0 // indirect
+	github.com/moby/buildkit v0.34.2 // indirect
+	github.com/openai/openai-go v1.12.0 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/prometheus/common v0.73.1 // indirect
+	github.com/sethvargo/go-githubactions v1.3.0 // indirect
+	github.com/tidwall/gjson v1.14.4 // indirect
+	github.com/tidwall/match v1.1.1 // indirect
+	github.com/tidwall/pretty v1.2.1 // indirect
+	github.com/tidwall/sjson v1.2.5 // indirect
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
