@@ -52,6 +52,9 @@ type Record struct {
 	Reference *Record `json:"reference,omitempty"`
 
 	Pinned bool `json:"pinned,omitempty"`
+
+	// Key is the key of a record returned by Store.List; it is not stored.
+	Key string `json:"-"`
 }
 
 // Env fingerprints where a record was measured; records from different
