@@ -1,0 +1,97 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+)
+
+// Outcome is a three-valued verdict. The values are ordered by severity
+// (Pass < Warn < Fail), so the verdict of several checks is their maximum.
+// The zero value is not a verdict.
+type Outcome int
+
+// The outcomes of Decide.
+const (
+	// Pass: the change is shown to be below the material change.
+	Pass Outcome = iota + 1
+	// Warn: inconclusive, or a change between negligible and material.
+	Warn
+	// Fail: the change is shown to exceed the negligible change.
+	Fail
+)
+
+// String returns "pass", "warn", "fail", or "unknown" for other values.
+func (o Outcome) String() string {
+	switch o {
+	case Pass:
+		return "pass"
+	case Warn:
+		return "warn"
+	case Fail:
+		return "fail"
+	}
+	return "unknown"
+}
+
+// Decide returns the verdict of one check from its one-sided confidence
+// bounds lcb and ucb on the log scale (positive is worse) and the policy's
+// thresholds on the same scale, negligible = ln(1+δ) and material =
+// ln(1+Δ) (see LogChange): Fail if lcb > negligible; otherwise Pass if
+// ucb < material; otherwise Warn. Fail is checked first, so a change
+// confidently above δ fails even if it is also confidently below Δ. Any
+// NaN input gives Warn.
+func Decide(lcb, ucb, negligible, material float64) Outcome {
+	if math.IsNaN(lcb) || math.IsNaN(ucb) || math.IsNaN(negligible) || math.IsNaN(material) {
+		return Warn
+	}
+	if lcb > negligible {
+		return Fail
+	}
+	if ucb < material {
+		return Pass
+	}
+	return Warn
+}
+
+// Explain returns a one-line reason for the outcome Decide gives on the
+// same arguments, with bounds and thresholds shown as relative changes,
+// for example "lower bound +4.2% > negligible +3.0%".
+func Explain(lcb, ucb, negligible, material float64) string {
+	pct := func(x float64) string { return fmt.Sprintf("%+.1f%%", 100*RelChange(x)) }
+	switch Decide(lcb, ucb, negligible, material) {
+	case Fail:
+		return fmt.Sprintf("lower bound %s > negligible %s", pct(lcb), pct(negligible))
+	case Pass:
+		return fmt.Sprintf("upper bound %s < material %s", pct(ucb), pct(material))
+	}
+	if math.IsNaN(lcb) || math.IsNaN(ucb) || math.IsNaN(negligible) || math.IsNaN(material) {
+		return "bounds unavailable"
+	}
+	return fmt.Sprintf("inconclusive: interval [%s, %s] reaches material %s and does not clear negligible %s", pct(lcb), pct(ucb), pct(material), pct(negligible))
+}
+
+// MinTailSamples is the expected number of values above a percentile that
+// a window (or pool) needs for that percentile to be estimated there.
+const MinTailSamples = 10
+
+// TailSamples returns the expected number of values above the q-quantile
+// among n values, n·(1-q), for q in [0,1] (q = 0.95 for p95). It returns
+// 0 for n <= 0 and NaN for q outside [0,1].
+func TailSamples(n int, q float64) float64 {
+	if !(q >= 0 && q <= 1) {
+		return math.NaN()
+	}
+	if n <= 0 {
+		return 0
+	}
+	return float64(n) * (1 - q)
+}
+
+// EnoughTailSamples reports whether n values leave at least MinTailSamples
+// expected values above the q-quantile (q in [0,1]; 0.99 needs n >= 1000).
+// A percentile without enough tail samples per window is informational
+// only, or is computed on the pooled histogram with a Jackknife SE.
+func EnoughTailSamples(n int, q float64) bool {
+	// The tolerance absorbs rounding of 1-q (1-0.95 is 0.04999...).
+	return TailSamples(n, q) >= MinTailSamples-1e-9
+}

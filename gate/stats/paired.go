@@ -1,0 +1,251 @@
+package stats
+
+import "math"
+
+// Defaults of the paired (duet) estimate.
+const (
+	// MinAARuns is the number of stored A/A runs below which Paired does
+	// not trust the learned between-deployment variance alone: it uses
+	// max(learned, prior) and warns.
+	MinAARuns = 5
+	// DefaultPriorTau2 is the conservative prior for the between-deployment
+	// variance τ² of a paired mean log-ratio when fewer than MinAARuns A/A
+	// runs exist: (0.02)², a between-deployment standard deviation of about
+	// 2%. It is of the order of the run-to-run spread seen between
+	// deployments of the same commit on shared CI machines once the common
+	// schedule is paired out, and is meant to be overridden by calibration.
+	DefaultPriorTau2 = 0.02 * 0.02
+	// MaxLag1 is the lag-1 autocorrelation of window statistics above
+	// which windows are considered dependent (WarnAutocorrelated).
+	MaxLag1 = 0.2
+)
+
+// DFMethod selects how Paired sets the degrees of freedom of its t
+// reference distribution when τ² is learned from A/A runs.
+type DFMethod int
+
+const (
+	// DFMin uses min(W-1, N_AA-1): conservative, the method card's choice.
+	DFMin DFMethod = iota
+	// DFWelch uses the Welch-Satterthwaite approximation
+	// (a+b)² / (a²/(W-1) + b²/(N_AA-1)) with a = s²/W and b = τ²; it lies
+	// between min(W-1, N_AA-1) and W-1+N_AA-1 and tends to W-1 when τ²
+	// is negligible next to s²/W.
+	DFWelch
+)
+
+// PairedInput is the input of Paired.
+type PairedInput struct {
+	// D holds the per-window log-ratios ln(candidate_w/baseline_w) in
+	// window order, sign-flipped for higher-is-better metrics so that
+	// positive is worse. At least 2 values.
+	D []float64
+	// Tau2 is the between-deployment variance τ² >= 0 of the mean
+	// log-ratio, as returned by TauSquared.
+	Tau2 float64
+	// NAA is the number of A/A runs Tau2 was learned from (0 if none).
+	NAA int
+	// PriorTau2 is the prior τ² used when NAA < MinAARuns; 0 means
+	// DefaultPriorTau2.
+	PriorTau2 float64
+	// DF selects the degrees-of-freedom rule; the zero value is DFMin.
+	DF DFMethod
+}
+
+// PairedResult is a paired (duet) estimate. Its embedded Estimate has
+// Effect = d̄ (mean log-ratio), SE = sqrt(s_d²/W + τ²) and the chosen DF, so
+// Lower, Upper, PExceeds and MDE apply directly.
+type PairedResult struct {
+	Estimate
+	// SD is the sample standard deviation s_d of the window log-ratios.
+	SD float64
+	// W is the number of windows.
+	W int
+	// Tau2 is the τ² actually used (learned or prior).
+	Tau2 float64
+	// PriorUsed reports whether Tau2 is the prior rather than the learned
+	// value.
+	PriorUsed bool
+	// Lag1 is the lag-1 autocorrelation of D, in [-1,1] (see Lag1).
+	Lag1 float64
+	// Warnings lists caveats (WarnNoAA, WarnAutocorrelated).
+	Warnings []error
+}
+
+// Paired computes the paired (duet) estimate of the change from the
+// per-window log-ratios: d̄, s_d, SE = sqrt(s_d²/W + τ²) and DF.
+//
+// When NAA >= MinAARuns, τ² = in.Tau2 and DF = min(W-1, NAA-1) (or
+// Welch-Satterthwaite with DFWelch). When NAA < MinAARuns, τ² =
+// max(in.Tau2, prior) with a WarnNoAA warning; if the prior wins (always
+// when NAA < 2) it is treated as known and DF = W-1, otherwise the learned
+// value's DF rule applies. A lag-1 autocorrelation above MaxLag1 adds
+// WarnAutocorrelated.
+//
+// Paired returns ErrTooFew for fewer than 2 windows, ErrNotFinite for a
+// NaN or infinite input and ErrDomain for a negative or NaN Tau2 or
+// PriorTau2, or a negative NAA.
+func Paired(in PairedInput) (PairedResult, error) {
+	var r PairedResult
+	w := len(in.D)
+	if w < 2 {
+		return r, errf(ErrTooFew, "paired estimate needs at least 2 windows, got %d", w)
+	}
+	if !finite(in.D) {
+		return r, ErrNotFinite
+	}
+	if !(in.Tau2 >= 0) || math.IsInf(in.Tau2, 0) || !(in.PriorTau2 >= 0) || math.IsInf(in.PriorTau2, 0) || in.NAA < 0 {
+		return r, errf(ErrDomain, "tau2=%v prior=%v nAA=%d", in.Tau2, in.PriorTau2, in.NAA)
+	}
+	mean, sd := meanSD(in.D)
+	r.Effect, r.SD, r.W = mean, sd, w
+	r.Lag1 = Lag1(in.D)
+	if r.Lag1 > MaxLag1 {
+		r.Warnings = append(r.Warnings, warnf(WarnAutocorrelated, "lag-1 autocorrelation %.2f > %.2f over %d windows: lengthen the windows", r.Lag1, MaxLag1, w))
+	}
+
+	a := sd * sd / float64(w)
+	dfW := float64(w - 1)
+	r.Tau2 = in.Tau2
+	learnedDF := func() float64 {
+		dfAA := float64(in.NAA - 1)
+		if in.DF == DFWelch {
+			b := r.Tau2
+			if a+b == 0 {
+				return dfW
+			}
+			return (a + b) * (a + b) / (a*a/dfW + b*b/dfAA)
+		}
+		return math.Min(dfW, dfAA)
+	}
+	if in.NAA < MinAARuns {
+		prior := in.PriorTau2
+		if prior == 0 {
+			prior = DefaultPriorTau2
+		}
+		if in.NAA < 2 || prior >= in.Tau2 {
+			r.Tau2, r.PriorUsed, r.DF = prior, true, dfW
+		} else {
+			r.DF = learnedDF()
+		}
+		source := "learned, above the prior"
+		if r.PriorUsed {
+			source = "prior"
+		}
+		r.Warnings = append(r.Warnings, warnf(WarnNoAA, "%d A/A runs (< %d): τ = %.4f on the log scale (%s)", in.NAA, MinAARuns, math.Sqrt(r.Tau2), source))
+	} else {
+		r.DF = learnedDF()
+	}
+	r.SE = math.Sqrt(a + r.Tau2)
+	return r, nil
+}
+
+// Lag1 returns the lag-1 autocorrelation of the series x,
+// sum_{t=1}^{n-1} (x_t - x̄)(x_{t+1} - x̄) / sum_t (x_t - x̄)², in [-1,1].
+// It returns 0 for fewer than 3 values or a series with zero variance
+// (nothing to correlate). The estimate is biased by about -1/n, so small
+// positive values on short series understate dependence.
+func Lag1(x []float64) float64 {
+	n := len(x)
+	if n < 3 || !finite(x) {
+		return 0
+	}
+	mean, _ := meanSD(x)
+	var num, den float64
+	for t := 0; t < n; t++ {
+		dt := x[t] - mean
+		den += dt * dt
+		if t+1 < n {
+			num += dt * (x[t+1] - mean)
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	return num / den
+}
+
+// PairedSummary summarises one paired run: the mean Mean and sample
+// standard deviation SD of its W per-window log-ratios. Stored A/A runs are
+// kept in this form for TauSquared.
+type PairedSummary struct {
+	Mean float64
+	SD   float64
+	W    int
+}
+
+// Summarize returns the PairedSummary of the per-window log-ratios d, or
+// ErrTooFew for fewer than 2 values and ErrNotFinite for NaN or infinite
+// ones.
+func Summarize(d []float64) (PairedSummary, error) {
+	if len(d) < 2 {
+		return PairedSummary{}, errf(ErrTooFew, "summary needs at least 2 windows, got %d", len(d))
+	}
+	if !finite(d) {
+		return PairedSummary{}, ErrNotFinite
+	}
+	m, s := meanSD(d)
+	return PairedSummary{Mean: m, SD: s, W: len(d)}, nil
+}
+
+// TauSquared estimates the between-deployment variance τ² of a paired mean
+// log-ratio from stored A/A (same commit on both arms) runs, by the method
+// of moments: τ̂² = max(0, var(d̄_AA) - mean(s²_AA/W)), where var is the
+// sample variance (n-1 denominator) of the runs' means and the second term
+// is the average within-run variance of a mean. It returns τ̂² >= 0 (log
+// scale squared) and n, the number of runs used.
+//
+// Summaries with W < 2, a negative SD or non-finite values are skipped with
+// a WarnDropped warning. With n < 2 usable runs τ̂² is 0 and a WarnNoAA
+// warning is returned; Paired then falls back to its prior.
+func TauSquared(aa []PairedSummary) (tau2 float64, n int, warnings []error) {
+	means := make([]float64, 0, len(aa))
+	var within float64
+	dropped := 0
+	for _, s := range aa {
+		if s.W < 2 || !(s.SD >= 0) || math.IsInf(s.SD, 0) || math.IsNaN(s.Mean) || math.IsInf(s.Mean, 0) {
+			dropped++
+			continue
+		}
+		means = append(means, s.Mean)
+		within += s.SD * s.SD / float64(s.W)
+	}
+	if dropped > 0 {
+		warnings = append(warnings, warnf(WarnDropped, "%d unusable A/A summaries skipped", dropped))
+	}
+	n = len(means)
+	if n < 2 {
+		warnings = append(warnings, warnf(WarnNoAA, "%d usable A/A runs: τ² cannot be estimated", n))
+		return 0, n, warnings
+	}
+	_, sd := meanSD(means)
+	tau2 = math.Max(0, sd*sd-within/float64(n))
+	return tau2, n, warnings
+}
+
+// meanSD returns the mean and the sample standard deviation (n-1
+// denominator, 0 for a single value) of x, which must be non-empty.
+func meanSD(x []float64) (mean, sd float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	if len(x) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, v := range x {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(x)-1))
+}
+
+// finite reports whether every value of x is neither NaN nor infinite.
+func finite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
