@@ -1,0 +1,60 @@
+package stats
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestDecide(t *testing.T) {
+	neg, mat := LogChange(0.03), LogChange(0.10)
+	for _, c := range []struct {
+		lcb, ucb float64
+		want     Outcome
+	}{
+		{LogChange(0.04), LogChange(0.20), Fail},  // clearly above δ
+		{LogChange(0.04), LogChange(0.08), Fail},  // above δ and below Δ: Fail wins
+		{LogChange(-0.02), LogChange(0.05), Pass}, // cannot reach Δ
+		{LogChange(0.01), LogChange(0.12), Warn},  // inconclusive
+		{neg, LogChange(0.12), Warn},              // at δ exactly: not above
+		{LogChange(-0.01), mat, Warn},             // at Δ exactly: not below
+		{math.NaN(), 0, Warn},
+		{math.Inf(-1), math.Inf(1), Warn},
+	} {
+		if got := Decide(c.lcb, c.ucb, neg, mat); got != c.want {
+			t.Errorf("Decide(%v, %v) = %v, want %v", c.lcb, c.ucb, got, c.want)
+		}
+	}
+	if Pass >= Warn || Warn >= Fail || Outcome(0).String() != "unknown" || Fail.String() != "fail" {
+		t.Error("outcome order or names")
+	}
+	if got := Explain(LogChange(0.042), LogChange(0.2), neg, mat); got != "lower bound +4.2% > negligible +3.0%" {
+		t.Errorf("Explain fail: %q", got)
+	}
+	if got := Explain(LogChange(-0.02), LogChange(0.05), neg, mat); !strings.HasPrefix(got, "upper bound +5.0% < material +10.0%") {
+		t.Errorf("Explain pass: %q", got)
+	}
+	if got := Explain(LogChange(0.01), LogChange(0.12), neg, mat); !strings.HasPrefix(got, "inconclusive") {
+		t.Errorf("Explain warn: %q", got)
+	}
+}
+
+func TestTailSamples(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		q    float64
+		want bool
+	}{
+		{200, 0.95, true}, {199, 0.95, false},
+		{1000, 0.99, true}, {999, 0.99, false},
+		{20, 0.5, true}, {0, 0.5, false},
+		{100, 0.9, true}, {5000, 0.999, false},
+	} {
+		if got := EnoughTailSamples(c.n, c.q); got != c.want {
+			t.Errorf("EnoughTailSamples(%d, %v) = %v, want %v", c.n, c.q, got, c.want)
+		}
+	}
+	if !math.IsNaN(TailSamples(10, 1.5)) || TailSamples(-3, 0.5) != 0 {
+		t.Error("TailSamples out of range")
+	}
+}
