@@ -25,7 +25,10 @@ func (e Estimate) Lower(alpha float64) float64 {
 	if !(alpha > 0 && alpha < 1) {
 		return math.NaN()
 	}
-	if e.SE == 0 && e.DF > 0 {
+	if e.DF <= 0 {
+		return math.Inf(-1)
+	}
+	if e.SE == 0 {
 		return e.Effect
 	}
 	return e.Effect - e.tq(alpha)*e.SE
@@ -38,7 +41,10 @@ func (e Estimate) Upper(alpha float64) float64 {
 	if !(alpha > 0 && alpha < 1) {
 		return math.NaN()
 	}
-	if e.SE == 0 && e.DF > 0 {
+	if e.DF <= 0 {
+		return math.Inf(1)
+	}
+	if e.SE == 0 {
 		return e.Effect
 	}
 	return e.Effect + e.tq(alpha)*e.SE

@@ -39,6 +39,10 @@ func TestHistoryFewRuns(t *testing.T) {
 	if !approx(r.Effect, 0.08, 1e-15) {
 		t.Errorf("1 run: change %v, want 0.08", r.Effect)
 	}
+	r, _ = History(0.1, 0, []float64{0.02})
+	if !math.IsInf(r.Lower(0.05), -1) || !math.IsInf(r.Upper(0.05), 1) || !math.IsInf(r.MDE(0.05, 0.03, 0.95), 1) {
+		t.Errorf("1 run, zero SE: %v %v", r.Lower(0.05), r.Upper(0.05))
+	}
 	if _, err := History(0.1, 0.01, nil); !errors.Is(err, ErrNoData) {
 		t.Errorf("no runs: %v", err)
 	}

@@ -56,6 +56,9 @@ type SignedRankResult struct {
 // approximation with tie and continuity corrections is used, as in R's
 // wilcox.test(exact=FALSE, correct=TRUE).
 //
+// To test whether the location exceeds a threshold θ0 (for example
+// ln(1+δ)), pass d_i - θ0 and read PGreater.
+//
 // SignedRank returns ErrNoData for an empty d and ErrNotFinite if d holds a
 // NaN or infinity. If every difference is zero it returns N == 0, all
 // p-values 1 and a WarnDropped warning.
