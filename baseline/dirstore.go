@@ -75,7 +75,7 @@ func (s *DirStore) Save(ctx context.Context, r *Record) (string, error) {
 		}
 	}
 	if err := s.prune(path.Dir(key)); err != nil {
-		return key, err
+		return key, fmt.Errorf("%w: %w", ErrPrune, err)
 	}
 	return key, nil
 }

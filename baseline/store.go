@@ -25,7 +25,8 @@ type Store interface {
 	// Save stores r and returns its key. Saving a record that is already
 	// stored is a no-op that returns the same key. A record with Pinned set
 	// is pinned after it is saved. Save then prunes the record's group down
-	// to the store's keep limit.
+	// to the store's keep limit; if only that fails, the error wraps
+	// ErrPrune and the key is returned.
 	Save(ctx context.Context, r *Record) (key string, err error)
 	// List returns the records that match q. Records that cannot be decoded
 	// are skipped and reported in skipped, each error naming the file; err
@@ -61,6 +62,10 @@ type Query struct {
 // errGone is returned by a read function of collect for a record deleted
 // since the listing; the record is skipped silently.
 var errGone = errors.New("record gone")
+
+// ErrPrune is wrapped by the error of Save when the record was stored but
+// removing old records failed.
+var ErrPrune = errors.New("record saved, but pruning old records failed")
 
 // ErrNotFound is wrapped by Pin, Unpin, Exclude and Include when no record
 // has the key.
