@@ -54,6 +54,17 @@ type Result struct {
 	Validity Validity
 	// Partial is true when the run was cancelled before its planned end.
 	Partial bool
+	// StoppedEarly is true when Plan.StopEarly ended the run (then Partial
+	// is true too).
+	StoppedEarly bool
+
+	// ErrorExamples holds the first message seen per error class, with
+	// secret header values removed, to explain failures in a report.
+	ErrorExamples map[string]string
+	// ScrapeErrors counts failed scrapes of the server metrics; ScrapeError
+	// is the first failure's message.
+	ScrapeErrors int
+	ScrapeError  string
 }
 
 // Window holds everything recorded for the requests whose intended send time
@@ -85,6 +96,13 @@ type Window struct {
 
 	InFlightMax int64 // highest number of outstanding requests seen
 	CapReached  int64 // sends delayed because the in-flight cap was reached
+
+	// Cancelled counts requests cut off by the end of a cancelled run:
+	// neither succeeded nor failed.
+	Cancelled int64
+	// Clamped counts values above a histogram's range, recorded as its
+	// highest trackable value.
+	Clamped int64
 }
 
 // SeriesStat summarises one scraped server series over a window.

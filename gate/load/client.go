@@ -1,0 +1,619 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// API kinds of a Target.
+const (
+	APIOpenAIChat        = "openai-chat"
+	APIOpenAICompletions = "openai-completions"
+	APIHTTP              = "http"
+)
+
+// Defaults of a Target.
+const (
+	DefaultTimeout = 60 * time.Second // per request
+	DefaultMaxBody = 16 << 20         // bytes of one response body
+)
+
+// Target is what a run sends requests to.
+type Target struct {
+	// URL is the base URL, e.g. "http://127.0.0.1:8000". For the OpenAI
+	// APIs "/v1/chat/completions" or "/v1/completions" is appended unless
+	// the URL already ends with "/v1" (then only the last part) or with
+	// the full path.
+	URL   string
+	API   string // APIOpenAIChat, APIOpenAICompletions or APIHTTP
+	Model string
+	// Stream asks the OpenAI APIs for SSE streaming (needed for TTFT, ITL
+	// and TPOT).
+	Stream bool
+	// FreeLength leaves out ignore_eos and min_tokens for APIs that reject
+	// unknown parameters; output lengths then vary with the model.
+	FreeLength bool
+	// Headers are sent with every request, including scrapes. The values
+	// are resolved secrets: they never appear in errors or results.
+	Headers http.Header
+	// Timeout bounds one request, from its actual send to its last byte;
+	// zero means DefaultTimeout.
+	Timeout time.Duration
+	// MaxBody bounds a response body in bytes; zero means DefaultMaxBody.
+	MaxBody int64
+	// HTTP describes requests and checks of an APIHTTP target.
+	HTTP *HTTPSpec
+	// MetricsURL is a Prometheus endpoint scraped during the run (absolute,
+	// or a path relative to URL); empty means no scraping.
+	MetricsURL string
+	// Series maps a perfgate series name to candidate Prometheus metric
+	// names; the first one present in a scrape wins. Nil means
+	// DefaultSeries.
+	Series map[string][]string
+	// Transport overrides the transport built by NewTransport (tests).
+	Transport http.RoundTripper
+}
+
+// HTTPSpec is the request template and the response checks of a generic
+// HTTP target.
+type HTTPSpec struct {
+	Method string // default POST when there is a body, else GET
+	Path   string // appended to Target.URL
+	// Header is added to Target.Headers; values may be secrets too.
+	Header http.Header
+	// Body is the request body. When it contains "{{" it is a text/template
+	// filled per request with the prompt's Vars: {{.prompt}} inserts a raw
+	// value, {{json .prompt}} a JSON string literal.
+	Body string
+	// BodyFile, when set, is read once at the start of the run and used as
+	// Body.
+	BodyFile string
+	// Status lists the accepted status codes; empty accepts any 2xx.
+	Status []int
+	// Checks are applied to the JSON response body of a request whose
+	// status was accepted.
+	Checks []Check
+}
+
+// Check operations.
+const (
+	CheckExists  = "exists"
+	CheckEquals  = "equals"
+	CheckMatches = "matches"
+)
+
+// Check is one assertion on a JSON response body. Path uses gjson syntax
+// ("data.0.label", "choices.#"); Equals compares the value's text (or its
+// raw JSON) with Value; Matches applies the regular expression Value to the
+// value's text.
+type Check struct {
+	Path  string
+	Op    string // CheckExists, CheckEquals or CheckMatches
+	Value string
+}
+
+// NewTransport returns an http.Transport tuned for load: keep-alive with
+// maxConns idle connections per host (size it to the in-flight cap), HTTP/2
+// when the server offers it over TLS, no transparent compression (it would
+// hide streaming timing and cost CPU), dial and TLS handshake timeouts of
+// 10 s, and the proxy from the environment.
+func NewTransport(maxConns int) *http.Transport {
+	if maxConns < 2 {
+		maxConns = 2
+	}
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          maxConns,
+		MaxIdleConnsPerHost:   maxConns,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+}
+
+// client sends one kind of request to one target. It is built once per run
+// (prepare) and shared by the workers.
+type client struct {
+	t        Target
+	url      string // request URL
+	display  string // URL for reports (credentials redacted)
+	hc       *http.Client
+	timeout  time.Duration
+	maxBody  int64
+	tmpl     *template.Template
+	body     []byte
+	method   string
+	res      []*regexp.Regexp // per check, for CheckMatches
+	secrets  []string
+	isChat   bool
+	isOpenAI bool
+}
+
+func prepareClient(t Target, maxInFlight int) (*client, error) {
+	u, err := url.Parse(t.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("target: url %q is not an absolute http(s) URL", redactURL(t.URL))
+	}
+	c := &client{t: t, timeout: t.Timeout, maxBody: t.MaxBody, display: u.Redacted()}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBody
+	}
+	for _, h := range []http.Header{t.Headers, specHeader(t.HTTP)} {
+		for _, vs := range h {
+			for _, v := range vs {
+				if len(v) >= 4 {
+					c.secrets = append(c.secrets, v)
+				}
+			}
+		}
+	}
+	base := strings.TrimRight(t.URL, "/")
+	switch t.API {
+	case APIOpenAIChat, APIOpenAICompletions:
+		c.isOpenAI = true
+		c.isChat = t.API == APIOpenAIChat
+		suffix := "/completions"
+		if c.isChat {
+			suffix = "/chat/completions"
+		}
+		switch {
+		case strings.HasSuffix(base, "/v1"+suffix):
+			c.url = base
+		case strings.HasSuffix(base, "/v1"):
+			c.url = base + suffix
+		default:
+			c.url = base + "/v1" + suffix
+		}
+		if t.Model == "" {
+			return nil, fmt.Errorf("target: api %s needs a model", t.API)
+		}
+	case APIHTTP:
+		s := t.HTTP
+		if s == nil {
+			return nil, fmt.Errorf("target: api http needs a request spec")
+		}
+		c.url = base + s.Path
+		body := s.Body
+		if s.BodyFile != "" {
+			b, err := os.ReadFile(s.BodyFile)
+			if err != nil {
+				return nil, fmt.Errorf("target: body file: %w", err)
+			}
+			body = string(b)
+		}
+		if strings.Contains(body, "{{") {
+			tm, err := template.New("body").Option("missingkey=error").Funcs(template.FuncMap{
+				"json": func(v any) (string, error) {
+					b, err := json.Marshal(v)
+					return string(b), err
+				},
+			}).Parse(body)
+			if err != nil {
+				return nil, fmt.Errorf("target: body template: %w", err)
+			}
+			c.tmpl = tm
+		} else {
+			c.body = []byte(body)
+		}
+		c.method = s.Method
+		if c.method == "" {
+			c.method = http.MethodGet
+			if body != "" {
+				c.method = http.MethodPost
+			}
+		}
+		c.res = make([]*regexp.Regexp, len(s.Checks))
+		for i, ch := range s.Checks {
+			if ch.Path == "" {
+				return nil, fmt.Errorf("target: check %d: empty JSON path", i+1)
+			}
+			switch ch.Op {
+			case CheckExists, CheckEquals:
+			case CheckMatches:
+				re, err := regexp.Compile(ch.Value)
+				if err != nil {
+					return nil, fmt.Errorf("target: check %d (%s): %w", i+1, ch.Path, err)
+				}
+				c.res[i] = re
+			default:
+				return nil, fmt.Errorf("target: check %d (%s): unknown op %q (want exists, equals or matches)", i+1, ch.Path, ch.Op)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("target: unknown api %q (want openai-chat, openai-completions or http)", t.API)
+	}
+	rt := t.Transport
+	if rt == nil {
+		rt = NewTransport(maxInFlight)
+	}
+	c.hc = &http.Client{
+		Transport: rt,
+		// A redirect is answered, not followed: its status is data.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+func specHeader(s *HTTPSpec) http.Header {
+	if s == nil {
+		return nil
+	}
+	return s.Header
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
+}
+
+// scrub removes secret header values from a message.
+func (c *client) scrub(s string) string {
+	for _, v := range c.secrets {
+		s = strings.ReplaceAll(s, v, "***")
+	}
+	return s
+}
+
+// chatBody and completionBody are the OpenAI request bodies.
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type openAIBody struct {
+	Model         string         `json:"model"`
+	Messages      []chatMessage  `json:"messages,omitempty"`
+	Prompt        *string        `json:"prompt,omitempty"`
+	MaxTokens     int            `json:"max_tokens,omitempty"`
+	MinTokens     int            `json:"min_tokens,omitempty"`
+	IgnoreEOS     bool           `json:"ignore_eos,omitempty"`
+	Stream        bool           `json:"stream,omitempty"`
+	StreamOptions *streamOptions `json:"stream_options,omitempty"`
+}
+
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+var includeUsage = &streamOptions{IncludeUsage: true}
+
+// buildBody returns the request body of prompt p.
+func (c *client) buildBody(p *Prompt) ([]byte, error) {
+	if c.isOpenAI {
+		b := openAIBody{Model: c.t.Model, MaxTokens: p.MaxTokens, Stream: c.t.Stream}
+		if c.isChat {
+			b.Messages = []chatMessage{{Role: "user", Content: p.Text}}
+		} else {
+			b.Prompt = &p.Text
+		}
+		if c.t.Stream {
+			b.StreamOptions = includeUsage
+		}
+		if !c.t.FreeLength && p.MaxTokens > 0 {
+			b.MinTokens = p.MaxTokens
+			b.IgnoreEOS = true
+		}
+		return json.Marshal(&b)
+	}
+	if c.tmpl == nil {
+		return c.body, nil
+	}
+	var buf bytes.Buffer
+	if err := c.tmpl.Execute(&buf, p.Vars); err != nil {
+		return nil, fmt.Errorf("body template, request %d: %w", p.Index, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// outcome is what one request produced; times are absolute.
+type outcome struct {
+	class   string // "" on success, an Err* class, or classCancelled
+	status  int
+	msg     string
+	sent    time.Time
+	first   time.Time // first content chunk (streaming), zero if none
+	done    time.Time
+	tokens  int
+	itl     []time.Duration
+	counted bool // tokens counted from chunks, not from usage
+}
+
+// classCancelled marks a request cut off by the end of the run: neither a
+// success nor a failure.
+const classCancelled = "cancelled"
+
+var errRequestTimeout = errors.New("request timeout")
+
+// do sends prompt p and reads the response. itl is a reusable buffer for
+// the inter-chunk gaps.
+func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) outcome {
+	body, err := c.buildBody(p)
+	if err != nil {
+		// A template that fails on a row is a broken workload, reported
+		// as a check failure of that request so the run goes on.
+		return outcome{class: ErrCheck, msg: err.Error(), sent: time.Now(), done: time.Now()}
+	}
+	rctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+	defer cancel()
+	method := http.MethodPost
+	if !c.isOpenAI {
+		method = c.method
+	}
+	var rd io.Reader
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(rctx, method, c.url, rd)
+	if err != nil {
+		return outcome{class: ErrConnect, msg: c.scrub(err.Error()), sent: time.Now(), done: time.Now()}
+	}
+	for k, vs := range c.t.Headers {
+		req.Header[k] = vs
+	}
+	if c.t.HTTP != nil {
+		for k, vs := range c.t.HTTP.Header {
+			req.Header[k] = vs
+		}
+	}
+	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.isOpenAI && c.t.Stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	o := outcome{itl: itl[:0]}
+	o.sent = time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		o.done = time.Now()
+		o.class, o.msg = c.classify(rctx, ctx, ErrConnect, err)
+		return o
+	}
+	defer resp.Body.Close()
+	o.status = resp.StatusCode
+	lr := &limitedReader{r: resp.Body, n: c.maxBody}
+	switch {
+	case resp.StatusCode >= 400 && !(c.t.HTTP != nil && len(c.t.HTTP.Status) > 0 && c.statusAccepted(resp.StatusCode)):
+		snippet, _ := io.ReadAll(io.LimitReader(lr, 512))
+		o.done = time.Now()
+		o.class = ErrHTTP4xx
+		if resp.StatusCode >= 500 {
+			o.class = ErrHTTP5xx
+		}
+		o.msg = c.scrub(fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(snippet))))
+		return o
+	case c.isOpenAI && c.t.Stream && resp.StatusCode/100 == 2:
+		c.readStream(rctx, ctx, lr, &o)
+	default:
+		c.readBody(rctx, ctx, lr, resp, &o)
+	}
+	return o
+}
+
+// limitedReader reads at most n bytes and then fails, so an oversized body
+// is an error rather than a silent truncation.
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+var errBodyTooLarge = errors.New("response body larger than the limit")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		var one [1]byte
+		if k, _ := l.r.Read(one[:]); k > 0 {
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	k, err := l.r.Read(p)
+	l.n -= int64(k)
+	return k, err
+}
+
+// classify maps a transport error to an error class: the per-request
+// timeout, the end of the run, or the given class.
+func (c *client) classify(rctx, runCtx context.Context, class string, err error) (string, string) {
+	switch {
+	case context.Cause(rctx) == errRequestTimeout:
+		return ErrTimeout, fmt.Sprintf("no complete response within %v", c.timeout)
+	case runCtx.Err() != nil:
+		return classCancelled, "cancelled at the end of the run"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is known; keep the cause
+	}
+	return class, c.scrub(err.Error())
+}
+
+// streamChunk is the part of an OpenAI streaming chunk (chat or
+// completions) that is measured.
+type streamChunk struct {
+	Choices []struct {
+		Delta struct {
+			Content          *string `json:"content"`
+			ReasoningContent *string `json:"reasoning_content"`
+			Reasoning        *string `json:"reasoning"`
+		} `json:"delta"`
+		Text         *string `json:"text"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		CompletionTokens *int `json:"completion_tokens"`
+	} `json:"usage"`
+	Error json.RawMessage `json:"error"`
+}
+
+func nonEmpty(s *string) bool { return s != nil && *s != "" }
+
+func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcome) {
+	sr := newSSEReader(r, DefaultMaxSSELine)
+	var last time.Time
+	chunks, usage := 0, -1
+	finished, doneSeen := false, false
+	fail := func(class, msg string) {
+		o.done = time.Now()
+		o.class, o.msg = class, msg
+	}
+	for {
+		data, err := sr.Next()
+		now := time.Now()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, errSSEGarbage) {
+				fail(ErrStream, c.scrub(err.Error()))
+				return
+			}
+			class, msg := c.classify(rctx, runCtx, ErrStream, err)
+			fail(class, msg)
+			return
+		}
+		if bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
+			doneSeen = true
+			break
+		}
+		var ch streamChunk
+		if err := json.Unmarshal(data, &ch); err != nil {
+			fail(ErrStream, c.scrub(fmt.Sprintf("undecodable chunk %q: %v", truncate(string(data), 80), err)))
+			return
+		}
+		if len(ch.Error) > 0 && string(ch.Error) != "null" {
+			fail(ErrStream, c.scrub("error event: "+truncate(string(ch.Error), 200)))
+			return
+		}
+		content := false
+		for i := range ch.Choices {
+			cc := &ch.Choices[i]
+			if nonEmpty(cc.Delta.Content) || nonEmpty(cc.Delta.ReasoningContent) || nonEmpty(cc.Delta.Reasoning) || nonEmpty(cc.Text) {
+				content = true
+			}
+			if cc.FinishReason != nil && *cc.FinishReason != "" {
+				finished = true
+			}
+		}
+		if ch.Usage != nil && ch.Usage.CompletionTokens != nil {
+			usage = *ch.Usage.CompletionTokens
+		}
+		if content {
+			chunks++
+			if o.first.IsZero() {
+				o.first = now
+			} else {
+				o.itl = append(o.itl, now.Sub(last))
+			}
+			last = now
+		}
+	}
+	o.done = time.Now()
+	switch {
+	case !doneSeen && !finished:
+		o.class, o.msg = ErrStream, "stream ended without [DONE] or a finish_reason"
+	case chunks == 0:
+		o.class, o.msg = ErrStream, "stream carried no content"
+	}
+	o.tokens = usage
+	if usage < 0 {
+		o.tokens, o.counted = chunks, true
+	}
+}
+
+type completionBody struct {
+	Choices []json.RawMessage `json:"choices"`
+	Usage   *struct {
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+func (c *client) readBody(rctx, runCtx context.Context, r io.Reader, resp *http.Response, o *outcome) {
+	body, err := io.ReadAll(r)
+	o.done = time.Now()
+	if err != nil {
+		o.class, o.msg = c.classify(rctx, runCtx, ErrStream, err)
+		return
+	}
+	if resp.StatusCode/100 != 2 || (c.t.HTTP != nil && len(c.t.HTTP.Status) > 0) {
+		if !c.statusAccepted(resp.StatusCode) {
+			o.class = ErrCheck
+			o.msg = fmt.Sprintf("status %d not accepted", resp.StatusCode)
+			return
+		}
+	}
+	if c.isOpenAI {
+		var cb completionBody
+		if err := json.Unmarshal(body, &cb); err != nil || len(cb.Choices) == 0 {
+			o.class, o.msg = ErrStream, "undecodable completion body"
+			return
+		}
+		if cb.Usage != nil {
+			o.tokens = cb.Usage.CompletionTokens
+		} else {
+			o.tokens = -1
+		}
+		return
+	}
+	for i, ch := range c.t.HTTP.Checks {
+		if !gjson.ValidBytes(body) {
+			o.class, o.msg = ErrCheck, "response body is not JSON"
+			return
+		}
+		v := gjson.GetBytes(body, ch.Path)
+		ok := v.Exists()
+		switch ch.Op {
+		case CheckEquals:
+			ok = ok && (v.String() == ch.Value || v.Raw == ch.Value)
+		case CheckMatches:
+			ok = ok && c.res[i].MatchString(v.String())
+		}
+		if !ok {
+			o.class = ErrCheck
+			o.msg = fmt.Sprintf("check %d failed: %s %s %q", i+1, ch.Path, ch.Op, ch.Value)
+			return
+		}
+	}
+}
+
+func (c *client) statusAccepted(code int) bool {
+	if c.t.HTTP == nil || len(c.t.HTTP.Status) == 0 {
+		return code/100 == 2
+	}
+	for _, s := range c.t.HTTP.Status {
+		if s == code {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,13 @@
+// Package load generates load against a target and measures it: open-loop
+// arrival schedules (pacers), closed-loop fixed concurrency, streaming
+// OpenAI-compatible and plain HTTP clients, a server-metrics scraper, and a
+// single recorder goroutine that keeps one HdrHistogram per window and metric.
+//
+// The philosophy is the one of open-loop load testing: every request has an
+// intended send time fixed by a seeded schedule, latency is measured from that
+// intended time (so a slow server cannot hide its own queueing), and the
+// generator checks itself (schedule lag, achieved versus offered rate) so a
+// run whose client fell behind is reported as such instead of as a fast
+// target. A failing target is data in the Result; only a broken plan or
+// workload is an error.
+package load

@@ -1,0 +1,551 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of a Plan.
+const (
+	DefaultWindow      = 5 * time.Second
+	DefaultMaxInFlight = 1024
+	// DefaultGrace is how long in-flight requests may finish after the
+	// run's context is cancelled.
+	DefaultGrace = 2 * time.Second
+	// lateSlack is how late a request may still be sent after the end of
+	// the schedule (timer overshoot on the last tick).
+	lateSlack = 50 * time.Millisecond
+)
+
+// GoodLimits are optional per-request limits for goodput: a successful
+// request is good when it meets every non-zero limit. TTFT and TPOT limits
+// apply only to streaming requests.
+type GoodLimits struct {
+	TTFT, TPOT, E2E time.Duration
+}
+
+// Plan is what to run: a schedule (open loop) or a concurrency (closed
+// loop), for how long, with which workload.
+type Plan struct {
+	Scenario string
+	// Pacer is the open-loop schedule, timed from the start of the run
+	// (warm-up included). Ignored when Concurrency > 0.
+	Pacer Pacer
+	// Concurrency > 0 selects closed-loop mode: that many workers each send
+	// their next request when the previous one completes. Latency then has
+	// no intended time other than the actual send.
+	Concurrency int
+	// Warmup precedes the measured Duration; its requests are recorded
+	// apart (Result.Warmup). Window is the length of a measured window
+	// (zero: DefaultWindow).
+	Duration, Warmup, Window time.Duration
+	// MaxInFlight caps outstanding requests per arm (zero:
+	// DefaultMaxInFlight). Reaching it delays sends and is recorded as
+	// CapReached: the target is not keeping up.
+	MaxInFlight int
+	Workload    Workload
+	Seed        int64 // recorded for the report; pacers and workloads carry their own
+	Good        GoodLimits
+	// MaxLagP99 is the client schedule lag p99 above which the run did not
+	// keep up (zero: DefaultMaxLagP99).
+	MaxLagP99 time.Duration
+	// ScrapeInterval is the period of server-metrics scrapes (zero:
+	// DefaultScrapeInterval).
+	ScrapeInterval time.Duration
+	// Grace is how long in-flight requests may finish after ctx is
+	// cancelled (zero: DefaultGrace).
+	Grace time.Duration
+	// Progress, when set, is called about once a second per arm from the
+	// recorder goroutine; it must return quickly.
+	Progress func(Snapshot)
+	// StopEarly, when set, is asked after each progress snapshot whether
+	// to stop sending (e.g. a capacity step that clearly breaches).
+	StopEarly func(Snapshot) bool
+}
+
+// Run phases of a Snapshot.
+const (
+	PhaseWarmup  = "warmup"
+	PhaseMeasure = "measure"
+	PhaseDrain   = "drain"
+)
+
+// Snapshot is the progress of one arm of a running plan.
+type Snapshot struct {
+	Arm       string // "" for Run, "base" or "candidate" for RunPaired
+	Phase     string
+	Elapsed   time.Duration // since the start of the run
+	Rate      float64       // requests/s sent over the last interval
+	InFlight  int64
+	P95       time.Duration // e2e p95 of the measured requests so far
+	Sent      int64         // requests sent so far, warm-up included
+	Succeeded int64
+	Errors    int64
+}
+
+func (p *Plan) normalize() error {
+	if p.Window <= 0 {
+		p.Window = DefaultWindow
+	}
+	if p.Duration <= 0 {
+		return errors.New("plan: duration must be > 0")
+	}
+	if p.Warmup < 0 {
+		return errors.New("plan: warm-up must be >= 0")
+	}
+	if p.Concurrency < 0 {
+		return errors.New("plan: concurrency must be >= 0")
+	}
+	if p.Concurrency == 0 && p.Pacer == nil {
+		return errors.New("plan: needs a pacer (open loop) or a concurrency (closed loop)")
+	}
+	if sp, ok := p.Pacer.(StepPacer); ok && p.Concurrency == 0 {
+		if err := sp.Validate(); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+	}
+	if p.Workload == nil {
+		return errors.New("plan: no workload")
+	}
+	if s, ok := p.Workload.(Synthetic); ok {
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("plan: workload: %w", err)
+		}
+	}
+	if p.MaxInFlight <= 0 {
+		p.MaxInFlight = DefaultMaxInFlight
+	}
+	if p.Concurrency > 0 {
+		p.MaxInFlight = p.Concurrency
+	}
+	if p.MaxLagP99 <= 0 {
+		p.MaxLagP99 = DefaultMaxLagP99
+	}
+	if p.ScrapeInterval <= 0 {
+		p.ScrapeInterval = DefaultScrapeInterval
+	}
+	if p.Grace <= 0 {
+		p.Grace = DefaultGrace
+	}
+	return nil
+}
+
+// Run measures target t under plan p. It returns an error only for a broken
+// plan, workload or target description; a failing target is data in the
+// Result. Cancelling ctx stops sending, lets in-flight requests finish for
+// Plan.Grace, and returns the partial Result (Partial set).
+func Run(ctx context.Context, p Plan, t Target) (*Result, error) {
+	rs, err := run(ctx, p, []Target{t}, []string{""})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// RunPaired measures two targets at the same time under one schedule: every
+// request index (hence the same prompt) is due at the same intended time on
+// both arms, so their windows align one to one. Each arm has its own
+// workers, in-flight cap and recorder state, so a slow arm does not delay
+// the other's sends. In closed-loop mode each arm runs its own workers and
+// request indices.
+func RunPaired(ctx context.Context, p Plan, base, cand Target) (baseRes, candRes *Result, err error) {
+	rs, err := run(ctx, p, []Target{base, cand}, []string{"base", "candidate"})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rs[0], rs[1], nil
+}
+
+// tick is one scheduled request: its index and intended send time.
+type tick struct {
+	n   uint64
+	due time.Duration
+}
+
+// job is a tick handed to a worker.
+type job struct {
+	tick
+	capHit bool
+}
+
+// arm is the sending side of one target.
+type arm struct {
+	idx      int
+	name     string
+	c        *client
+	inflight atomic.Int64
+	ticks    chan tick
+	jobs     chan job
+	workers  int
+	wg       sync.WaitGroup
+	next     atomic.Uint64 // closed loop: next request index
+}
+
+type runner struct {
+	p       Plan
+	t0      time.Time
+	end     time.Duration // warmup + duration
+	arms    []*arm
+	samples chan sample
+	scrapes chan scrapeSample
+	reqCtx  context.Context // in-flight requests; cancelled after the grace
+	itlPool sync.Pool
+	stopped atomic.Int64 // time (since t0) sending stopped early; 0 if not
+	early   atomic.Bool
+}
+
+func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Result, error) {
+	if err := p.normalize(); err != nil {
+		return nil, err
+	}
+	r := &runner{p: p, end: p.Warmup + p.Duration}
+	for i, t := range targets {
+		c, err := prepareClient(t, p.MaxInFlight)
+		if err != nil {
+			if len(targets) > 1 {
+				return nil, fmt.Errorf("%s %w", names[i], err)
+			}
+			return nil, err
+		}
+		r.arms = append(r.arms, &arm{idx: i, name: names[i], c: c,
+			ticks: make(chan tick, 4096), jobs: make(chan job)})
+	}
+	var murls []string
+	for _, a := range r.arms {
+		u := ""
+		if a.c.t.MetricsURL != "" {
+			var err error
+			if u, err = metricsURL(&a.c.t); err != nil {
+				return nil, err
+			}
+		}
+		murls = append(murls, u)
+	}
+	r.itlPool.New = func() any { s := make([]time.Duration, 0, 256); return &s }
+	r.samples = make(chan sample, 4096)
+	r.scrapes = make(chan scrapeSample, 16)
+
+	// In-flight requests outlive ctx by the grace period.
+	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
+	r.reqCtx = reqCtx
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(p.Grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				cancelReqs()
+			case <-reqCtx.Done():
+			}
+		case <-reqCtx.Done():
+		}
+	}()
+
+	results := make([]*Result, len(r.arms))
+	recs := make([]*armRecorder, len(r.arms))
+	for i, a := range r.arms {
+		results[i] = &Result{Scenario: p.Scenario, Target: a.c.display, Window: p.Window}
+		recs[i] = newArmRecorder(results[i], &r.p, a.c.isOpenAI && !a.c.t.FreeLength)
+	}
+
+	r.t0 = time.Now()
+	for _, res := range results {
+		res.Started = r.t0
+	}
+	recDone := make(chan struct{})
+	go r.record(recs, stopSending, recDone)
+
+	scrapeCtx, stopScrapes := context.WithCancel(reqCtx)
+	var scrapers sync.WaitGroup
+	for i, a := range r.arms {
+		if murls[i] == "" {
+			continue
+		}
+		series := a.c.t.Series
+		if series == nil {
+			series = DefaultSeries
+		}
+		scrapers.Add(1)
+		go func() {
+			defer scrapers.Done()
+			scrape(scrapeCtx, a.c, murls[i], series, p.ScrapeInterval, r.t0, a.idx, r.scrapes)
+		}()
+	}
+
+	var senders sync.WaitGroup
+	if p.Concurrency > 0 {
+		for _, a := range r.arms {
+			for k := 0; k < p.Concurrency; k++ {
+				a.wg.Add(1)
+				go r.closedWorker(sendCtx, a)
+			}
+		}
+	} else {
+		go r.schedule(sendCtx)
+		for _, a := range r.arms {
+			senders.Add(1)
+			go func() {
+				defer senders.Done()
+				r.dispatch(sendCtx, a)
+			}()
+		}
+	}
+	senders.Wait()
+	for _, a := range r.arms {
+		if p.Concurrency == 0 {
+			close(a.jobs)
+		}
+	}
+	for _, a := range r.arms {
+		a.wg.Wait()
+	}
+	stopScrapes()
+	scrapers.Wait()
+	close(r.samples)
+	close(r.scrapes)
+	<-recDone
+
+	measEnd := r.end
+	partial := false
+	if s := r.stopped.Load(); s > 0 && time.Duration(s) < measEnd {
+		measEnd, partial = time.Duration(s), true
+	}
+	if ctx.Err() != nil {
+		partial = true
+		if el := time.Since(r.t0); el < measEnd {
+			measEnd = el
+		}
+	}
+	if measEnd < p.Warmup {
+		measEnd = p.Warmup
+	}
+	var offered int64
+	if p.Concurrency == 0 {
+		offered = countScheduled(p.Pacer, p.Warmup, measEnd)
+	}
+	for i, rec := range recs {
+		rec.finish(measEnd, offered, p.Concurrency > 0, p.MaxLagP99, p.MaxInFlight)
+		results[i].Partial = partial
+		results[i].StoppedEarly = r.early.Load()
+		_ = i
+	}
+	return results, nil
+}
+
+// countScheduled counts the requests the pacer places in [from, to).
+func countScheduled(p Pacer, from, to time.Duration) int64 {
+	var n, count uint64
+	for ; ; n++ {
+		due, stop := p.Pace(0, n)
+		if stop || due >= to {
+			break
+		}
+		if due >= from {
+			count++
+		}
+	}
+	return int64(count)
+}
+
+// schedule walks the pacer once and hands every tick to every arm. It runs
+// ahead of time, bounded by the arms' tick buffers.
+func (r *runner) schedule(ctx context.Context) {
+	defer func() {
+		for _, a := range r.arms {
+			close(a.ticks)
+		}
+	}()
+	for n := uint64(0); ; n++ {
+		due, stop := r.p.Pacer.Pace(0, n)
+		if stop || due >= r.end {
+			return
+		}
+		for _, a := range r.arms {
+			select {
+			case a.ticks <- tick{n: n, due: due}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// dispatch sends each tick of one arm at its intended time, growing the
+// worker pool up to the in-flight cap.
+func (r *runner) dispatch(ctx context.Context, a *arm) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for tk := range a.ticks {
+		if wait := tk.due - time.Since(r.t0); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				r.markStopped()
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			r.markStopped()
+			return
+		}
+		if time.Since(r.t0) > r.end+lateSlack {
+			return // too far behind: the rest of the schedule is not sent
+		}
+		j := job{tick: tk}
+		select {
+		case a.jobs <- j:
+			continue
+		default:
+		}
+		if a.workers < r.p.MaxInFlight {
+			a.workers++
+			a.wg.Add(1)
+			go r.worker(a, j)
+			continue
+		}
+		j.capHit = true
+		select {
+		case a.jobs <- j:
+		case <-ctx.Done():
+			r.markStopped()
+			return
+		}
+	}
+}
+
+func (r *runner) markStopped() {
+	r.stopped.CompareAndSwap(0, int64(time.Since(r.t0)))
+}
+
+func (r *runner) worker(a *arm, first job) {
+	defer a.wg.Done()
+	r.handle(a, first)
+	for j := range a.jobs {
+		r.handle(a, j)
+	}
+}
+
+func (r *runner) closedWorker(ctx context.Context, a *arm) {
+	defer a.wg.Done()
+	for ctx.Err() == nil {
+		now := time.Since(r.t0)
+		if now >= r.end {
+			return
+		}
+		r.handle(a, job{tick: tick{n: a.next.Add(1) - 1, due: now}})
+	}
+	r.markStopped()
+}
+
+// handle sends one request and reports it to the recorder.
+func (r *runner) handle(a *arm, j job) {
+	pickup := time.Since(r.t0)
+	inflight := a.inflight.Add(1)
+	prompt := r.p.Workload.Request(j.n)
+	itl := r.itlPool.Get().(*[]time.Duration)
+	o := a.c.do(r.reqCtx, &prompt, *itl)
+	a.inflight.Add(-1)
+	s := sample{
+		arm:      a.idx,
+		intended: j.due,
+		sent:     o.sent.Sub(r.t0),
+		done:     o.done.Sub(r.t0),
+		first:    -1,
+		tokens:   o.tokens,
+		want:     prompt.MaxTokens,
+		inflight: inflight,
+		capHit:   j.capHit,
+		class:    o.class,
+		status:   o.status,
+		msg:      o.msg,
+	}
+	if r.p.Concurrency > 0 {
+		s.intended = s.sent // closed loop: no schedule to lag behind
+	}
+	s.clientLag = s.sent - s.intended
+	if j.capHit && pickup > s.intended {
+		s.clientLag = s.sent - pickup
+	}
+	if !o.first.IsZero() {
+		s.first = o.first.Sub(r.t0)
+	}
+	*itl = o.itl
+	s.itl = itl
+	r.samples <- s
+}
+
+// record is the single goroutine that owns every histogram.
+func (r *runner) record(recs []*armRecorder, stopSending context.CancelFunc, done chan<- struct{}) {
+	defer close(done)
+	samples, scrapes := r.samples, r.scrapes
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := time.Duration(0)
+	for samples != nil || scrapes != nil {
+		select {
+		case s, ok := <-samples:
+			if !ok {
+				samples = nil
+				continue
+			}
+			recs[s.arm].add(&s)
+			if s.itl != nil {
+				*s.itl = (*s.itl)[:0]
+				r.itlPool.Put(s.itl)
+			}
+		case s, ok := <-scrapes:
+			if !ok {
+				scrapes = nil
+				continue
+			}
+			recs[s.arm].addScrape(&s)
+		case <-tick.C:
+			now := time.Since(r.t0)
+			if r.p.Progress == nil && r.p.StopEarly == nil {
+				continue
+			}
+			phase := PhaseMeasure
+			switch {
+			case now < r.p.Warmup:
+				phase = PhaseWarmup
+			case now >= r.end || r.stopped.Load() > 0:
+				phase = PhaseDrain
+			}
+			for i, rec := range recs {
+				snap := Snapshot{
+					Arm:       r.arms[i].name,
+					Phase:     phase,
+					Elapsed:   now,
+					InFlight:  r.arms[i].inflight.Load(),
+					P95:       QuantileDuration(rec.e2eAll, 0.95),
+					Sent:      rec.sent,
+					Succeeded: rec.succeeded,
+					Errors:    rec.failed,
+				}
+				if dt := now - last; dt > 0 {
+					snap.Rate = float64(rec.sent-rec.lastSent) / dt.Seconds()
+				}
+				rec.lastSent = rec.sent
+				if r.p.Progress != nil {
+					r.p.Progress(snap)
+				}
+				if phase == PhaseMeasure && r.p.StopEarly != nil && r.p.StopEarly(snap) {
+					r.early.Store(true)
+					r.markStopped()
+					stopSending()
+				}
+			}
+			last = now
+		}
+	}
+}

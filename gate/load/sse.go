@@ -1,0 +1,116 @@
+package load
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxSSELine is the longest SSE line accepted, in bytes.
+const DefaultMaxSSELine = 1 << 20
+
+// sseReader reads Server-Sent Events from a stream and returns the data of
+// each event. It accepts LF, CRLF and lone CR line endings, partial reads,
+// comment lines (":..."), multi-line data fields (joined with "\n") and the
+// fields event, id and retry (ignored). Any other line is not SSE: the
+// stream is garbage and Next returns an error.
+type sseReader struct {
+	sc   *bufio.Scanner
+	data []byte
+	has  bool // a data field was seen since the last dispatch
+}
+
+func newSSEReader(r io.Reader, maxLine int) *sseReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	sc.Split(scanSSELines)
+	return &sseReader{sc: sc}
+}
+
+// errSSEGarbage wraps a line that is not part of the SSE format.
+var errSSEGarbage = errors.New("not an SSE stream")
+
+// Next returns the data of the next event. The returned slice is valid
+// until the next call. At the end of the stream it returns io.EOF; a
+// pending event without its closing blank line is still returned first.
+func (r *sseReader) Next() ([]byte, error) {
+	for r.sc.Scan() {
+		line := r.sc.Bytes()
+		if len(line) == 0 {
+			if r.has {
+				r.has = false
+				return r.data, nil
+			}
+			continue
+		}
+		if line[0] == ':' {
+			continue // comment, e.g. a keep-alive
+		}
+		name, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			name, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(name) {
+		case "data":
+			if !r.has {
+				r.data = r.data[:0]
+				r.has = true
+			} else {
+				r.data = append(r.data, '\n')
+			}
+			r.data = append(r.data, value...)
+		case "event", "id", "retry":
+		default:
+			return nil, fmt.Errorf("%w: unexpected line %q", errSSEGarbage, truncate(string(line), 60))
+		}
+	}
+	if err := r.sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("SSE line longer than the limit: %w", err)
+		}
+		return nil, err
+	}
+	if r.has {
+		r.has = false
+		return r.data, nil
+	}
+	return nil, io.EOF
+}
+
+// scanSSELines is a bufio.SplitFunc for LF, CRLF and CR line endings.
+func scanSSELines(data []byte, atEOF bool) (int, []byte, error) {
+	if atEOF && len(data) == 0 {
+		return 0, nil, nil
+	}
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		if data[i] == '\n' {
+			return i + 1, data[:i], nil
+		}
+		if i+1 < len(data) {
+			if data[i+1] == '\n' {
+				return i + 2, data[:i], nil
+			}
+			return i + 1, data[:i], nil
+		}
+		if atEOF {
+			return i + 1, data[:i], nil
+		}
+		return 0, nil, nil // a CR at the end of the buffer: CRLF or CR?
+	}
+	if atEOF {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
