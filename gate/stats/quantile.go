@@ -6,8 +6,13 @@ import (
 	mstats "github.com/aclements/go-moremath/stats"
 )
 
+// maxTDF is the number of degrees of freedom above which the t distribution
+// is replaced by the normal: they differ by less than 1e-6 there, and the
+// incomplete beta function behind TDist stops converging for huge df.
+const maxTDF = 1e6
+
 // TQuantile returns the p-quantile of Student's t distribution with df
-// degrees of freedom, for p in (0,1) and df > 0 (df need not be an integer).
+// degrees of freedom, for p in (0,1) and df > 0 (df need not be an integer; above 1e6 the normal quantile is used).
 // It returns -Inf or +Inf for p == 0 or p == 1, +Inf (or -Inf for p < 0.5)
 // when df is zero or negative (no information: an unbounded interval), and
 // NaN when p is outside [0,1] or NaN.
@@ -26,7 +31,7 @@ func TQuantile(df, p float64) float64 {
 			return math.Inf(-1)
 		}
 		return math.Inf(1)
-	case math.IsInf(df, 1):
+	case df > maxTDF:
 		return NormalQuantile(p)
 	}
 	return mstats.InvCDF(mstats.TDist{V: df})(p)
@@ -45,7 +50,7 @@ func TCDF(df, x float64) float64 {
 		return 0
 	case df <= 0:
 		return 0.5
-	case math.IsInf(df, 1):
+	case df > maxTDF:
 		return mstats.StdNormal.CDF(x)
 	}
 	return mstats.TDist{V: df}.CDF(x)
