@@ -39,6 +39,7 @@ type Server struct {
 	mu       sync.Mutex
 	repos    map[string]*repo // "owner/name"
 	calls    map[string]int   // operation -> count
+	statuses map[string]map[int]int
 	failures map[string][]int // operation -> statuses of the next calls
 	readOnly bool
 	token    string
@@ -58,6 +59,7 @@ func New() *Server {
 		mux:       http.NewServeMux(),
 		repos:     map[string]*repo{},
 		calls:     map[string]int{},
+		statuses:  map[string]map[int]int{},
 		failures:  map[string][]int{},
 		treeLimit: 100000,
 		dirLimit:  1000,
@@ -157,6 +159,7 @@ func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = map[string]int{}
+	s.statuses = map[string]map[int]int{}
 }
 
 func (s *Server) count(op string) {
@@ -180,34 +183,52 @@ func (s *Server) handle(op string, h func(w http.ResponseWriter, r *http.Request
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.calls[op]++
-		if s.token != "" {
-			auth := r.Header.Get("Authorization")
-			if auth != "Bearer "+s.token && auth != "token "+s.token {
-				writeError(w, http.StatusUnauthorized, "Bad credentials")
-				return
-			}
+		status, body := s.serve(op, w, r, h)
+		if s.statuses[op] == nil {
+			s.statuses[op] = map[int]int{}
 		}
-		if f := s.failures[op]; len(f) > 0 {
-			s.failures[op] = f[1:]
-			writeError(w, f[0], http.StatusText(f[0]))
-			return
-		}
-		if s.readOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
-			return
-		}
-		rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
-		if rp == nil {
-			writeError(w, http.StatusNotFound, "Not Found")
-			return
-		}
-		status, body := h(w, r, rp)
+		s.statuses[op][status]++
 		if e, ok := body.(apiError); ok {
 			writeError(w, status, string(e))
 			return
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// serve applies authentication, injected failures and read-only mode, then
+// runs h. It runs with s.mu held.
+func (s *Server) serve(op string, w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request, *repo) (int, any)) (int, any) {
+	if s.token != "" {
+		auth := r.Header.Get("Authorization")
+		if auth != "Bearer "+s.token && auth != "token "+s.token {
+			return http.StatusUnauthorized, apiError("Bad credentials")
+		}
+	}
+	if f := s.failures[op]; len(f) > 0 {
+		s.failures[op] = f[1:]
+		return f[0], apiError(http.StatusText(f[0]))
+	}
+	if s.readOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return http.StatusForbidden, apiError("Resource not accessible by integration")
+	}
+	rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
+	if rp == nil {
+		return http.StatusNotFound, apiError("Not Found")
+	}
+	return h(w, r, rp)
+}
+
+// Statuses returns how many responses of each HTTP status op (one of the
+// Op constants) has given.
+func (s *Server) Statuses(op string) map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]int{}
+	for k, v := range s.statuses[op] {
+		out[k] = v
+	}
+	return out
 }
 
 // apiError is a handler result rendered as GitHub's error body.
