@@ -81,9 +81,9 @@ func TestPoissonPacerDeterministicAndMean(t *testing.T) {
 
 func TestStepPacer(t *testing.T) {
 	p := StepPacer{Steps: []Step{
-		{Rate: 10, Duration: time.Second},             // requests 0..9 at 0, 100ms, ...
-		{Rate: 0, Duration: time.Second},              // pause
-		{Rate: 100, Duration: time.Second},            // requests 10..109 from 2 s
+		{Rate: 10, Duration: time.Second},              // requests 0..9 at 0, 100ms, ...
+		{Rate: 0, Duration: time.Second},               // pause
+		{Rate: 100, Duration: time.Second},             // requests 10..109 from 2 s
 		{Rate: 300, Duration: time.Second, Ramp: true}, // ramp 100 -> 300: 200 requests
 	}}
 	if err := p.Validate(); err != nil {

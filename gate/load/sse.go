@@ -24,7 +24,7 @@ type sseReader struct {
 
 func newSSEReader(r io.Reader, maxLine int) *sseReader {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	sc.Buffer(make([]byte, 0, min(4096, maxLine)), maxLine)
 	sc.Split(scanSSELines)
 	return &sseReader{sc: sc}
 }
