@@ -139,13 +139,16 @@ func jsonError(name string, data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(data, syn.Offset)
+		line, col := position(data, syn.Offset-1) // Offset is just past the bad byte
 		if syn.Offset >= int64(len(data)) {
 			return &DecodeError{File: name, Line: line, Col: col, Err: errors.New("truncated file: unexpected end of JSON input")}
 		}
 		return &DecodeError{File: name, Line: line, Col: col, Err: fmt.Errorf("invalid JSON: %v", syn)}
 	case errors.As(err, &typ):
-		line, col := position(data, typ.Offset)
+		line, col := position(data, typ.Offset-1)
+		if typ.Field == "" {
+			return &DecodeError{File: name, Line: line, Col: col, Err: fmt.Errorf("a JSON %s, not an object", typ.Value)}
+		}
 		return &DecodeError{File: name, Line: line, Col: col,
 			Err: fmt.Errorf("field %q: cannot read JSON %s as %s", typ.Field, typ.Value, typ.Type)}
 	}
