@@ -34,12 +34,15 @@ type Config struct {
 	// geometric with this mean, then clamped to [min_tokens, max_tokens].
 	MeanOutputTokens float64
 
-	// PrefillBase is the fixed cost of prefilling in a step, PrefillPerToken
-	// the cost of each prompt token prefilled.
-	PrefillBase, PrefillPerToken time.Duration
-	// DecodeBase is the fixed cost of a decode step, DecodePerSeq the cost of
-	// each running sequence in it, so time per output token grows with load.
-	DecodeBase, DecodePerSeq time.Duration
+	// StepBase is the fixed cost of an engine step (one forward pass, reading
+	// the weights). A step that decodes counts it as decode time, a step that
+	// only prefills as prefill time.
+	StepBase time.Duration
+	// PrefillPerToken is the cost of each prompt token prefilled in a step.
+	PrefillPerToken time.Duration
+	// DecodePerSeq is the cost of each sequence decoding in a step, so time
+	// per output token grows with the batch.
+	DecodePerSeq time.Duration
 
 	// Slowdown multiplies all service time (1 = none).
 	Slowdown float64
@@ -113,9 +116,8 @@ const (
 	DefaultMaxModelLen      = 8192
 	DefaultDefaultMaxTokens = 256
 	DefaultMeanOutputTokens = 128
-	DefaultPrefillBase      = 2 * time.Millisecond
+	DefaultStepBase         = 6 * time.Millisecond
 	DefaultPrefillPerToken  = 40 * time.Microsecond
-	DefaultDecodeBase       = 6 * time.Millisecond
 	DefaultDecodePerSeq     = 150 * time.Microsecond
 	DefaultStallRate        = 1.0 / 60 // stalls per second: about one a minute
 	DefaultStallDuration    = 200 * time.Millisecond
@@ -137,9 +139,8 @@ func DefaultConfig() Config {
 		MaxModelLen:      DefaultMaxModelLen,
 		DefaultMaxTokens: DefaultDefaultMaxTokens,
 		MeanOutputTokens: DefaultMeanOutputTokens,
-		PrefillBase:      DefaultPrefillBase,
+		StepBase:         DefaultStepBase,
 		PrefillPerToken:  DefaultPrefillPerToken,
-		DecodeBase:       DefaultDecodeBase,
 		DecodePerSeq:     DefaultDecodePerSeq,
 		Slowdown:         1,
 		TTFTSlowdown:     1,
@@ -199,14 +200,13 @@ func (c Config) Validate() error {
 			bad("%s must not be negative, got %v", name, d)
 		}
 	}
-	nonNeg("prefill base", c.PrefillBase)
+	nonNeg("step base", c.StepBase)
 	nonNeg("prefill per token", c.PrefillPerToken)
-	nonNeg("decode base", c.DecodeBase)
 	nonNeg("decode per sequence", c.DecodePerSeq)
 	nonNeg("stall duration", c.StallDuration)
 	nonNeg("cold start", c.ColdStart)
-	if c.DecodeBase+c.DecodePerSeq <= 0 {
-		bad("decode base and decode per sequence are both zero: a decode step would take no time")
+	if c.StepBase+c.DecodePerSeq <= 0 {
+		bad("step base and decode per sequence are both zero: a decode step would take no time")
 	}
 	factor := func(name string, v float64) {
 		if !(v > 0) || math.IsInf(v, 0) {

@@ -8,7 +8,8 @@
 // tokens that a request reserves when it is admitted (prompt + max_tokens, as
 // TGI does), a bounded waiting queue, and an engine step loop in which newly
 // admitted requests are prefilled (cost growing with prompt tokens) while the
-// running ones decode one token each (cost growing with the batch size).
+// running ones decode one token each (cost growing with the batch size), on
+// top of a fixed cost per step.
 // When the KV budget or the slots are exhausted, requests wait: above the
 // saturation throughput the waiting queue grows without bound and time to
 // first token rises sharply, the cliff real servers show.

@@ -158,7 +158,7 @@ func (e *engine) cancel(s *seq) {
 func (e *engine) start(now time.Duration) {
 	budget := e.maxBatchTokens
 	nPrefill := 0
-	var prefillW, decodeW float64
+	var prefillW, decodeW float64 // prompt tokens and sequences, weighted by jitter
 	for _, s := range e.running {
 		decodeW += s.weight
 	}
@@ -194,12 +194,13 @@ func (e *engine) start(now time.Duration) {
 		return
 	}
 	c := &e.cfg
-	var decode, prefill float64
+	base := float64(c.StepBase)
+	decode := float64(c.DecodePerSeq) * decodeW
+	prefill := float64(c.PrefillPerToken) * prefillW
 	if nDecode > 0 {
-		decode = float64(c.DecodeBase) + float64(c.DecodePerSeq)*decodeW
-	}
-	if nPrefill > 0 {
-		prefill = float64(c.PrefillBase) + float64(c.PrefillPerToken)*prefillW
+		decode += base
+	} else {
+		prefill += base
 	}
 	d := (decode*c.DecodeSlowdown + prefill*c.TTFTSlowdown) * c.Slowdown * e.noise.env(now) * e.noise.shift
 	// A step takes at least a microsecond, so model time always advances.
