@@ -145,3 +145,44 @@ func capacitySE(c *baseline.Capacity) float64 {
 	}
 	return math.Log(hi/c.RPS) / math.Sqrt(12)
 }
+
+// StepMeets judges one capacity step: whether every SLO holds at its
+// point estimate on rec, the first SLO that does not, and the values seen
+// ("e2e.p95": 812.5, "error_rate": 0.002), for the latency-vs-load curve.
+// A percentile without enough tail samples in the step is not held against
+// it; SLOs on capacity itself are skipped.
+func StepMeets(rec *baseline.Record, slos []SLO) (met bool, breached string, values map[string]float64) {
+	met = true
+	values = map[string]float64{}
+	for _, name := range []string{"e2e.p95", "error_rate"} {
+		m, s := SplitName(name)
+		if pv, err := valueOf(rec, m, s, DefaultAlpha); err == nil && !pv.noData {
+			values[name] = pv.value
+		}
+	}
+	for _, slo := range slos {
+		if slo.Metric == "capacity" || !hasMetric(rec, slo.Metric) {
+			continue
+		}
+		pv, err := valueOf(rec, slo.Metric, slo.Stat, DefaultAlpha)
+		if err != nil || pv.noData {
+			// Nothing succeeded: the step fails if anything was sent.
+			if slo.Metric != "error_rate" && len(rec.Windows) > 0 {
+				met = false
+				if breached == "" {
+					breached = slo.Name + " " + slo.Text + " (no successful requests)"
+				}
+			}
+			continue
+		}
+		values[slo.Name] = pv.value
+		if pv.tailShort {
+			continue
+		}
+		if !slo.Holds(pv.value) && met {
+			met = false
+			breached = slo.Name + " " + slo.Text
+		}
+	}
+	return met, breached, values
+}
