@@ -15,6 +15,7 @@ type repo struct {
 	owner, name   string
 	defaultBranch string
 	objects
+	issues issues
 }
 
 // CreateRepo adds a repository whose default branch has one commit holding

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -41,6 +42,9 @@ type Server struct {
 	calls    map[string]int   // operation -> count
 	statuses map[string]map[int]int
 	failures map[string][]int // operation -> statuses of the next calls
+	// rateLimits holds the Retry-After of the next calls of an operation
+	// that hit a secondary rate limit.
+	rateLimits map[string][]time.Duration
 	readOnly bool
 	token    string
 	// treeLimit caps the entries of a recursive tree response; beyond it
@@ -68,6 +72,7 @@ func New() *Server {
 	s.registerGit()
 	s.registerContents()
 	s.registerBranches()
+	s.registerComments()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.count("unknown " + r.Method + " " + r.URL.Path)
 		writeError(w, http.StatusNotFound, "Not Found")
@@ -180,20 +185,26 @@ func (s *Server) handle(op string, h func(w http.ResponseWriter, r *http.Request
 		}
 	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.calls[op]++
-		status, body := s.serve(op, w, r, h)
-		if s.statuses[op] == nil {
-			s.statuses[op] = map[int]int{}
-		}
-		s.statuses[op][status]++
-		if e, ok := body.(apiError); ok {
-			writeError(w, status, string(e))
-			return
-		}
-		writeJSON(w, status, body)
+		s.dispatch(op, w, r, h)
 	})
+}
+
+// dispatch counts a call of op, serves it with h and writes the response.
+// Routes that share one mux pattern call it with the operation they chose.
+func (s *Server) dispatch(op string, w http.ResponseWriter, r *http.Request, h func(w http.ResponseWriter, r *http.Request, rp *repo) (int, any)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[op]++
+	status, body := s.serve(op, w, r, h)
+	if s.statuses[op] == nil {
+		s.statuses[op] = map[int]int{}
+	}
+	s.statuses[op][status]++
+	if e, ok := body.(apiError); ok {
+		writeError(w, status, string(e))
+		return
+	}
+	writeJSON(w, status, body)
 }
 
 // serve applies authentication, injected failures and read-only mode, then
@@ -204,6 +215,10 @@ func (s *Server) serve(op string, w http.ResponseWriter, r *http.Request, h func
 		if auth != "Bearer "+s.token && auth != "token "+s.token {
 			return http.StatusUnauthorized, apiError("Bad credentials")
 		}
+	}
+	if d := s.rateLimits[op]; len(d) > 0 {
+		s.rateLimits[op] = d[1:]
+		return secondaryRateLimited(w, d[0])
 	}
 	if f := s.failures[op]; len(f) > 0 {
 		s.failures[op] = f[1:]
