@@ -45,8 +45,8 @@ type Server struct {
 	// rateLimits holds the Retry-After of the next calls of an operation
 	// that hit a secondary rate limit.
 	rateLimits map[string][]time.Duration
-	readOnly bool
-	token    string
+	readOnly   bool
+	token      string
 	// treeLimit caps the entries of a recursive tree response; beyond it
 	// the response is truncated, as GitHub's is past 100,000 entries.
 	treeLimit int
