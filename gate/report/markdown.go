@@ -56,17 +56,24 @@ func Markdown(in Input, opts MarkdownOptions) string {
 	}
 	all := checks(in.Verdict)
 	order := priorityOrder(all)
+	compact := false
 	render := func(k int) string {
 		shown := make([]bool, len(all))
 		for _, i := range order[:k] {
 			shown[i] = true
 		}
-		return renderMarkdown(in, shown, len(all)-k)
+		return renderMarkdown(in, shown, len(all)-k, compact)
 	}
 	if s := render(len(all)); len(s) < limit {
 		return s
 	}
-	// The largest number of rows that fits: rendering is monotone in k.
+	// Rows matter more than long lists in the details, which report.json
+	// has in full. Then keep the largest number of rows that fits:
+	// rendering is monotone in k.
+	compact = true
+	if s := render(len(all)); len(s) < limit {
+		return s
+	}
 	lo, hi := 0, len(all)-1
 	if s := render(0); len(s) >= limit {
 		return cutTo(s, limit)
@@ -127,7 +134,9 @@ func priorityOrder(cs []gate.Check) []int {
 	return idx
 }
 
-func renderMarkdown(in Input, shown []bool, hidden int) string {
+// renderMarkdown renders the comment with the rows of the shown checks;
+// compact shortens the lists in the details.
+func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 	var b strings.Builder
 	out, reason := outcome(in.Verdict)
 	all := checks(in.Verdict)
@@ -194,8 +203,8 @@ func renderMarkdown(in Input, shown []bool, hidden int) string {
 
 	writeSettings(&b, in)
 	writeEnvironment(&b, in)
-	writeValidity(&b, in, out == gate.Invalid)
-	writeWarnings(&b, in)
+	writeValidity(&b, in, out == gate.Invalid, compact)
+	writeWarnings(&b, in, compact)
 	writeFooter(&b, in)
 	return b.String()
 }
@@ -372,6 +381,9 @@ func writeNotes(b *strings.Builder, rows []gate.Check, material float64) {
 			continue
 		}
 		name := "`" + codeText(clip(checkName(c), maxNameChars)) + "`"
+		if c.Kind == gate.KindSLO {
+			name += " SLO"
+		}
 		key := lead + "\x00" + reason
 		if n := byKey[key]; n != nil {
 			n.names = append(n.names, name)
@@ -384,7 +396,7 @@ func writeNotes(b *strings.Builder, rows []gate.Check, material float64) {
 	var lines []string
 	for _, n := range notes {
 		names := n.names
-		if len(names) > 5 {
+		if len(names) > 6 {
 			names = append(names[:5:5], fmt.Sprintf("%d more", len(n.names)-5))
 		}
 		lines = append(lines, fmt.Sprintf("- %s %s: %s", n.lead, strings.Join(names, ", "), n.reason))
@@ -767,7 +779,7 @@ func envItems(prefix string, e baseline.Env, same *baseline.Env) []string {
 	return items
 }
 
-func writeValidity(b *strings.Builder, in Input, open bool) {
+func writeValidity(b *strings.Builder, in Input, open, compact bool) {
 	type arm struct {
 		label string
 		r     *baseline.Record
@@ -787,10 +799,14 @@ func writeValidity(b *strings.Builder, in Input, open bool) {
 	}
 	// Invalid arms first, so they survive the cap.
 	sort.SliceStable(arms, func(i, j int) bool { return !arms[i].r.Valid && arms[j].r.Valid })
+	limit := maxRunsListed
+	if compact {
+		limit = maxRunsListed / 4
+	}
 	var items []string
 	for i, a := range arms {
-		if i == maxRunsListed {
-			items = append(items, fmt.Sprintf("- … %d more runs in report.json", len(arms)-maxRunsListed))
+		if i == limit {
+			items = append(items, fmt.Sprintf("- … %s more runs in report.json", thousands(float64(len(arms)-limit))))
 			break
 		}
 		items = append(items, "- "+validityLine(mdText(clip(a.label, maxNameChars)), a.r))
@@ -837,20 +853,24 @@ func validityLine(label string, r *baseline.Record) string {
 	return s
 }
 
-func writeWarnings(b *strings.Builder, in Input) {
+func writeWarnings(b *strings.Builder, in Input, compact bool) {
 	ws := allWarnings(in)
 	if len(ws) == 0 {
 		return
 	}
+	limit := maxWarnings
+	if compact {
+		limit = maxWarnings / 8
+	}
 	var items []string
 	for i, w := range ws {
-		if i == maxWarnings {
-			items = append(items, fmt.Sprintf("- … %d more warnings in report.json", len(ws)-maxWarnings))
+		if i == limit {
+			items = append(items, fmt.Sprintf("- … %s more warnings in report.json", thousands(float64(len(ws)-limit))))
 			break
 		}
 		items = append(items, "- "+mdText(clip(w, maxReasonChars)))
 	}
-	writeDetails(b, fmt.Sprintf("Warnings (%d)", len(ws)), items, false)
+	writeDetails(b, fmt.Sprintf("Warnings (%s)", thousands(float64(len(ws)))), items, false)
 }
 
 func writeDetails(b *strings.Builder, summary string, items []string, open bool) {
@@ -913,11 +933,12 @@ func clip(s string, n int) string {
 
 var mdEscaper = strings.NewReplacer(
 	"\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "*", "\\*", "`", "\\`",
-	"[", "\\[", "]", "\\]", "\n", " ", "\r", " ",
+	"](", "]\\(", "\n", " ", "\r", " ",
 )
 
 // mdText escapes text from the inputs so it renders literally and cannot
-// open HTML, links, emphasis or table cells.
+// open HTML, inline links, emphasis or table cells. Brackets are left alone
+// unless they would form a link: the comment defines no link references.
 func mdText(s string) string { return mdEscaper.Replace(s) }
 
 var codeEscaper = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ")

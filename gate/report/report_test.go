@@ -121,7 +121,7 @@ func TestMarkdownContent(t *testing.T) {
 		"| `error_rate` | 0.100% | 0% | -0.10 pp [-0.31 pp, +0.11 pp] | +0.40 pp | PASS |",
 		"| `ttft.p99` | 611 ms | 655 ms | +7.2% [-4.8%, +20.5%] | +21.0% | info |",
 		"- informational `ttft.p99`: Too few tail samples",
-		"- **FAIL** `ttft.p95`: ttft.p95 got worse by +12.3% \\[+9.8%, +14.9%\\]",
+		"- **FAIL** `ttft.p95`: ttft.p95 got worse by +12.3% [+9.8%, +14.9%]",
 		"**Capacity:** 16.6 req/s (baseline 18.4 req/s, -9.8%); above it `ttft.p95` broke first.",
 		"**Plan:** needs 9 replicas instead of 8 for 120 req/s at 20% headroom; $41.83 instead of $37.74 per 1M requests;",
 		"```mermaid\nxychart-beta\n",
@@ -222,11 +222,14 @@ func TestMarkdownSizeLimit(t *testing.T) {
 	if !strings.HasSuffix(md, "full numbers in report.json</sub>\n") {
 		t.Error("footer was cut")
 	}
-	// Small limits hold too.
-	for _, limit := range []int{20000, 4000, 500, 50} {
+	// Small limits hold too, and failing rows go last.
+	for _, limit := range []int{20000, 6000, 500, 50} {
 		md := Markdown(in, MarkdownOptions{MaxChars: limit})
 		if len(md) >= limit {
 			t.Errorf("MaxChars %d: comment is %d bytes", limit, len(md))
+		}
+		if limit == 6000 && strings.Count(md, "| **FAIL** |") != 5 {
+			t.Errorf("MaxChars %d: %d failing rows shown, want 5:\n%s", limit, strings.Count(md, "| **FAIL** |"), md)
 		}
 	}
 	// A comment that fits is not cut.
@@ -405,7 +408,7 @@ func TestOddInput(t *testing.T) {
 			Checks: []gate.Check{
 				{Kind: gate.KindRegression, Unit: "ms", Baseline: nan, Candidate: inf, Change: nan, CILow: math.Inf(-1), CIHigh: inf, MDE: nan, Gating: true, Verdict: gate.Fail},
 				{Kind: gate.KindSLO, Unit: "weird-unit", Candidate: nan, Op: "<", Limit: inf, Gating: true},
-				{Name: "x | y <b>", Scenario: "s|c<i>", Unit: "ratio", Change: inf, Gating: false, Reason: "line\nbreak"},
+				{Name: "x | y <b>", Scenario: "s|c<i>", Unit: "ratio", Change: inf, Gating: false, Reason: "line\nbreak [click](https://evil.example)"},
 			},
 			Capacity: []gate.CapacityPlan{{Scenario: "cap", PeakRPS: nan, Headroom: inf, Candidate: gate.Sizing{USDPerMillionRequests: nan}}},
 		},
@@ -437,6 +440,9 @@ func TestOddInput(t *testing.T) {
 	// Input text is escaped outside code spans, where it would be HTML.
 	if outside := regexp.MustCompile("`[^`]*`").ReplaceAllString(md, ""); strings.Contains(outside, "<b>") {
 		t.Errorf("HTML from the input rendered:\n%s", outside)
+	}
+	if strings.Contains(md, "](https") {
+		t.Error("link from the input rendered")
 	}
 	if !strings.Contains(md, "### s\\|c&lt;i&gt;") {
 		t.Error("scenario heading not escaped")
