@@ -170,6 +170,10 @@ type tick struct {
 type job struct {
 	tick
 	capHit bool
+	// notBefore is the earliest the client could have sent the request:
+	// its intended time, or the moment the in-flight cap last released the
+	// dispatcher, whichever is later. Lag beyond it is the client's own.
+	notBefore time.Duration
 }
 
 // arm is the sending side of one target.
@@ -384,6 +388,7 @@ func (r *runner) dispatch(ctx context.Context, a *arm) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	var capFree time.Duration // when the in-flight cap last let a send through
 	for tk := range a.ticks {
 		if wait := tk.due - time.Since(r.t0); wait > 0 {
 			timer.Reset(wait)
@@ -401,7 +406,7 @@ func (r *runner) dispatch(ctx context.Context, a *arm) {
 		if time.Since(r.t0) > r.end+lateSlack {
 			return // too far behind: the rest of the schedule is not sent
 		}
-		j := job{tick: tk}
+		j := job{tick: tk, notBefore: max(tk.due, capFree)}
 		select {
 		case a.jobs <- j:
 			continue
@@ -416,6 +421,7 @@ func (r *runner) dispatch(ctx context.Context, a *arm) {
 		j.capHit = true
 		select {
 		case a.jobs <- j:
+			capFree = time.Since(r.t0)
 		case <-ctx.Done():
 			r.markStopped()
 			return
@@ -442,7 +448,7 @@ func (r *runner) closedWorker(ctx context.Context, a *arm) {
 		if now >= r.end {
 			return
 		}
-		r.handle(a, job{tick: tick{n: a.next.Add(1) - 1, due: now}})
+		r.handle(a, job{tick: tick{n: a.next.Add(1) - 1, due: now}, notBefore: now})
 	}
 	r.markStopped()
 }
@@ -473,8 +479,10 @@ func (r *runner) handle(a *arm, j job) {
 		s.intended = s.sent // closed loop: no schedule to lag behind
 	}
 	s.clientLag = s.sent - s.intended
-	if j.capHit && pickup > s.intended {
-		s.clientLag = s.sent - pickup
+	if j.capHit {
+		s.clientLag = s.sent - max(pickup, s.intended)
+	} else if j.notBefore > s.intended {
+		s.clientLag = s.sent - j.notBefore
 	}
 	if !o.first.IsZero() {
 		s.first = o.first.Sub(r.t0)
