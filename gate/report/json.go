@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
@@ -177,7 +178,7 @@ func BuildJSON(in Input) *JSONReport {
 		Branch:      in.Branch,
 		Target:      cleanURL(in.Target),
 		BaselineURL: cleanURL(in.BaselineURL),
-		Partial:     in.Partial,
+		Partial:     partial(in),
 		Summary: JSONSummary{
 			Total: c.total, Gating: c.gating, Pass: c.pass, Warn: c.warn,
 			Fail: c.fail, Invalid: c.invalid, Informational: c.info,
@@ -273,7 +274,7 @@ func jsonCheck(c gate.Check) JSONCheck {
 		j.ChangeKind = "absolute"
 	}
 	j.Confidence = numNZ(c.Confidence)
-	j.MDE = numNZ(c.MDE)
+	j.MDE = numNZ(math.Abs(c.MDE))
 	j.PValue = numNZ(c.PValue)
 	return j
 }

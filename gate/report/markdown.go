@@ -153,7 +153,7 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 	b.WriteString("\n\n")
 	b.WriteString(mdText(clip(reason, 2*maxReasonChars)) + "\n\n")
 	b.WriteString(summaryLine(in, all) + "\n\n")
-	if in.Partial {
+	if partial(in) {
 		b.WriteString("> **Partial run:** it was interrupted before the end; the numbers cover only what was measured.\n\n")
 	}
 	if out == gate.Invalid && len(all) > 0 {

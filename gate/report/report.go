@@ -272,6 +272,19 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// partial reports whether the run, or any of its arms, was cut short.
+func partial(in Input) bool {
+	if in.Partial {
+		return true
+	}
+	for _, r := range in.Runs {
+		if r != nil && (r.Partial || r.Reference != nil && r.Reference.Partial) {
+			return true
+		}
+	}
+	return false
+}
+
 // finite reports whether v is a usable number.
 func finite(v float64) bool {
 	return !math.IsNaN(v) && !math.IsInf(v, 0)
