@@ -359,6 +359,9 @@ func (s *BranchStore) walk(ctx context.Context, sha, prefix string, q Query, sna
 	if err != nil {
 		return fmt.Errorf("baseline: list %s: %w", s.where(prefix), err)
 	}
+	if tree.GetTruncated() {
+		return fmt.Errorf("baseline: list %s: GitHub truncated the tree of one directory", s.where(prefix))
+	}
 	want := []string{q.Policy, q.Scenario, q.Kind, q.Branch}
 	for _, e := range tree.Entries {
 		name := e.GetPath()

@@ -287,9 +287,10 @@ func (s *Server) registerGit() {
 				}
 			}
 		}
-		walk(sha, "", r.URL.Query().Get("recursive") != "", 0)
+		recursive := r.URL.Query().Get("recursive") != ""
+		walk(sha, "", recursive, 0)
 		truncated := false
-		if len(list) > s.treeLimit {
+		if recursive && len(list) > s.treeLimit {
 			list, truncated = list[:s.treeLimit], true
 		}
 		if list == nil {

@@ -122,7 +122,8 @@ func (s *Server) SetReadOnly(ro bool) {
 }
 
 // SetTreeLimit sets how many entries a recursive tree response holds before
-// it is truncated (default 100,000, GitHub's limit).
+// it is truncated (default 100,000, GitHub's limit). Non-recursive
+// responses, GitHub's remedy for truncation, are never truncated.
 func (s *Server) SetTreeLimit(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
