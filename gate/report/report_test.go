@@ -24,7 +24,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
+	gotPath := filepath.Join("testdata", name+".got")
 	if *update {
+		os.Remove(gotPath)
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +36,6 @@ func golden(t *testing.T, name string, got []byte) {
 	if err != nil {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
-	gotPath := filepath.Join("testdata", name+".got")
 	if !bytes.Equal(got, want) {
 		if err := os.WriteFile(gotPath, got, 0o644); err != nil {
 			t.Fatal(err)
