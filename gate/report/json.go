@@ -62,8 +62,8 @@ type JSONCheck struct {
 	HigherIsBetter bool     `json:"higher_is_better"`
 	Baseline       *float64 `json:"baseline"`
 	Candidate      *float64 `json:"candidate"`
-	Op             string   `json:"op,omitempty"`
-	Limit          *float64 `json:"limit,omitempty"`
+	Op             string   `json:"op"`
+	Limit          *float64 `json:"limit"`
 	ChangeKind     string   `json:"change_kind"`
 	Change         *float64 `json:"change"`
 	CILow          *float64 `json:"ci_low"`
