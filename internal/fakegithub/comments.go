@@ -37,6 +37,7 @@ type Comment struct {
 type issues struct {
 	numbers  map[int]bool
 	comments []*Comment
+	pulls    map[int]Pull
 }
 
 // CreateIssue makes issue (or pull request) number exist in a repository,

@@ -119,3 +119,20 @@ func TestSecondaryRateLimitNext(t *testing.T) {
 		t.Errorf("a rate-limited call created %d comments", n)
 	}
 }
+
+func TestGetPull(t *testing.T) {
+	s, c := newRepo(t)
+	if err := s.CreatePull("o", "r", Pull{Number: 5, HeadRef: "f", HeadSHA: "abc", HeadRepo: "fork/r", BaseRef: "main", BaseSHA: "def"}); err != nil {
+		t.Fatal(err)
+	}
+	pr, _, err := c.PullRequests.Get(context.Background(), "o", "r", 5)
+	if err != nil || pr.GetHead().GetSHA() != "abc" || pr.GetHead().GetRepo().GetFullName() != "fork/r" || pr.GetBase().GetRef() != "main" {
+		t.Fatalf("%+v, %v", pr, err)
+	}
+	if _, _, err := c.PullRequests.Get(context.Background(), "o", "r", 6); statusOf(err) != http.StatusNotFound {
+		t.Errorf("missing pull: %v", err)
+	}
+	if _, _, err := c.Issues.ListComments(context.Background(), "o", "r", 5, nil); err != nil {
+		t.Errorf("a pull request is an issue: %v", err)
+	}
+}

@@ -73,6 +73,7 @@ func New() *Server {
 	s.registerContents()
 	s.registerBranches()
 	s.registerComments()
+	s.registerPulls()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.count("unknown " + r.Method + " " + r.URL.Path)
 		writeError(w, http.StatusNotFound, "Not Found")
