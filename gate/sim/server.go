@@ -103,8 +103,8 @@ func (s *Server) Close() {
 // now is the model time: the time since NewServer.
 func (s *Server) now() time.Duration { return time.Since(s.started) }
 
-// model is what a real-time driver runs: an engine or a batcher.
-type model interface {
+// driven is what a real-time driver runs: an engine or a batcher.
+type driven interface {
 	advance(now time.Duration)
 	next() (time.Duration, bool)
 }
@@ -113,7 +113,7 @@ type model interface {
 // are due and sleeps until the next one or until wake says an arrival
 // changed the plan. If the process falls behind, due events run at once in
 // model order, so the model's timeline is kept.
-func (s *Server) drive(mu *sync.Mutex, m model, wake chan struct{}) {
+func (s *Server) drive(mu *sync.Mutex, m driven, wake chan struct{}) {
 	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -147,13 +147,16 @@ func poke(wake chan struct{}) {
 	}
 }
 
-// leak grows the resident memory by LeakMBPerMinute, once a second, and
+// leakTick is how often the leak allocates; a variable for tests.
+var leakTick = time.Second
+
+// leak grows the resident memory by LeakMBPerMinute, once every leakTick, and
 // touches every page so that it is really resident.
 func (s *Server) leak() {
 	defer s.wg.Done()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(leakTick)
 	defer tick.Stop()
-	perSecond := s.cfg.LeakMBPerMinute * (1 << 20) / 60
+	perTick := s.cfg.LeakMBPerMinute * (1 << 20) * leakTick.Minutes()
 	var owed float64
 	for {
 		select {
@@ -161,7 +164,7 @@ func (s *Server) leak() {
 		case <-s.quit:
 			return
 		}
-		owed += perSecond
+		owed += perTick
 		n := int(owed)
 		owed -= float64(n)
 		if n == 0 {
