@@ -1,0 +1,334 @@
+package eval
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/sim"
+)
+
+// Modes of comparison.
+const (
+	ModePaired  = "paired"
+	ModeHistory = "history"
+)
+
+// Config describes an evaluation.
+type Config struct {
+	// Sim is the deployment template with its noise; each arm gets its own
+	// Seed.
+	Sim      sim.Config
+	Workload Workload
+	// Rules are the regression rules; Rules.Gate is set to Gate.
+	Rules gate.Rules
+	// NAA is the number of A/A calibration records given to each paired
+	// trial, drawn without replacement from a pool of Pool A/A pairs.
+	NAA, Pool int
+	// History is the number of stored runs given to each history trial,
+	// drawn from the baseline arms of the same pool.
+	History int
+	// Seed seeds every random choice of the evaluation.
+	Seed uint64
+}
+
+// DefaultConfig returns the evaluation's defaults with the simulator's
+// default noise: N_AA = 10 and N = 10 stored runs drawn from a pool of 60.
+func DefaultConfig() Config {
+	return Config{
+		Sim:      sim.DefaultConfig(),
+		Workload: DefaultWorkload(),
+		NAA:      10,
+		Pool:     60,
+		History:  10,
+		Seed:     1,
+	}
+}
+
+// Bench runs trials of one configuration. Its methods are safe for
+// concurrent use once NewBench has returned.
+type Bench struct {
+	cfg           Config
+	steadyRPS     float64
+	saturationRPS float64
+	overloadRPS   float64
+	aa            [][2]*baseline.Record // calibration records, per pool pair: steady, saturation
+	hist          [][2]*baseline.Record // stored runs (the pairs' reference arms)
+	nomMu         sync.Mutex
+	nom           map[string]*baseline.Record
+	poolOnce      sync.Once
+	poolErr       error
+}
+
+// NewBench prepares an evaluation of cfg.
+func NewBench(cfg Config) (*Bench, error) {
+	if err := cfg.Sim.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.NAA < 2 || cfg.History < 3 || cfg.Pool < max(cfg.NAA, cfg.History) {
+		return nil, fmt.Errorf("eval: need N_AA >= 2, history >= 3 and a pool of at least both, got %d, %d, %d", cfg.NAA, cfg.History, cfg.Pool)
+	}
+	if cfg.Workload.Window <= 0 || cfg.Workload.Duration < 2*cfg.Workload.Window {
+		return nil, fmt.Errorf("eval: the run must hold at least 2 windows")
+	}
+	cfg.Rules.Gate = Gate
+	b := &Bench{cfg: cfg, nom: map[string]*baseline.Record{}}
+	b.saturationRPS = cfg.Workload.saturation(cfg.Sim)
+	if b.saturationRPS <= 0 {
+		return nil, fmt.Errorf("eval: the workload cannot run on this configuration")
+	}
+	b.steadyRPS = cfg.Workload.Load * b.saturationRPS
+	b.overloadRPS = cfg.Workload.OverloadFactor * b.saturationRPS
+	return b, nil
+}
+
+// SaturationRPS returns the nominal saturation throughput of the workload.
+func (b *Bench) SaturationRPS() float64 { return b.saturationRPS }
+
+// SteadyRPS returns the steady scenario's arrival rate.
+func (b *Bench) SteadyRPS() float64 { return b.steadyRPS }
+
+// Config returns the configuration of b.
+func (b *Bench) Config() Config { return b.cfg }
+
+// Seed roles, mixed into the evaluation seed.
+const (
+	roleSchedule = iota + 1
+	roleBase
+	roleCand
+	rolePick
+	rolePoolA
+	rolePoolB
+	rolePoolSchedule
+)
+
+// seed derives an independent seed from the evaluation seed, a role and an
+// index (SplitMix64 finaliser over the mixed words).
+func (b *Bench) seed(role, i int) uint64 {
+	x := b.cfg.Seed*0x9e3779b97f4a7c15 ^ uint64(role)<<48 ^ uint64(i)
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// runScenario runs one scenario of deployment cfg on the schedule drawn
+// from schedSeed.
+func (b *Bench) runScenario(cfg sim.Config, scenario string, schedSeed uint64) (*baseline.Record, error) {
+	rps := b.steadyRPS
+	if scenario == ScenarioSaturation {
+		rps = b.overloadRPS
+	}
+	reqs := b.cfg.Workload.schedule(rps, schedSeed+uint64(len(scenario)))
+	return b.cfg.Workload.arm(cfg, scenario, reqs, rps)
+}
+
+// deployment runs both scenarios on deployment cfg.
+func (b *Bench) deployment(cfg sim.Config, schedSeed uint64) ([2]*baseline.Record, error) {
+	var out [2]*baseline.Record
+	var err error
+	if out[0], err = b.runScenario(cfg, ScenarioSteady, schedSeed); err != nil {
+		return out, err
+	}
+	out[1], err = b.runScenario(cfg, ScenarioSaturation, schedSeed)
+	return out, err
+}
+
+func (b *Bench) deploy(role, i int, in Injection) sim.Config {
+	c := in.apply(b.cfg.Sim)
+	c.Seed = int64(b.seed(role, i) >> 1)
+	return c
+}
+
+// paired returns cand with ref as its Reference.
+func paired(cand, ref *baseline.Record, kind string) *baseline.Record {
+	c := *cand
+	c.Kind = kind
+	c.Reference = ref
+	return &c
+}
+
+// Prepare runs the pool of A/A pairs (both scenarios) from which paired
+// trials draw their calibration and history trials their stored runs.
+// Trials call it; calling it first only moves the work.
+func (b *Bench) Prepare(workers int, progress func(done, total int)) error {
+	b.poolOnce.Do(func() {
+		n := b.cfg.Pool
+		aa := make([][2]*baseline.Record, n)
+		hist := make([][2]*baseline.Record, n)
+		b.poolErr = parallel(n, workers, progress, func(k int) error {
+			s := b.seed(rolePoolSchedule, k)
+			ra, err := b.deployment(b.deploy(rolePoolA, k, Injection{}), s)
+			if err != nil {
+				return err
+			}
+			rb, err := b.deployment(b.deploy(rolePoolB, k, Injection{}), s)
+			if err != nil {
+				return err
+			}
+			for j := range 2 {
+				aa[k][j] = paired(rb[j], ra[j], baseline.KindCalibration)
+			}
+			for j := range 2 {
+				hist[k][j] = withoutWindowHists(ra[j])
+			}
+			return nil
+		})
+		b.aa, b.hist = aa, hist
+	})
+	return b.poolErr
+}
+
+// pick returns a seeded choice of n pool entries for trial i.
+func (b *Bench) pick(pool [][2]*baseline.Record, n, i int) map[string][]*baseline.Record {
+	rng := rand.New(rand.NewPCG(b.seed(rolePick, i), uint64(n)))
+	out := map[string][]*baseline.Record{}
+	for _, k := range rng.Perm(len(pool))[:n] {
+		out[ScenarioSteady] = append(out[ScenarioSteady], pool[k][0])
+		out[ScenarioSaturation] = append(out[ScenarioSaturation], pool[k][1])
+	}
+	return out
+}
+
+// TrialResult is the verdict of one trial in each mode evaluated.
+type TrialResult struct {
+	Paired, History *gate.Verdict
+}
+
+// Trial runs trial i of injection in: a baseline and a candidate
+// deployment (fresh seeds) on one fresh schedule. Paired mode judges the
+// candidate against the baseline arm with N_AA calibration records;
+// history mode judges the candidate alone against N stored runs. Trial i
+// uses the same seeds whatever the injection, so rows differ only by it.
+func (b *Bench) Trial(in Injection, i int, modes []string) (TrialResult, error) {
+	t, err := b.newTrial(i, modes)
+	if err != nil {
+		return TrialResult{}, err
+	}
+	return t.run(in)
+}
+
+// trial holds what the injections of one trial index share: the schedule
+// seed, the baseline arm and the drawn calibration and history records.
+type trial struct {
+	b     *Bench
+	i     int
+	modes []string
+	sched uint64
+	base  [2]*baseline.Record
+	aa    map[string][]*baseline.Record
+	hist  map[string][]*baseline.Record
+}
+
+func (b *Bench) newTrial(i int, modes []string) (*trial, error) {
+	if err := b.Prepare(1, nil); err != nil {
+		return nil, err
+	}
+	t := &trial{b: b, i: i, modes: modes, sched: b.seed(roleSchedule, i)}
+	for _, m := range modes {
+		switch m {
+		case ModePaired:
+			base, err := b.deployment(b.deploy(roleBase, i, Injection{}), t.sched)
+			if err != nil {
+				return nil, err
+			}
+			t.base = base
+			t.aa = b.pick(b.aa, b.cfg.NAA, i)
+		case ModeHistory:
+			t.hist = b.pick(b.hist, b.cfg.History, i)
+		default:
+			return nil, fmt.Errorf("eval: unknown mode %q", m)
+		}
+	}
+	return t, nil
+}
+
+func (t *trial) run(in Injection) (TrialResult, error) {
+	var tr TrialResult
+	b := t.b
+	cand, err := b.deployment(b.deploy(roleCand, t.i, in), t.sched)
+	if err != nil {
+		return tr, err
+	}
+	if t.aa != nil {
+		tr.Paired = gate.Evaluate(gate.Input{
+			Rules:       b.cfg.Rules,
+			Runs:        []*baseline.Record{paired(cand[0], t.base[0], baseline.KindRun), paired(cand[1], t.base[1], baseline.KindRun)},
+			Calibration: t.aa,
+		})
+	}
+	if t.hist != nil {
+		tr.History = gate.Evaluate(gate.Input{
+			Rules:   b.cfg.Rules,
+			Runs:    cand[:],
+			History: t.hist,
+		})
+	}
+	return tr, nil
+}
+
+// parallel runs f(0..n-1) on workers goroutines and returns the first
+// error; progress, if not nil, is called after each item from one
+// goroutine at a time.
+func parallel(n, workers int, progress func(done, total int), f func(i int) error) error {
+	workers = max(1, min(workers, n))
+	next := make(chan int)
+	var mu sync.Mutex
+	var first error
+	done := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				err := f(i)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				done++
+				if progress != nil {
+					progress(done, n)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range n {
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+// withoutWindowHists returns a copy of rec without its per-window
+// histograms. History mode uses a stored run's pooled statistic only: it
+// computes the run's own jackknife standard error and then discards it, so
+// the verdict is the same without them, and the jackknife over ten stored
+// runs would dominate the evaluation's CPU time.
+func withoutWindowHists(rec *baseline.Record) *baseline.Record {
+	c := *rec
+	c.Metrics = make(map[string]*baseline.Metric, len(rec.Metrics))
+	for name, m := range rec.Metrics {
+		mc := *m
+		mc.Windows = make([]baseline.WindowStats, len(m.Windows))
+		for i, w := range m.Windows {
+			w.Hist = ""
+			mc.Windows[i] = w
+		}
+		c.Metrics[name] = &mc
+	}
+	return &c
+}

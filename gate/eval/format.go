@@ -1,0 +1,103 @@
+package eval
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/perfgate/perfgate/gate"
+)
+
+// Target returns the paired-mode target of a row at 60 s per run and
+// whether the row met it; ok is false when the row has no target. Targets:
+// on A/A a run-level false fail rate of at most 1% and warn rate of at most
+// 5%; at +10% a fail rate of at least 95% for the p50s, TPOT and throughput
+// and at least 90% for the p95s.
+func (r Row) Target() (text string, met, ok bool) {
+	if r.Mode != ModePaired || r.Trials == 0 {
+		return "", false, false
+	}
+	switch {
+	case r.Injection.Check == "" && r.Check == RunLevel:
+		return "fail<=1%, warn<=5%", r.Rate(r.Fail) <= 0.01 && r.Rate(r.Warn) <= 0.05, true
+	case r.Injection.Size == 0.10:
+		min := 0.95
+		if strings.HasSuffix(r.Check, ".p95") {
+			min = 0.90
+		}
+		return fmt.Sprintf("fail>=%.0f%%", 100*min), r.Rate(r.Fail) >= min, true
+	}
+	return "", false, false
+}
+
+// Format writes t as aligned text: a header with the setting, the knob
+// check and one row per mode, injection and check.
+func (t *Table) Format(w io.Writer) error {
+	c := t.Config
+	n := c.Sim.Noise
+	wl := c.Workload
+	var b strings.Builder
+	fmt.Fprintf(&b, "noise: jitter %.3g, environment %.3g (correlation %v), per-deployment shift %.3g, stalls %.3g/s of mean %v\n",
+		n.Jitter, n.Env, n.EnvCorrelation, n.Shift, c.Sim.StallRate, c.Sim.StallDuration)
+	fmt.Fprintf(&b, "load: steady %.1f req/s (%.0f%% of the nominal saturation %.1f req/s), prompts %.0f±%.0f tokens, %d output tokens (ignore_eos);\n",
+		t.SteadyRPS, 100*wl.Load, t.SaturationRPS, wl.PromptMean, wl.PromptSD, wl.OutputTokens)
+	fmt.Fprintf(&b, "      throughput from a saturation scenario offered %.0f%% of saturation with a queue of %d (successful req/s per window)\n",
+		100*wl.OverloadFactor, wl.OverloadQueue)
+	fmt.Fprintf(&b, "run: %v warm-up + %v measured in %d windows of %v per scenario, one look; paired N_AA=%d, history N=%d, both drawn per trial from a pool of %d A/A pairs; seed %d\n",
+		wl.Warmup, wl.Duration, int(wl.Duration/wl.Window), wl.Window, c.NAA, c.History, c.Pool, c.Seed)
+	fmt.Fprintf(&b, "rules: δ=%g%%, Δ=%g%%, family α=%g (Holm over %s)\n\n",
+		100*orDefault(c.Rules.Negligible, gate.DefaultNegligible), 100*orDefault(c.Rules.Material, gate.DefaultMaterial), orDefault(c.Rules.Alpha, gate.DefaultAlpha), strings.Join(Gate, ", "))
+	b.WriteString("knob check (no noise, one deployment, this load): the knob at a nominal +10% and the change it realises\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, k := range t.Knobs {
+		fmt.Fprintf(tw, "  %s\t%s=%.4g\t%+.1f%%\n", k.Check, k.Knob, k.Value, 100*k.Realised)
+	}
+	tw.Flush()
+	b.WriteString("\ninjections are calibrated so that the realised change (no noise) equals the size; throughput moves in whole slots\n\n")
+	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "mode\tinjection\tknob\trealised\tcheck\ttrials\tfail%\tfail 95% CI\twarn%\tpass%\tmean MDE\ttarget")
+	prev := ""
+	for _, r := range t.Rows {
+		if key := r.Mode + r.Injection.Name(); prev != "" && key != prev && (r.Injection.Check == "" || r.Injection.Size == t.firstSize()) {
+			fmt.Fprintln(tw)
+		}
+		prev = r.Mode + r.Injection.Name()
+		realised := "-"
+		if r.Injection.Check != "" {
+			realised = fmt.Sprintf("%+.1f%%", 100*r.Injection.Realised)
+		}
+		mde := "-"
+		if !math.IsNaN(r.MeanMDE) {
+			mde = fmt.Sprintf("%+.1f%%", 100*r.MeanMDE)
+		}
+		target := ""
+		if text, met, ok := r.Target(); ok {
+			target = text + ": " + map[bool]string{true: "met", false: "NOT met"}[met]
+		}
+		if r.Invalid > 0 {
+			target += fmt.Sprintf(" (%d invalid)", r.Invalid)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.1f\t[%.1f, %.1f]\t%.1f\t%.1f\t%s\t%s\t\n",
+			r.Mode, r.Injection.Name(), r.Injection.KnobText(), realised, r.Check, r.Trials,
+			100*r.Rate(r.Fail), 100*r.FailLow, 100*r.FailHigh, 100*r.Rate(r.Warn), 100*r.Rate(r.Pass), mde, target)
+	}
+	tw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (t *Table) firstSize() float64 {
+	if len(t.Plan.Sizes) == 0 {
+		return 0
+	}
+	return t.Plan.Sizes[0]
+}
+
+func orDefault(v, d float64) float64 {
+	if v > 0 {
+		return v
+	}
+	return d
+}
