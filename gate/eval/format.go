@@ -79,7 +79,7 @@ func (t *Table) Format(w io.Writer) error {
 		if r.Invalid > 0 {
 			target += fmt.Sprintf(" (%d invalid)", r.Invalid)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.1f\t[%.1f, %.1f]\t%.1f\t%.1f\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.1f\t[%.1f, %.1f]\t%.1f\t%.1f\t%s\t%s\n",
 			r.Mode, r.Injection.Name(), r.Injection.KnobText(), realised, r.Check, r.Trials,
 			100*r.Rate(r.Fail), 100*r.FailLow, 100*r.FailHigh, 100*r.Rate(r.Warn), 100*r.Rate(r.Pass), mde, target)
 	}

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -67,8 +68,8 @@ type Table struct {
 // Run evaluates the gate under cfg: it checks the knobs, calibrates one
 // injection per gating check and size, runs plan's trials and tabulates
 // their verdicts. progress, if not nil, receives a line of text now and
-// then.
-func Run(cfg Config, plan Plan, progress func(string)) (*Table, error) {
+// then. Cancelling ctx stops it between trials with ctx's error.
+func Run(ctx context.Context, cfg Config, plan Plan, progress func(string)) (*Table, error) {
 	say := func(format string, a ...any) {
 		if progress != nil {
 			progress(fmt.Sprintf(format, a...))
@@ -124,6 +125,9 @@ func Run(cfg Config, plan Plan, progress func(string)) (*Table, error) {
 			say("trials %d%%", pct)
 		}
 	}, func(i int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		tr, err := b.newTrial(i, plan.Modes)
 		if err != nil {
 			return err

@@ -1,0 +1,116 @@
+package eval
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/perfgate/perfgate/gate"
+)
+
+// guardConfig is a small evaluation on deployments of one hardware type
+// (per-deployment shift 0.01) with a pool just large enough for N_AA = 10.
+func guardConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Sim.Noise.Shift = 0.01
+	cfg.Pool = 10
+	cfg.Seed = 7
+	return cfg
+}
+
+// TestGuardPaired runs a few paired trials: A/A trials must not fail, and
+// a calibrated +20% in e2e.p50 must fail it in most.
+func TestGuardPaired(t *testing.T) {
+	b, err := NewBench(guardConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := b.Calibrate("e2e.p50", 0.20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Knob != KnobSlowdown || math.Abs(in.Realised-0.20) > 0.005 || !(in.Value > 1 && in.Value < 1.2) {
+		t.Fatalf("calibrated +20%% e2e.p50: %+v", in)
+	}
+	const n = 4
+	fails := 0
+	for i := range n {
+		tr, err := b.newTrial(i, []string{ModePaired})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aa, err := tr.run(Injection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aa.Paired.Outcome == gate.Fail || aa.History != nil {
+			t.Errorf("A/A trial %d: %s", i, aa.Paired.Reason)
+		}
+		if len(aa.Paired.Checks) != len(Gate) {
+			t.Errorf("A/A trial %d judged %d checks, want the %d gating checks", i, len(aa.Paired.Checks), len(Gate))
+		}
+		reg, err := tr.run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range reg.Paired.Checks {
+			if c.Name == "e2e.p50" && c.Verdict == gate.Fail {
+				fails++
+			}
+		}
+	}
+	if fails < n-1 {
+		t.Errorf("+20%% e2e.p50 failed in %d of %d trials, want at least %d", fails, n, n-1)
+	}
+}
+
+// TestResultWindows checks the conversion of timings into windows: warm-up
+// excluded, every request in the window of its arrival, rejections counted
+// as 4xx errors in the saturation scenario.
+func TestResultWindows(t *testing.T) {
+	b, err := NewBench(guardConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := b.cfg.Workload
+	for _, scen := range []string{ScenarioSteady, ScenarioSaturation} {
+		rec, err := b.runScenario(b.deploy(roleBase, 0, Injection{}), scen, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Windows) != 12 {
+			t.Fatalf("%s: %d windows, want 12", scen, len(rec.Windows))
+		}
+		rps := b.steadyRPS
+		if scen == ScenarioSaturation {
+			rps = b.overloadRPS
+		}
+		var sent, failed int64
+		for _, w := range rec.Windows {
+			sent += w.Sent
+			failed += w.Failed
+		}
+		if want := rps * wl.Duration.Seconds(); math.Abs(float64(sent)-want) > 2 {
+			t.Errorf("%s: %d requests in the measured windows, want %.0f", scen, sent, want)
+		}
+		switch scen {
+		case ScenarioSteady:
+			if failed != 0 || rec.Metrics["e2e"] == nil || rec.Metrics["requests_per_s"] != nil {
+				t.Errorf("steady: %d failed, metrics %v", failed, keys(rec.Metrics))
+			}
+		case ScenarioSaturation:
+			thr := rec.Metrics["requests_per_s"].Pooled.Stats["value"]
+			if failed == 0 || math.Abs(thr/b.saturationRPS-1) > 0.1 || rec.Metrics["e2e"] != nil {
+				t.Errorf("saturation: %d failed, %.1f req/s served of %.1f nominal, metrics %v", failed, thr, b.saturationRPS, keys(rec.Metrics))
+			}
+		}
+	}
+}
+
+func keys[V any](m map[string]V) string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return strings.Join(out, ",")
+}
