@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perfgate/perfgate/gate/sim"
+)
+
+func init() {
+	register(&command{
+		name:    "sim",
+		summary: "serve the simulated inference server",
+		usage: `Usage: perfgate sim [--addr 127.0.0.1:8000] [knobs...]
+       perfgate sim --saturation PROMPT:OUTPUT [knobs...]
+
+Serves a simulated inference server until SIGINT or SIGTERM: OpenAI-compatible
+POST /v1/chat/completions and /v1/completions (streaming and not), GET /v1/models,
+POST /predict (JSON classification with dynamic batching), GET /health and
+GET /metrics (Prometheus, vLLM's metric names).
+
+The engine does continuous batching with a KV-cache budget, so latency rises
+with load and, above the saturation throughput, the waiting queue and time to
+first token grow without bound. Noise is seeded (--seed): per-request jitter,
+a slowly varying environment factor, a per-instance shift and rare stalls;
+--no-noise turns it all off. Knobs inject known regressions: --slowdown,
+--ttft-slowdown, --decode-slowdown, --capacity, --error-rate, --stall-rate,
+--leak, --cold-start.
+
+Prompt tokens are estimated as one token per 4 characters, plus 4 per chat
+message.
+
+With --saturation PROMPT:OUTPUT it prints the saturation throughput in
+requests per second of the configuration for requests of PROMPT prompt tokens
+generating OUTPUT tokens, computed in virtual time, and exits.
+
+Example:
+  perfgate sim --addr 127.0.0.1:8000 --seed 3 --decode-slowdown 1.2
+`,
+		run: runSim,
+	})
+}
+
+// simFlags binds the knobs of sim.Config to fs, with the defaults of
+// sim.DefaultConfig.
+func simFlags(fs *flag.FlagSet, c *sim.Config) (noNoise *bool) {
+	fs.StringVar(&c.Model, "model", c.Model, "model name served and required in requests")
+	fs.IntVar(&c.Slots, "slots", c.Slots, "most sequences running at once")
+	fs.IntVar(&c.KVTokens, "kv-tokens", c.KVTokens, "KV-cache budget in tokens (a request reserves prompt + max_tokens)")
+	fs.IntVar(&c.MaxBatchTokens, "max-batch-tokens", c.MaxBatchTokens, "most prompt tokens prefilled in one step")
+	fs.IntVar(&c.MaxQueue, "max-queue", c.MaxQueue, "waiting queue length; more requests get 429")
+	fs.IntVar(&c.MaxModelLen, "max-model-len", c.MaxModelLen, "context length in tokens")
+	fs.IntVar(&c.DefaultMaxTokens, "default-max-tokens", c.DefaultMaxTokens, "max_tokens of a request that does not set it")
+	fs.Float64Var(&c.MeanOutputTokens, "mean-output-tokens", c.MeanOutputTokens, "mean answer length in tokens without ignore_eos")
+	fs.DurationVar(&c.StepBase, "step-base", c.StepBase, "fixed cost of an engine step")
+	fs.DurationVar(&c.PrefillPerToken, "prefill-per-token", c.PrefillPerToken, "prefill cost per prompt token")
+	fs.DurationVar(&c.DecodePerSeq, "decode-per-seq", c.DecodePerSeq, "decode cost per running sequence and step")
+	fs.Float64Var(&c.Slowdown, "slowdown", c.Slowdown, "multiplies all service time")
+	fs.Float64Var(&c.TTFTSlowdown, "ttft-slowdown", c.TTFTSlowdown, "multiplies prefill time (time to first token)")
+	fs.Float64Var(&c.DecodeSlowdown, "decode-slowdown", c.DecodeSlowdown, "multiplies decode time (time per output token)")
+	fs.Float64Var(&c.Capacity, "capacity", c.Capacity, "scales slots and KV-cache budget")
+	fs.Float64Var(&c.ErrorRate, "error-rate", c.ErrorRate, "fraction of requests failing with 500, in [0,1]")
+	fs.Float64Var(&c.StallRate, "stall-rate", c.StallRate, "engine stalls per second (0 = none)")
+	fs.DurationVar(&c.StallDuration, "stall-duration", c.StallDuration, "mean duration of a stall")
+	fs.Float64Var(&c.LeakMBPerMinute, "leak", c.LeakMBPerMinute, "resident memory growth in MiB per minute")
+	fs.DurationVar(&c.ColdStart, "cold-start", c.ColdStart, "answer 503 for this long after start")
+	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed of every random choice; another seed is another deployment")
+	fs.Float64Var(&c.Noise.Jitter, "jitter", c.Noise.Jitter, "sigma of the per-request lognormal cost factor (0 = off)")
+	fs.Float64Var(&c.Noise.Env, "env-noise", c.Noise.Env, "sigma of the slowly varying environment factor, log scale (0 = off)")
+	fs.DurationVar(&c.Noise.EnvCorrelation, "env-correlation", c.Noise.EnvCorrelation, "correlation time of the environment factor")
+	fs.Float64Var(&c.Noise.Shift, "shift", c.Noise.Shift, "sigma of the per-instance factor drawn from the seed (0 = off)")
+	fs.IntVar(&c.Predict.Workers, "predict-workers", c.Predict.Workers, "/predict: batches served at once")
+	fs.IntVar(&c.Predict.MaxBatch, "predict-max-batch", c.Predict.MaxBatch, "/predict: most items in a batch")
+	fs.DurationVar(&c.Predict.BatchWait, "predict-batch-wait", c.Predict.BatchWait, "/predict: longest wait for a batch to fill (0 = no dynamic batching)")
+	fs.DurationVar(&c.Predict.Base, "predict-base", c.Predict.Base, "/predict: fixed cost of a batch")
+	fs.DurationVar(&c.Predict.PerItem, "predict-per-item", c.Predict.PerItem, "/predict: cost per item")
+	return fs.Bool("no-noise", false, "turn off jitter, environment noise, shift and stalls")
+}
+
+// parseShape parses PROMPT:OUTPUT token counts.
+func parseShape(s string) (prompt, output int, err error) {
+	a, b, ok := strings.Cut(s, ":")
+	if ok {
+		prompt, err = strconv.Atoi(a)
+		if err == nil {
+			output, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || prompt < 1 || output < 1 {
+		return 0, 0, fmt.Errorf("--saturation %q: want PROMPT:OUTPUT, two positive token counts such as 512:128", s)
+	}
+	return prompt, output, nil
+}
+
+func runSim(ctx context.Context, e *env, args []string) int {
+	c := commands["sim"]
+	fs := newFlagSet(c, e)
+	cfg := sim.DefaultConfig()
+	noNoise := simFlags(fs, &cfg)
+	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
+	saturation := fs.String("saturation", "", "print the saturation throughput for PROMPT:OUTPUT tokens and exit")
+	if done, code := parseFlags(c, fs, e, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(c, e, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *noNoise {
+		cfg = cfg.NoNoise()
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError(c, e, "%v", err)
+	}
+	if *saturation != "" {
+		prompt, output, err := parseShape(*saturation)
+		if err != nil {
+			return usageError(c, e, "%v", err)
+		}
+		rps := sim.SaturationRPS(cfg, prompt, output)
+		if rps == 0 {
+			return usageError(c, e, "a request of %d prompt tokens and %d output tokens cannot run: it exceeds the max model length or the KV-cache budget", prompt, output)
+		}
+		fmt.Fprintf(e.stdout, "%.3f\n", rps)
+		return exitPass
+	}
+
+	s, err := sim.NewServer(cfg)
+	if err != nil {
+		return usageError(c, e, "%v", err)
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return usageError(c, e, "cannot listen on --addr %s: %v", *addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(e.stdout, "perfgate sim: serving %s on http://%s (seed %d)\n", cfg.Model, ln.Addr(), cfg.Seed)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintf(e.stderr, "perfgate sim: %v\n", err)
+		return exitNoTrust
+	case <-ctx.Done():
+	}
+	// Let requests in progress finish, within a bound.
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(e.stderr, "perfgate sim: shutdown: %v\n", err)
+	}
+	srv.Close()
+	fmt.Fprintln(e.stderr, "perfgate sim: stopped")
+	return exitPass
+}
