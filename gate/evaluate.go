@@ -102,8 +102,12 @@ func Evaluate(in Input) *Verdict {
 		if rec == nil {
 			continue
 		}
+		// A capacity record's latencies come from the search's last step,
+		// at a rate that differs between arms and runs: only the capacity
+		// itself is compared (the SLOs were its criteria at every step).
+		isCapacity := rec.Capacity != nil
 		for _, slo := range in.SLOs {
-			if !hasMetric(rec, slo.Metric) {
+			if !hasMetric(rec, slo.Metric) || isCapacity && slo.Metric != "capacity" {
 				continue
 			}
 			v.Checks = append(v.Checks, checkSLO(rec, slo, rules.Alpha))
@@ -112,7 +116,7 @@ func Evaluate(in Input) *Verdict {
 		tau := newTauCache(in.Calibration[rec.Scenario], rules)
 		for _, name := range rules.Gate {
 			metric, stat := SplitName(name)
-			if !hasMetric(rec, metric) {
+			if !hasMetric(rec, metric) || isCapacity && metric != "capacity" {
 				continue
 			}
 			measured[name] = true

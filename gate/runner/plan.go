@@ -45,7 +45,7 @@ func Target(p *policies.Policy, url string, getenv func(string) string) (load.Ta
 		lt.MetricsURL = t.Metrics.URL
 		lt.Series = map[string][]string{}
 		for name, s := range t.Metrics.Series {
-			lt.Series[name] = []string{s.Metric}
+			lt.Series[name] = append([]string(nil), s.Metrics...)
 		}
 	}
 	if t.API == policies.APIHTTP {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,9 @@ type Options struct {
 	// updating single line (a terminal) instead of periodic log lines.
 	Progress io.Writer
 	Live     bool
+	// Scenarios, when not empty, names the scenarios to run; the others
+	// are skipped.
+	Scenarios []string
 	// Transport overrides the HTTP transport of the load engine (tests).
 	Transport http.RoundTripper
 }
@@ -67,6 +71,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	p := o.Policy
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }
+	}
+	for _, name := range o.Scenarios {
+		if _, ok := p.Scenarios.Lookup(name); !ok {
+			return nil, &ConfigError{fmt.Errorf("%s: no scenario %q in the policy", p.File, name)}
+		}
 	}
 	cand, err := Target(p, o.TargetURL, o.Getenv)
 	if err != nil {
@@ -117,6 +126,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 
 	for i := range p.Scenarios {
 		sc := &p.Scenarios[i]
+		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, sc.Name) {
+			continue
+		}
 		if ctx.Err() != nil {
 			out.Partial = true
 			break
@@ -158,12 +170,15 @@ func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 		if err != nil {
 			return nil, &ConfigError{err}
 		}
+		relaxLag(res)
 		return gate.Summarize(res, meta)
 	}
 	bres, cres, err := load.RunPaired(ctx, pl, *base, cand)
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
+	relaxLag(bres)
+	relaxLag(cres)
 	return pairedRecord(bres, cres, meta, base.URL)
 }
 
@@ -238,6 +253,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 			return nil, &ConfigError{err}
 		}
 		used := min(time.Since(started), pl.Warmup+pl.Duration)
+		relaxLag(res)
 		srec, err := gate.Summarize(res, meta)
 		if err != nil {
 			return nil, err
@@ -416,4 +432,43 @@ func hostOf(s string) string {
 		return ""
 	}
 	return u.Host
+}
+
+// LagTolerance is the share of the median latency that client schedule lag
+// may reach before a run counts as not kept up. Latency is measured from the
+// intended send time, so lag is already inside every latency; it only
+// distorts a comparison when it is a noticeable part of it. On a busy
+// 2-core CI runner a fixed 10 ms limit marks honest runs of a 500 ms
+// service invalid, so the limit is max(load.DefaultMaxLagP99, 5% of e2e p50).
+const LagTolerance = 0.05
+
+// relaxLag re-judges a result whose only validity problem is schedule lag
+// against the relative limit.
+func relaxLag(res *load.Result) {
+	v := &res.Validity
+	if v.KeptUp || v.AchievedRatio < load.MinAchievedRatio && !v.TargetSaturated {
+		return
+	}
+	pooled, err := res.Pooled()
+	if err != nil || pooled == nil || pooled.Hist[load.MetricE2E] == nil || pooled.Hist[load.MetricE2E].TotalCount() == 0 {
+		return
+	}
+	p50 := load.QuantileDuration(pooled.Hist[load.MetricE2E], 0.5)
+	limit := max(load.DefaultMaxLagP99, time.Duration(LagTolerance*float64(p50)))
+	if v.LagP99 > limit {
+		return
+	}
+	kept := v.Reasons[:0]
+	for _, r := range v.Reasons {
+		if !strings.Contains(r, "schedule lag") {
+			kept = append(kept, r)
+		}
+	}
+	v.Reasons = kept
+	for _, r := range kept {
+		if !strings.Contains(r, "target saturated") {
+			return // another problem remains
+		}
+	}
+	v.KeptUp = true
 }
