@@ -458,25 +458,38 @@ func (c *client) classify(rctx, runCtx context.Context, class string, err error)
 	return class, c.scrub(err.Error())
 }
 
-// streamChunk is the part of an OpenAI streaming chunk (chat or
-// completions) that is measured.
-type streamChunk struct {
-	Choices []struct {
-		Delta struct {
-			Content          *string `json:"content"`
-			ReasoningContent *string `json:"reasoning_content"`
-			Reasoning        *string `json:"reasoning"`
-		} `json:"delta"`
-		Text         *string `json:"text"`
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *struct {
-		CompletionTokens *int `json:"completion_tokens"`
-	} `json:"usage"`
-	Error json.RawMessage `json:"error"`
+// chunkInfo extracts what is measured from one OpenAI streaming chunk (chat
+// or completions) without decoding it into Go values: whether it carries
+// content (reasoning content counts), a finish reason, the usage's
+// completion tokens (-1 when absent) and an error object.
+func chunkInfo(data []byte) (content, finished bool, usage int, errText string, ok bool) {
+	if !gjson.ValidBytes(data) {
+		return false, false, -1, "", false
+	}
+	root := gjson.ParseBytes(data)
+	if !root.IsObject() {
+		return false, false, -1, "", false
+	}
+	usage = -1
+	if e := root.Get("error"); e.Exists() && e.Type != gjson.Null {
+		return false, false, usage, e.Raw, true
+	}
+	root.Get("choices").ForEach(func(_, ch gjson.Result) bool {
+		for _, path := range [...]string{"delta.content", "delta.reasoning_content", "delta.reasoning", "text"} {
+			if v := ch.Get(path); v.Type == gjson.String && v.Str != "" {
+				content = true
+			}
+		}
+		if f := ch.Get("finish_reason"); f.Type == gjson.String && f.Str != "" {
+			finished = true
+		}
+		return true
+	})
+	if u := root.Get("usage.completion_tokens"); u.Type == gjson.Number {
+		usage = int(u.Int())
+	}
+	return content, finished, usage, "", true
 }
-
-func nonEmpty(s *string) bool { return s != nil && *s != "" }
 
 func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcome) {
 	sr := newSSEReader(r, DefaultMaxSSELine)
@@ -506,27 +519,18 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 			doneSeen = true
 			break
 		}
-		var ch streamChunk
-		if err := json.Unmarshal(data, &ch); err != nil {
-			fail(ErrStream, c.scrub(fmt.Sprintf("undecodable chunk %q: %v", truncate(string(data), 80), err)))
+		content, fin, u, errText, ok := chunkInfo(data)
+		if !ok {
+			fail(ErrStream, c.scrub(fmt.Sprintf("undecodable chunk %q", truncate(string(data), 80))))
 			return
 		}
-		if len(ch.Error) > 0 && string(ch.Error) != "null" {
-			fail(ErrStream, c.scrub("error event: "+truncate(string(ch.Error), 200)))
+		if errText != "" {
+			fail(ErrStream, c.scrub("error event: "+truncate(errText, 200)))
 			return
 		}
-		content := false
-		for i := range ch.Choices {
-			cc := &ch.Choices[i]
-			if nonEmpty(cc.Delta.Content) || nonEmpty(cc.Delta.ReasoningContent) || nonEmpty(cc.Delta.Reasoning) || nonEmpty(cc.Text) {
-				content = true
-			}
-			if cc.FinishReason != nil && *cc.FinishReason != "" {
-				finished = true
-			}
-		}
-		if ch.Usage != nil && ch.Usage.CompletionTokens != nil {
-			usage = *ch.Usage.CompletionTokens
+		finished = finished || fin
+		if u >= 0 {
+			usage = u
 		}
 		if content {
 			chunks++

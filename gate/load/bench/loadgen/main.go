@@ -1,0 +1,96 @@
+// Command loadgen drives package load against a URL and prints one JSON
+// line of figures (achieved rate, latency and schedule-lag percentiles,
+// resident memory), for the benchmarks in docs/benchmarks.md.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perfgate/perfgate/gate/load"
+)
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:18080", "target base URL")
+	rate := flag.Float64("rate", 0, "requests/s (open loop); 0 with -concurrency for closed loop")
+	conc := flag.Int("concurrency", 0, "closed-loop workers")
+	dur := flag.Duration("duration", 10*time.Second, "measured duration")
+	window := flag.Duration("window", 5*time.Second, "window length")
+	maxInFlight := flag.Int("max-inflight", 0, "in-flight cap (0: default)")
+	rssEvery := flag.Bool("rss", false, "print resident memory every second to stderr")
+	flag.Parse()
+
+	p := load.Plan{
+		Duration: *dur, Window: *window, MaxInFlight: *maxInFlight, Concurrency: *conc,
+		Workload: load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 8}, OutputTokens: load.Dist{Mean: 8}},
+	}
+	if *conc == 0 {
+		p.Pacer = load.ConstantPacer{Rate: *rate}
+	}
+	if *rssEvery {
+		p.Progress = func(s load.Snapshot) {
+			fmt.Fprintf(os.Stderr, "t=%5.1fs sent=%d rate=%.0f rss=%.1fMiB\n", s.Elapsed.Seconds(), s.Sent, s.Rate, rssMiB("VmRSS"))
+		}
+	}
+	t := load.Target{URL: *url, API: load.APIHTTP, HTTP: &load.HTTPSpec{Path: "/"}}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	r, err := load.Run(ctx, p, t)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	w, err := r.Pooled()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	out := map[string]any{
+		"sent":           w.Sent,
+		"succeeded":      w.Succeeded,
+		"errors":         w.Errors,
+		"achieved_rps":   r.Achieved,
+		"offered_rps":    r.Offered,
+		"e2e_p50_us":     load.Quantile(w.Hist[load.MetricE2E], 0.50),
+		"e2e_p99_us":     load.Quantile(w.Hist[load.MetricE2E], 0.99),
+		"lag_p50_us":     load.Quantile(w.Hist[load.MetricScheduleLag], 0.50),
+		"lag_p99_us":     load.Quantile(w.Hist[load.MetricScheduleLag], 0.99),
+		"client_lag_p99": r.Validity.LagP99.String(),
+		"kept_up":        r.Validity.KeptUp,
+		"reasons":        r.Validity.Reasons,
+		"inflight_max":   w.InFlightMax,
+		"rss_mib":        rssMiB("VmRSS"),
+		"peak_rss_mib":   rssMiB("VmHWM"),
+		"heap_mib":       float64(ms.HeapInuse) / (1 << 20),
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// rssMiB reads a memory figure (kB) of this process from /proc/self/status.
+func rssMiB(field string) float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
