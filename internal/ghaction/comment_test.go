@@ -222,3 +222,20 @@ func TestRetryTransportBounds(t *testing.T) {
 		t.Errorf("waits %v, list calls %d", *slept, s.Calls(fakegithub.OpListIssueComments))
 	}
 }
+
+func TestCheckPullHead(t *testing.T) {
+	s, g, _ := newFake(t)
+	if err := s.CreatePull("acme", "chat", fakegithub.Pull{Number: 57, HeadSHA: "ab12cd34ef56ab12", HeadRepo: "outsider/chat", BaseRef: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := CheckPullHead(ctx, g.Client, "acme", "chat", 57, "ab12cd34ef56ab12"); err != nil {
+		t.Errorf("matching head: %v", err)
+	}
+	if err := CheckPullHead(ctx, g.Client, "acme", "chat", 57, "ffff"); err == nil {
+		t.Error("another head was accepted")
+	}
+	if err := CheckPullHead(ctx, g.Client, "acme", "chat", 58, "ab12cd34ef56ab12"); err == nil {
+		t.Error("a missing pull request was accepted")
+	}
+}
