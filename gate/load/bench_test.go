@@ -18,7 +18,7 @@ import (
 )
 
 // ttftServer streams 8 tokens after a fixed prefill and records, per
-// request index, when it wrote and flushed the first token.
+// request index, when it started writing the first token.
 type ttftServer struct {
 	mu    sync.Mutex
 	first map[uint64]time.Time
@@ -33,14 +33,14 @@ func (s *ttftServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(2 * time.Millisecond) // prefill
 	fl := w.(http.Flusher)
 	for k := 0; k < 8; k++ {
-		fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\"t%d\"}}]}\n\n", k)
-		fl.Flush()
 		if k == 0 {
 			now := time.Now()
 			s.mu.Lock()
 			s.first[i] = now
 			s.mu.Unlock()
 		}
+		fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\"t%d\"}}]}\n\n", k)
+		fl.Flush()
 		time.Sleep(500 * time.Microsecond)
 	}
 	io.WriteString(w, "data: {\"choices\":[],\"usage\":{\"completion_tokens\":8}}\n\ndata: [DONE]\n\n")
@@ -52,10 +52,10 @@ func median(d []time.Duration) time.Duration {
 }
 
 // BenchmarkTTFTAccuracy compares measured TTFT with the server's own record
-// of when it flushed the first token. Per request (client only): the delay
-// between the server's flush and the client's first-token timestamp. Per
+// of when it started writing the first token. Per request (client only): the delay
+// between the server's write and the client's first-token timestamp. Per
 // run (through Run): the median TTFT of the histograms against the median
-// of the true TTFTs (first flush - intended send time).
+// of the true TTFTs (first write - intended send time).
 func BenchmarkTTFTAccuracy(b *testing.B) {
 	srv := &ttftServer{first: map[uint64]time.Time{}}
 	ts := httptest.NewServer(srv)

@@ -34,6 +34,7 @@ const (
 type Result struct {
 	Scenario string
 	Target   string // base URL, for the report (never headers)
+	Seed     int64  // Plan.Seed
 	Started  time.Time
 	Window   time.Duration // nominal window length
 

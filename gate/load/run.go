@@ -51,7 +51,7 @@ type Plan struct {
 	// CapReached: the target is not keeping up.
 	MaxInFlight int
 	Workload    Workload
-	Seed        int64 // recorded for the report; pacers and workloads carry their own
+	Seed        int64 // copied into Result.Seed for the report; pacers and workloads carry their own
 	Good        GoodLimits
 	// MaxLagP99 is the client schedule lag p99 above which the run did not
 	// keep up (zero: DefaultMaxLagP99).
@@ -342,7 +342,12 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		rec.finish(measEnd, offered, p.Concurrency > 0, p.MaxLagP99, p.MaxInFlight)
 		results[i].Partial = partial
 		results[i].StoppedEarly = r.early.Load()
-		_ = i
+		results[i].Seed = p.Seed
+	}
+	for _, a := range r.arms {
+		if a.c.t.Transport == nil {
+			a.c.hc.CloseIdleConnections()
+		}
 	}
 	return results, nil
 }
