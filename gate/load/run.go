@@ -19,7 +19,7 @@ const (
 	DefaultGrace = 2 * time.Second
 	// lateSlack is how late a request may still be sent after the end of
 	// the schedule (timer overshoot on the last tick).
-	lateSlack = 50 * time.Millisecond
+	lateSlack = 250 * time.Millisecond
 	// spinUnder is the part of a wait spent yielding instead of sleeping.
 	spinUnder = 1500 * time.Microsecond
 )
