@@ -15,10 +15,13 @@
 // first token rises sharply, the cliff real servers show.
 //
 // Noise is seeded and has four documented components, each of which can be
-// turned off (see Noise): a per-request lognormal cost factor, a slowly
-// varying environment factor (an Ornstein-Uhlenbeck process on the log scale,
-// correlated over seconds), a per-instance shift drawn once from the seed (a
-// different pod or GPU), and rare stalls.
+// turned off (see Noise): a per-request lognormal cost factor (sigma 0.08)
+// that multiplies the request's prefill and its share of every decode step;
+// a slowly varying environment factor that multiplies every step (an
+// Ornstein-Uhlenbeck process on the log scale, sigma 0.03, correlation time
+// 5 s); a per-instance shift drawn once from the seed (sigma 0.03, a
+// different pod or GPU); and rare stalls (about one a minute, 200 ms mean)
+// that freeze the engine.
 //
 // The same model runs under two drivers. Server serves it over HTTP in real
 // time, sleeping until each engine event and streaming tokens as the model
