@@ -67,6 +67,7 @@ type gateOptions struct {
 	RunURL       string            // link to the CI run, for the report
 	Quiet        bool              // no progress output
 	Scenarios    []string          // run only these scenarios ("" = all)
+	MaxLag       time.Duration     // client schedule lag p99 limit (0 = default)
 }
 
 // gateOutcome is what a gate run produced.
@@ -109,6 +110,7 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.BaseBranch, "base-branch", e.getenv("GITHUB_BASE_REF"), "branch whose stored runs to compare with (default --branch)")
 	fs.Var(labelsFlag(o.Labels), "label", "environment label key=value, stored with the run (repeatable)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
+	fs.DurationVar(&o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger)")
 	var scenarios string
 	fs.StringVar(&scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")
 	if done, code := parseFlags(c, fs, e, args); done {
@@ -233,7 +235,7 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 	}
 	res, err := runner.Run(ctx, runner.Options{
 		Policy: p, TargetURL: target, BaselineURL: baseURL, Getenv: e.getenv, Meta: meta,
-		Progress: progress, Live: isTerminal(e.stderr) && e.getenv("CI") == "", Scenarios: o.Scenarios,
+		Progress: progress, Live: isTerminal(e.stderr) && e.getenv("CI") == "", Scenarios: o.Scenarios, MaxLag: o.MaxLag,
 	})
 	var cfgErr *runner.ConfigError
 	switch {

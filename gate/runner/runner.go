@@ -44,6 +44,10 @@ type Options struct {
 	// updating single line (a terminal) instead of periodic log lines.
 	Progress io.Writer
 	Live     bool
+	// MaxLag is the client schedule lag p99 above which a run did not keep
+	// up; zero means load.DefaultMaxLagP99. The limit actually applied is
+	// max(MaxLag, LagTolerance × e2e p50).
+	MaxLag time.Duration
 	// Scenarios, when not empty, names the scenarios to run; the others
 	// are skipped.
 	Scenarios []string
@@ -137,9 +141,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		var rec *baseline.Record
 		var err error
 		if sc.Kind == policies.KindCapacity {
-			rec, err = runCapacity(ctx, p, sc, wl, cand, base, meta, prog)
+			rec, err = runCapacity(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
 		} else {
-			rec, err = runFixed(ctx, p, sc, wl, cand, base, meta, prog)
+			rec, err = runFixed(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
 		}
 		if err != nil {
 			return out, err
@@ -162,23 +166,24 @@ func planFor(p *policies.Policy, sc *policies.Scenario, wl load.Workload) load.P
 }
 
 // runFixed runs a scenario with a fixed schedule on one or two arms.
-func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta gate.RunMeta, prog *progress) (*baseline.Record, error) {
+func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta gate.RunMeta, prog *progress, maxLag time.Duration) (*baseline.Record, error) {
 	pl := planFor(p, sc, wl)
+	pl.MaxLagP99 = maxLag
 	pl.Progress = prog.snapshot(sc.Name, pl.Warmup+pl.Duration)
 	if base == nil {
 		res, err := load.Run(ctx, pl, cand)
 		if err != nil {
 			return nil, &ConfigError{err}
 		}
-		relaxLag(res)
+		relaxLag(res, maxLag)
 		return gate.Summarize(res, meta)
 	}
 	bres, cres, err := load.RunPaired(ctx, pl, *base, cand)
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
-	relaxLag(bres)
-	relaxLag(cres)
+	relaxLag(bres, maxLag)
+	relaxLag(cres, maxLag)
 	return pairedRecord(bres, cres, meta, base.URL)
 }
 
@@ -200,10 +205,10 @@ func pairedRecord(bres, cres *load.Result, meta gate.RunMeta, baseURL string) (*
 
 // runCapacity searches the capacity of each arm (both at the same time in
 // paired mode) and returns the candidate's record.
-func runCapacity(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta gate.RunMeta, prog *progress) (*baseline.Record, error) {
+func runCapacity(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta gate.RunMeta, prog *progress, maxLag time.Duration) (*baseline.Record, error) {
 	slos := SLOs(p)
 	if base == nil {
-		return searchArm(ctx, p, sc, wl, cand, slos, meta, prog, "")
+		return searchArm(ctx, p, sc, wl, cand, slos, meta, prog, "", maxLag)
 	}
 	var wg sync.WaitGroup
 	var brec *baseline.Record
@@ -213,9 +218,9 @@ func runCapacity(ctx context.Context, p *policies.Policy, sc *policies.Scenario,
 		defer wg.Done()
 		bmeta := meta
 		bmeta.Env.Target = hostOf(base.URL)
-		brec, berr = searchArm(ctx, p, sc, wl, *base, slos, bmeta, nil, "baseline")
+		brec, berr = searchArm(ctx, p, sc, wl, *base, slos, bmeta, nil, "baseline", maxLag)
 	}()
-	crec, cerr := searchArm(ctx, p, sc, wl, cand, slos, meta, prog, "candidate")
+	crec, cerr := searchArm(ctx, p, sc, wl, cand, slos, meta, prog, "candidate", maxLag)
 	wg.Wait()
 	if err := errors.Join(cerr, berr); err != nil {
 		return nil, err
@@ -225,7 +230,7 @@ func runCapacity(ctx context.Context, p *policies.Policy, sc *policies.Scenario,
 }
 
 // searchArm runs one capacity search against t.
-func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, t load.Target, slos []gate.SLO, meta gate.RunMeta, prog *progress, arm string) (*baseline.Record, error) {
+func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, t load.Target, slos []gate.SLO, meta gate.RunMeta, prog *progress, arm string, maxLag time.Duration) (*baseline.Record, error) {
 	s, err := gate.NewCapacitySearch(sc.Search.From, sc.Search.To, float64(sc.Search.Precision), sc.Budget.Std(), sc.Step.Std())
 	if err != nil {
 		return nil, &ConfigError{fmt.Errorf("%s: scenario %s: %w", p.File, sc.Name, err)}
@@ -243,6 +248,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 			break
 		}
 		pl := CapacityStepPlan(p, sc, wl, rate, dur)
+		pl.MaxLagP99 = maxLag
 		if prog != nil {
 			pl.Progress = prog.snapshot(fmt.Sprintf("%s @ %.3g req/s", sc.Name, rate), pl.Warmup+pl.Duration)
 		}
@@ -253,7 +259,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 			return nil, &ConfigError{err}
 		}
 		used := min(time.Since(started), pl.Warmup+pl.Duration)
-		relaxLag(res)
+		relaxLag(res, pl.MaxLagP99)
 		srec, err := gate.Summarize(res, meta)
 		if err != nil {
 			return nil, err
@@ -444,7 +450,7 @@ const LagTolerance = 0.05
 
 // relaxLag re-judges a result whose only validity problem is schedule lag
 // against the relative limit.
-func relaxLag(res *load.Result) {
+func relaxLag(res *load.Result, maxLag time.Duration) {
 	v := &res.Validity
 	if v.KeptUp || v.AchievedRatio < load.MinAchievedRatio && !v.TargetSaturated {
 		return
@@ -454,7 +460,7 @@ func relaxLag(res *load.Result) {
 		return
 	}
 	p50 := load.QuantileDuration(pooled.Hist[load.MetricE2E], 0.5)
-	limit := max(load.DefaultMaxLagP99, time.Duration(LagTolerance*float64(p50)))
+	limit := max(maxLag, load.DefaultMaxLagP99, time.Duration(LagTolerance*float64(p50)))
 	if v.LagP99 > limit {
 		return
 	}
