@@ -304,6 +304,10 @@ type streamOptions struct {
 
 var includeUsage = &streamOptions{IncludeUsage: true}
 
+// usesPrompt reports whether requests depend on the workload's prompts (a
+// static HTTP body does not, so the prompt is not generated).
+func (c *client) usesPrompt() bool { return c.isOpenAI || c.tmpl != nil }
+
 // buildBody returns the request body of prompt p.
 func (c *client) buildBody(p *Prompt) ([]byte, error) {
 	if c.isOpenAI {

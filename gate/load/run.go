@@ -471,7 +471,12 @@ func (r *runner) closedWorker(ctx context.Context, a *arm) {
 func (r *runner) handle(a *arm, j job) {
 	pickup := time.Since(r.t0)
 	inflight := a.inflight.Add(1)
-	prompt := r.p.Workload.Request(j.n)
+	var prompt Prompt
+	if a.c.usesPrompt() {
+		prompt = r.p.Workload.Request(j.n)
+	} else {
+		prompt.Index = j.n
+	}
 	itl := r.itlPool.Get().(*[]time.Duration)
 	o := a.c.do(r.reqCtx, &prompt, *itl)
 	a.inflight.Add(-1)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,17 @@ func main() {
 	window := flag.Duration("window", 5*time.Second, "window length")
 	maxInFlight := flag.Int("max-inflight", 0, "in-flight cap (0: default)")
 	rssEvery := flag.Bool("rss", false, "print resident memory every second to stderr")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 
 	p := load.Plan{
 		Duration: *dur, Window: *window, MaxInFlight: *maxInFlight, Concurrency: *conc,
