@@ -126,8 +126,9 @@ func sortByArrival(order []int, arrival func(int) time.Duration) {
 //
 // It is a calibration in virtual time, exact for the step model: a backlog
 // of requests is offered at time zero with an unbounded queue, so the engine
-// runs at its largest batch, and the completion rate is measured between the
-// completion of the first and the last 20% of them. The noise of cfg
+// runs at its largest batch, and the throughput (output tokens / maxTokens
+// per second) is measured between the completion of the first and the last
+// 20% of them. The noise of cfg
 // (including its Seed, hence its per-instance shift) applies, so the figure
 // is that deployment's; use cfg.NoNoise() for the nominal figure. ErrorRate
 // and ColdStart are ignored. It returns 0 when such a request cannot run
@@ -153,8 +154,10 @@ func SaturationRPS(cfg Config, promptTokens, maxTokens int) float64 {
 }
 
 // saturationRun offers n identical requests at time zero and returns the
-// completion rate between the first and the last 20% of completions, and
-// the time the engine was busy.
+// throughput while the engine is full, and the time the engine was busy.
+// The throughput is counted in tokens, not completions: completions come in
+// bursts (requests admitted together finish together), tokens come at every
+// step, so a window that is not a whole number of bursts does not bias it.
 func saturationRun(cfg Config, promptTokens, maxTokens, n int) (rate float64, span time.Duration) {
 	cfg.MaxQueue = n
 	reqs := make([]Request, n)
@@ -172,9 +175,19 @@ func saturationRun(cfg Config, promptTokens, maxTokens, n int) (rate float64, sp
 		}
 	}
 	slices.Sort(ends)
-	a, b := len(ends)/5, len(ends)-len(ends)/5
-	if b <= a+1 || ends[b-1] <= ends[a] {
+	// From the first 20% of completions to the last 20%, the queue is never
+	// empty, so the engine runs its largest batch.
+	from, to := ends[len(ends)/5], ends[len(ends)-len(ends)/5-1]
+	if to <= from {
 		return 0, 0
 	}
-	return float64(b-1-a) / (ends[b-1] - ends[a]).Seconds(), ends[len(ends)-1]
+	tokens := 0
+	for _, t := range out {
+		for _, at := range t.TokenTimes {
+			if at > from && at <= to {
+				tokens++
+			}
+		}
+	}
+	return float64(tokens) / float64(maxTokens) / (to - from).Seconds(), ends[len(ends)-1]
 }
