@@ -217,6 +217,10 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 		return nil, exitInvalid
 	}
 	baseURL := firstNonEmpty(o.BaselineURL, p.Target.BaselineURL)
+	if o.Calibrate && baseURL == "" {
+		fmt.Fprintf(e.stderr, "perfgate: a calibration (A/A) run compares two deployments of the same commit: pass --baseline-url or set target.baseline_url\n")
+		return nil, exitInvalid
+	}
 	if o.BaseBranch == "" {
 		o.BaseBranch = o.Branch
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func perfgate(ctx context.Context, t *testing.T, args ...string) (int, string, s
 	var out, errb bytes.Buffer
 	// The load tests share two cores with the rest of the suite: allow the
 	// client more schedule lag than a dedicated runner needs.
-	if len(args) > 0 && args[0] == "run" {
+	if len(args) > 0 && args[0] == "run" && !slices.Contains(args, "--max-lag") {
 		args = append(args, "--max-lag", "60ms")
 	}
 	code := run(ctx, args, func(string) string { return "" }, &out, &errb)
@@ -228,5 +229,29 @@ func TestRunSavesBaselineAndComparesHistory(t *testing.T) {
 	}
 	if !judged {
 		t.Errorf("tpot.p50 was not compared with the stored history:\n%s", stdout)
+	}
+}
+
+func TestCalibrateStoresAARecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	a := startSim(t, func(c *sim.Config) { c.Seed = 1 })
+	b := startSim(t, func(c *sim.Config) { c.Seed = 2 })
+	pol := writePolicy(t, strings.Replace(testPolicy, `duration: "6s"`, `duration: "2s"`, 1))
+	store := t.TempDir()
+	code, stdout, stderr := perfgate(context.Background(), t, "calibrate", "--policy", pol, "--target", a, "--baseline-url", b, "--store", store, "--out", t.TempDir(), "--quiet", "--max-lag", "60ms")
+	if code != exitPass {
+		t.Fatalf("calibrate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	st, _ := baseline.NewDirStore(store, 0)
+	recs, _, err := st.List(context.Background(), baseline.Query{Policy: "e2e-test", Kind: baseline.KindCalibration})
+	if err != nil || len(recs) != 1 || recs[0].Reference == nil {
+		t.Fatalf("calibration records: %d (err %v)", len(recs), err)
+	}
+	// Without a second deployment there is nothing to calibrate.
+	code, _, stderr = perfgate(context.Background(), t, "calibrate", "--policy", pol, "--target", a, "--store", store)
+	if code != exitInvalid || !strings.Contains(stderr, "baseline-url") {
+		t.Errorf("calibrate without a baseline URL: exit %d, %s", code, stderr)
 	}
 }
