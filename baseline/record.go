@@ -43,8 +43,16 @@ type Record struct {
 	Invalid   []string `json:"invalid_reasons,omitempty"`
 	Partial   bool     `json:"partial,omitempty"`
 
+	// ScenarioKind is the kind of the scenario (steady, capacity, spike,
+	// soak); empty in records of older versions, read as steady.
+	ScenarioKind string `json:"scenario_kind,omitempty"`
+
 	// Capacity is set for a capacity scenario.
 	Capacity *Capacity `json:"capacity,omitempty"`
+
+	// Spike is set for a spike scenario: when the jump happened, relative
+	// to the start of the measured windows.
+	Spike *Spike `json:"spike,omitempty"`
 
 	// Reference is the other arm of a paired run, measured under the same
 	// schedule at the same time: the live baseline, or in a calibration
@@ -118,4 +126,13 @@ type CapacityStep struct {
 	Values   map[string]float64 `json:"values"` // "e2e.p95": ..., "error_rate": ...
 	Met      bool               `json:"met"`
 	Breached string             `json:"breached,omitempty"`
+}
+
+// Spike describes the jump of a spike scenario: from AtSeconds after the
+// start of the measured windows, for HoldSeconds, the rate was Factor times
+// the base rate.
+type Spike struct {
+	AtSeconds   float64 `json:"at_s"`
+	HoldSeconds float64 `json:"hold_s"`
+	Factor      float64 `json:"factor"`
 }

@@ -112,6 +112,7 @@ func Evaluate(in Input) *Verdict {
 			}
 			v.Checks = append(v.Checks, checkSLO(rec, slo, rules.Alpha))
 		}
+		v.Checks = append(v.Checks, phaseChecks(rec, rules)...)
 		v.Warnings = append(v.Warnings, comparabilityWarnings(rec, in.History[rec.Scenario])...)
 		tau := newTauCache(in.Calibration[rec.Scenario], rules)
 		for _, name := range rules.Gate {

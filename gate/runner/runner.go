@@ -148,6 +148,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		if err != nil {
 			return out, err
 		}
+		tagScenario(rec, sc)
 		out.Records = append(out.Records, rec)
 		if rec.Partial {
 			out.Partial = true
@@ -477,4 +478,15 @@ func relaxLag(res *load.Result, maxLag time.Duration) {
 		}
 	}
 	v.KeptUp = true
+}
+
+// tagScenario records the scenario's kind (and a spike's timing) in its
+// record and in its reference arm, for the analyses of package gate.
+func tagScenario(rec *baseline.Record, sc *policies.Scenario) {
+	for r := rec; r != nil; r = r.Reference {
+		r.ScenarioKind = sc.Kind
+		if sc.Kind == policies.KindSpike {
+			r.Spike = &baseline.Spike{AtSeconds: sc.At.Std().Seconds(), HoldSeconds: sc.Hold.Std().Seconds(), Factor: sc.Factor}
+		}
+	}
 }
