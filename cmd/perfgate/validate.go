@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/perfgate/perfgate/policies"
+)
+
+func init() {
+	register(&command{
+		name:    "validate",
+		summary: "check policies against the schema without running anything",
+		usage: `Usage: perfgate validate POLICY...
+
+Parses each policy (.cue, .yaml, .yml or .json), checks it against the
+embedded schema and the rules the schema cannot express (warm-up shorter
+than the duration, metrics the target can produce, ...), and reports every
+problem as FILE:LINE:COL: FIELD: what was expected.
+
+Exit codes: 0 every policy is valid, 2 at least one is not (or none was given).
+A valid policy that reads an environment variable not set here is still
+valid: a note on stderr says so.
+
+Example:
+  perfgate validate policies/examples/*
+  perfgate validate perf/chat.cue perf/classifier.yaml
+`,
+		run: runValidate,
+	})
+}
+
+func runValidate(ctx context.Context, e *env, args []string) int {
+	c := commands["validate"]
+	fs := newFlagSet(c, e)
+	if done, code := parseFlags(c, fs, e, args); done {
+		return code
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		return usageError(c, e, "no policy given")
+	}
+	invalid := 0
+	for _, f := range files {
+		p, err := policies.ParseFile(f)
+		if err != nil {
+			invalid++
+			fmt.Fprintln(e.stderr, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s: ok: %s\n", f, summarizePolicy(p))
+		for _, name := range p.EnvVars() {
+			if e.getenv(name) == "" {
+				fmt.Fprintf(e.stderr, "%s: note: environment variable %s is not set here; a run needs it\n", f, name)
+			}
+		}
+	}
+	if invalid > 0 {
+		if len(files) > 1 {
+			fmt.Fprintf(e.stderr, "perfgate validate: %d of %d policies are invalid\n", invalid, len(files))
+		}
+		return exitInvalid
+	}
+	return exitPass
+}
+
+// summarizePolicy says in one line what a valid policy will do.
+func summarizePolicy(p *policies.Policy) string {
+	var sc []string
+	for _, s := range p.Scenarios {
+		if s.Name == s.Kind {
+			sc = append(sc, s.Name)
+		} else {
+			sc = append(sc, s.Name+" ("+s.Kind+")")
+		}
+	}
+	return fmt.Sprintf("policy %q, %s target, scenarios %s, %d SLOs, %d gating metrics",
+		p.Name, p.Target.API, strings.Join(sc, ", "), len(p.SLOs), len(p.Regression.Gate))
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// validateCLI runs "perfgate validate" in process. Tests run it from the
+// repository root (t.Chdir), so file names read as a user there writes them.
+func validateCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"validate"}, args...), func(k string) string { return env[k] }, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestValidateExamples(t *testing.T) {
+	t.Chdir("../..")
+	args, _ := filepath.Glob("policies/examples/*")
+	if len(args) < 2 {
+		t.Fatalf("examples: %v", args)
+	}
+	code, stdout, stderr := validateCLI(t, map[string]string{"INFERENCE_API_KEY": "x"}, args...)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, a := range args {
+		if !strings.Contains(stdout, a+": ok: ") {
+			t.Errorf("no ok line for %s in:\n%s", a, stdout)
+		}
+	}
+	// The classifier's key is not set: a note, not an error.
+	if !strings.Contains(stderr, "CLASSIFIER_API_KEY is not set") || strings.Contains(stderr, "INFERENCE_API_KEY") {
+		t.Errorf("env notes wrong:\n%s", stderr)
+	}
+}
+
+// TestValidateBadCorpus: every broken policy exits 2 and prints exactly its
+// golden messages (file:line:col each), never a stack trace.
+func TestValidateBadCorpus(t *testing.T) {
+	t.Chdir("../..")
+	files, _ := filepath.Glob("testdata/policies/bad/*")
+	if len(files) < 15 {
+		t.Fatalf("want at least 15 broken policies, found %d", len(files))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata/policies/golden", name+".err"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := validateCLI(t, nil, "testdata/policies/bad/"+name)
+			if code != exitInvalid || stdout != "" {
+				t.Errorf("exit %d, stdout %q; want 2 and nothing", code, stdout)
+			}
+			if stderr != string(want) {
+				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if !strings.HasPrefix(line, "testdata/policies/bad/"+name+":") || strings.Contains(line, "goroutine") {
+					t.Errorf("line without a position: %q", line)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateUsage(t *testing.T) {
+	t.Chdir("../..")
+	code, _, stderr := validateCLI(t, nil)
+	if code != exitInvalid || !strings.Contains(stderr, "no policy given") {
+		t.Errorf("no args: exit %d, %q", code, stderr)
+	}
+	code, stdout, _ := validateCLI(t, nil, "--help")
+	if code != exitPass || !strings.Contains(stdout, "Example:") {
+		t.Errorf("--help: exit %d, %q", code, stdout)
+	}
+	code, _, stderr = validateCLI(t, nil, "policies/examples/llm-chat.cue", "no/such/policy.cue")
+	if code != exitInvalid || !strings.Contains(stderr, "no/such/policy.cue: cannot read the policy") || !strings.Contains(stderr, "1 of 2 policies are invalid") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+}

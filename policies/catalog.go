@@ -1,0 +1,155 @@
+package policies
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+)
+
+// MetricDefsVersion names the version of the metric definitions in the
+// schema's #Catalog. It is stored with every baseline record, so values
+// measured under another definition are never compared silently. Bump it
+// when a definition changes meaning.
+const MetricDefsVersion = "perfgate/metrics/v1"
+
+// Units of metric values.
+const (
+	UnitMs    = "ms"    // milliseconds
+	UnitRatio = "ratio" // a fraction in [0, 1]
+	UnitRPS   = "req/s" // requests per second
+	UnitTPS   = "tok/s" // tokens per second
+	UnitBytes = "bytes"
+	UnitCount = "count"
+)
+
+// What a metric needs from the policy before it can be measured.
+const (
+	NeedsStreaming = "streaming" // an OpenAI API with stream: true
+	NeedsOpenAI    = "openai"    // an OpenAI API
+	NeedsGoodput   = "goodput"   // a goodput section
+	NeedsCapacity  = "capacity"  // a capacity scenario
+)
+
+// Metric is one entry of the metric catalog (#Catalog in the schema).
+type Metric struct {
+	Name string `json:"-"`
+	// Unit of the metric's values (Unit*).
+	Unit string `json:"unit"`
+	// Better is "lower" or "higher".
+	Better string `json:"better"`
+	// Stats is "percentiles" for distributions (referenced as name.p95) or
+	// "value" for one number per window (referenced by name alone).
+	Stats string `json:"stats"`
+	// Needs is what the policy must have for the metric to exist (Needs*), or "".
+	Needs string `json:"needs"`
+	Doc   string `json:"doc"`
+}
+
+// HigherIsBetter reports whether an increase of the metric is an improvement.
+func (m Metric) HigherIsBetter() bool { return m.Better == "higher" }
+
+func decodeCatalog(v cue.Value) ([]Metric, error) {
+	it, err := v.Fields()
+	if err != nil {
+		return nil, err
+	}
+	var out []Metric
+	for it.Next() {
+		var m Metric
+		if err := it.Value().Decode(&m); err != nil {
+			return nil, err
+		}
+		m.Name = it.Selector().Unquoted()
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Metrics returns the metric catalog in schema order.
+func Metrics() []Metric {
+	return append([]Metric(nil), schema().catalog...)
+}
+
+// LookupMetric returns the catalog entry of a metric name such as "ttft".
+func LookupMetric(name string) (Metric, bool) {
+	for _, m := range schema().catalog {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
+// Stats are the statistics of distribution metrics, as in "ttft.p95".
+var Stats = []string{"p50", "p90", "p95", "p99", "p99.9", "mean", "max"}
+
+// ServerStats are the statistics of scraped server series, as in "server.rss.max".
+var ServerStats = []string{"max", "mean"}
+
+// MetricRef is a parsed metric reference: "ttft.p95", "error_rate" or
+// "server.kv_cache_usage.max".
+type MetricRef struct {
+	Metric string // catalog name, or the series name when Server is true
+	Stat   string // "" for value metrics
+	Server bool
+}
+
+func (r MetricRef) String() string {
+	var b strings.Builder
+	if r.Server {
+		b.WriteString("server.")
+	}
+	b.WriteString(r.Metric)
+	if r.Stat != "" {
+		b.WriteString(".")
+		b.WriteString(r.Stat)
+	}
+	return b.String()
+}
+
+// ParseMetricRef parses a metric reference. For server series it checks only
+// the form; whether the series exists depends on the policy.
+func ParseMetricRef(s string) (MetricRef, error) {
+	if rest, ok := strings.CutPrefix(s, "server."); ok {
+		name, stat, ok := strings.Cut(rest, ".")
+		if !ok || name == "" || !slices.Contains(ServerStats, stat) {
+			return MetricRef{}, fmt.Errorf("%q is not a server metric; expected server.NAME.max or server.NAME.mean", s)
+		}
+		return MetricRef{Metric: name, Stat: stat, Server: true}, nil
+	}
+	if m, ok := LookupMetric(s); ok {
+		if m.Stats != "value" {
+			return MetricRef{}, fmt.Errorf("%q needs a statistic, as in %q", s, s+".p95")
+		}
+		return MetricRef{Metric: s}, nil
+	}
+	name, stat, ok := strings.Cut(s, ".")
+	m, known := LookupMetric(name)
+	switch {
+	case !known:
+		return MetricRef{}, fmt.Errorf("unknown metric %q", s)
+	case m.Stats == "value":
+		return MetricRef{}, fmt.Errorf("%q has a single value per window and takes no statistic: write %q", s, name)
+	case !ok || !slices.Contains(Stats, stat):
+		return MetricRef{}, fmt.Errorf("unknown statistic %q of %s; expected one of %s", stat, name, strings.Join(Stats, ", "))
+	}
+	return MetricRef{Metric: name, Stat: stat}, nil
+}
+
+// metricRefNames lists every catalog reference ("e2e.p50", ..., "error_rate"),
+// for suggestions.
+func metricRefNames() []string {
+	var out []string
+	for _, m := range schema().catalog {
+		if m.Stats == "value" {
+			out = append(out, m.Name)
+			continue
+		}
+		for _, s := range Stats {
+			out = append(out, m.Name+"."+s)
+		}
+	}
+	return out
+}
