@@ -349,9 +349,11 @@ func storeWarnings(err error, skipped []error) []string {
 	return out
 }
 
-// saveRecords stores this run: valid, complete records only. A paired run
-// whose both arms ran the same commit (calibration) is stored whole as a
-// calibration record; a run stored as a baseline drops its reference arm.
+// saveRecords stores this run: valid, complete records only. A calibration
+// run is stored whole (both arms); a run stored as a baseline drops its
+// reference arm, and when it was paired it is also stored whole as a
+// calibration record, since on the default branch both arms serve the
+// same commit.
 func saveRecords(ctx context.Context, e *env, o gateOptions, v *gate.Verdict, recs []*baseline.Record) error {
 	if o.Store == nil {
 		return errors.New("--save-baseline needs --store")
@@ -361,6 +363,15 @@ func saveRecords(ctx context.Context, e *env, o gateOptions, v *gate.Verdict, re
 		return nil
 	}
 	for _, rec := range recs {
+		if !o.Calibrate && rec.Reference != nil {
+			// A paired run saved as the baseline ran on the default branch,
+			// where both arms serve the same code: it is also an A/A run.
+			cal := *rec
+			cal.Kind = baseline.KindCalibration
+			if key, err := o.Store.Save(ctx, &cal); err == nil || errors.Is(err, baseline.ErrPrune) {
+				fmt.Fprintf(e.stderr, "perfgate: saved calibration record %s\n", key)
+			}
+		}
 		r := *rec
 		if o.Calibrate {
 			if r.Reference == nil {
