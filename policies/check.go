@@ -48,11 +48,8 @@ func (c *checker) checkTarget(p *Policy) {
 	if t.Ready.Interval > t.Ready.Timeout {
 		c.add([]string{"target", "ready", "interval"}, token.NoPos, "the readiness interval (%v) is longer than its timeout (%v)", t.Ready.Interval, t.Ready.Timeout)
 	}
-	positive := map[string]Duration{"timeout": t.Timeout}
-	for name, d := range positive {
-		if d <= 0 {
-			c.add([]string{"target", name}, token.NoPos, "expected a duration longer than 0, found %v", d)
-		}
+	if t.Timeout <= 0 {
+		c.add([]string{"target", "timeout"}, token.NoPos, "expected a duration longer than 0, found %v", t.Timeout)
 	}
 	if t.Metrics != nil {
 		for _, name := range sortedKeys(t.Metrics.Series) {

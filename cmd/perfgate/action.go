@@ -40,6 +40,10 @@ cannot write comments (pull requests from forks) is not an error: the report
 goes to the job summary and annotations instead.
 
 Exit codes: as perfgate run.
+
+Example (a workflow step; the action's image runs this command):
+  - uses: perfgate/perfgate@v1
+    with: {policy: perf/chat.cue, target: "${{ steps.deploy.outputs.url }}"}
 `,
 		run: runAction,
 	})

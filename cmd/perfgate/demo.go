@@ -35,6 +35,9 @@ whose token decoding is 15% slower — then does what the GitHub Action does:
 
 The demo exits 0 when it worked, whatever the verdict; the preview is meant to
 fail. The reports stay in --out. The policy it runs is printed with --policy.
+
+Example:
+  perfgate demo --out demo-reports
 `,
 		run: runDemo,
 	})

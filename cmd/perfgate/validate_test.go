@@ -85,3 +85,15 @@ func TestValidateUsage(t *testing.T) {
 		t.Errorf("missing file: exit %d, %q", code, stderr)
 	}
 }
+
+// TestEveryCommandHelpHasAnExample: "perfgate COMMAND --help" teaches usage
+// with an example and exits 0.
+func TestEveryCommandHelpHasAnExample(t *testing.T) {
+	for name := range commands {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{name, "--help"}, func(string) string { return "" }, &out, &errb)
+		if code != exitPass || !strings.Contains(out.String(), "Usage: perfgate "+name) || !strings.Contains(out.String(), "Example") {
+			t.Errorf("perfgate %s --help: exit %d, stdout:\n%s\nstderr:\n%s", name, code, out.String(), errb.String())
+		}
+	}
+}

@@ -14,12 +14,16 @@ func init() {
 	register(&command{
 		name:    "version",
 		summary: "print the perfgate version",
-		usage:   "Usage: perfgate version\n\nPrints the perfgate version, the Go version and the platform.\n",
+		usage:   "Usage: perfgate version\n\nPrints the perfgate version, the Go version and the platform, for bug reports\nand to check which build a pipeline runs.\n\nExample:\n  perfgate version\n",
 		run:     runVersion,
 	})
 }
 
 func runVersion(ctx context.Context, e *env, args []string) int {
+	c := commands["version"]
+	if done, code := parseFlags(c, newFlagSet(c, e), e, args); done {
+		return code
+	}
 	v := version
 	if v == "dev" {
 		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
