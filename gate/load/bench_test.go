@@ -141,3 +141,37 @@ func BenchmarkRecord(b *testing.B) {
 		a.add(&s)
 	}
 }
+
+// BenchmarkHotPath measures one closed-loop request through the runner's
+// per-request path (client, sample, recorder) against a local server, for
+// allocations per request.
+func BenchmarkHotPath(b *testing.B) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer ts.Close()
+	c, err := prepareClient(Target{URL: ts.URL, API: APIHTTP, HTTP: &HTTPSpec{Path: "/"}}, 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("client", func(b *testing.B) {
+		b.ReportAllocs()
+		p := Prompt{}
+		for b.Loop() {
+			if o := c.do(context.Background(), &p, nil); o.class != "" {
+				b.Fatal(o.msg)
+			}
+		}
+	})
+	b.Run("net/http", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := c.hc.Get(ts.URL + "/")
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}

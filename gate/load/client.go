@@ -108,7 +108,8 @@ type Check struct {
 }
 
 // NewTransport returns an http.Transport tuned for load: keep-alive with
-// maxConns idle connections per host (size it to the in-flight cap), HTTP/2
+// 2*maxConns idle connections per host (maxConns: the in-flight cap; the
+// margin avoids closing connections that return while others are dialled), HTTP/2
 // when the server offers it over TLS, no transparent compression (it would
 // hide streaming timing and cost CPU), dial and TLS handshake timeouts of
 // 10 s, and the proxy from the environment.
@@ -123,8 +124,8 @@ func NewTransport(maxConns int) *http.Transport {
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          maxConns,
-		MaxIdleConnsPerHost:   maxConns,
+		MaxIdleConns:          2 * maxConns,
+		MaxIdleConnsPerHost:   2 * maxConns,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -29,6 +29,7 @@ func main() {
 	maxInFlight := flag.Int("max-inflight", 0, "in-flight cap (0: default)")
 	rssEvery := flag.Bool("rss", false, "print resident memory every second to stderr")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	requests := flag.Int64("requests", 0, "stop (at the next progress tick, about 1 s) once this many requests were sent")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -51,6 +52,9 @@ func main() {
 		p.Progress = func(s load.Snapshot) {
 			fmt.Fprintf(os.Stderr, "t=%5.1fs sent=%d rate=%.0f rss=%.1fMiB\n", s.Elapsed.Seconds(), s.Sent, s.Rate, rssMiB("VmRSS"))
 		}
+	}
+	if *requests > 0 {
+		p.StopEarly = func(s load.Snapshot) bool { return s.Sent >= *requests }
 	}
 	t := load.Target{URL: *url, API: load.APIHTTP, HTTP: &load.HTTPSpec{Path: "/"}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
