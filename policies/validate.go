@@ -200,6 +200,10 @@ func unquotePath(p []string) []string {
 // report turns one group into a plain sentence.
 func (c *checker) report(g errGroup) {
 	n := c.tree.lookup(g.path)
+	if len(g.path) == 0 {
+		c.add(nil, g.pos, "%s", strings.Join(g.msgs, "; "))
+		return
+	}
 	switch g.cat {
 	case catUnknown:
 		c.add(g.path, g.pos, "%s", c.unknownMsg(g.path))
@@ -222,6 +226,9 @@ func (c *checker) report(g errGroup) {
 }
 
 func (c *checker) unknownMsg(path []string) string {
+	if len(path) == 0 {
+		return "unknown field"
+	}
 	name := path[len(path)-1]
 	parent := c.tree.lookup(path[:len(path)-1])
 	if parent == nil || parent.kind != structNode {
@@ -464,6 +471,9 @@ func (c *checker) formatPath(path []string) string {
 // path in the user's syntax, so the next pass sees past it. It reports
 // whether anything changed.
 func editSyntax(decls []ast.Decl, path []string, del bool, out *[]ast.Decl) bool {
+	if len(path) == 0 {
+		return false
+	}
 	edited := false
 	kept := decls[:0:0]
 	for _, d := range decls {
@@ -493,6 +503,9 @@ func editSyntax(decls []ast.Decl, path []string, del bool, out *[]ast.Decl) bool
 }
 
 func editExpr(x *ast.Expr, path []string, del bool) bool {
+	if len(path) == 0 {
+		return false
+	}
 	switch v := (*x).(type) {
 	case *ast.StructLit:
 		return editSyntax(v.Elts, path, del, &v.Elts)
