@@ -75,6 +75,13 @@ func summarizePolicy(p *policies.Policy) string {
 			sc = append(sc, s.Name+" ("+s.Kind+")")
 		}
 	}
-	return fmt.Sprintf("policy %q, %s target, scenarios %s, %d SLOs, %d gating metrics",
-		p.Name, p.Target.API, strings.Join(sc, ", "), len(p.SLOs), len(p.Regression.Gate))
+	return fmt.Sprintf("policy %q, %s target, scenarios %s, %s, %s",
+		p.Name, p.Target.API, strings.Join(sc, ", "), plural(len(p.SLOs), "SLO"), plural(len(p.Regression.Gate), "gating metric"))
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
