@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 )
 
 // Event names perfgate understands.
@@ -155,6 +156,9 @@ func ParseEvent(name string, data []byte) (*Event, error) {
 		if e.PR == 0 {
 			e.PR = p.Number
 		}
+		if e.PR <= 0 {
+			return nil, fmt.Errorf("event payload of %s: pull request number %d is not positive", name, e.PR)
+		}
 		e.BaseBranch, e.BaseSHA = pr.Base.Ref, pr.Base.SHA
 		e.HeadBranch, e.HeadSHA = pr.Head.Ref, pr.Head.SHA
 		base := ""
@@ -201,7 +205,26 @@ func ParseEvent(name string, data []byte) (*Event, error) {
 			}
 		}
 	}
+	if err := checkControl(e); err != nil {
+		return nil, fmt.Errorf("event payload of %s: %w", name, err)
+	}
 	return e, nil
+}
+
+// checkControl rejects names, refs and SHAs with control characters: git
+// forbids them, and they would reach step outputs, log lines and API paths
+// (a newline in an output value could forge another output).
+func checkControl(e *Event) error {
+	for _, f := range []struct{ name, v string }{
+		{"repository", e.Owner + "/" + e.Repo}, {"default branch", e.DefaultBranch},
+		{"base ref", e.BaseBranch}, {"base sha", e.BaseSHA}, {"head ref", e.HeadBranch}, {"head sha", e.HeadSHA},
+		{"head repository", e.HeadRepo}, {"ref", e.Ref}, {"branch", e.Branch}, {"sha", e.SHA}, {"tag", e.Tag},
+	} {
+		if strings.IndexFunc(f.v, unicode.IsControl) >= 0 {
+			return fmt.Errorf("%s %q contains a control character", f.name, f.v)
+		}
+	}
+	return nil
 }
 
 // ReadEvent reads the event of the current workflow run from the
