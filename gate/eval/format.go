@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/perfgate/perfgate/gate"
 )
@@ -56,12 +57,11 @@ func (t *Table) Format(w io.Writer) error {
 	}
 	tw.Flush()
 	b.WriteString("\ninjections are calibrated so that the realised change (no noise) equals the size; throughput moves in whole slots\n\n")
-	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "mode\tinjection\tknob\trealised\tcheck\ttrials\tfail%\tfail 95% CI\twarn%\tpass%\tmean MDE\ttarget")
+	rows := [][]string{{"mode", "injection", "knob", "realised", "check", "trials", "fail%", "fail 95% CI", "warn%", "pass%", "mean MDE", "target"}}
 	prev := ""
 	for _, r := range t.Rows {
 		if key := r.Mode + r.Injection.Name(); prev != "" && key != prev && (r.Injection.Check == "" || r.Injection.Size == t.firstSize()) {
-			fmt.Fprintln(tw)
+			rows = append(rows, nil)
 		}
 		prev = r.Mode + r.Injection.Name()
 		realised := "-"
@@ -79,11 +79,11 @@ func (t *Table) Format(w io.Writer) error {
 		if r.Invalid > 0 {
 			target += fmt.Sprintf(" (%d invalid)", r.Invalid)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.1f\t[%.1f, %.1f]\t%.1f\t%.1f\t%s\t%s\n",
-			r.Mode, r.Injection.Name(), r.Injection.KnobText(), realised, r.Check, r.Trials,
-			100*r.Rate(r.Fail), 100*r.FailLow, 100*r.FailHigh, 100*r.Rate(r.Warn), 100*r.Rate(r.Pass), mde, target)
+		rows = append(rows, []string{r.Mode, r.Injection.Name(), r.Injection.KnobText(), realised, r.Check,
+			fmt.Sprint(r.Trials), fmt.Sprintf("%.1f", 100*r.Rate(r.Fail)), fmt.Sprintf("[%.1f, %.1f]", 100*r.FailLow, 100*r.FailHigh),
+			fmt.Sprintf("%.1f", 100*r.Rate(r.Warn)), fmt.Sprintf("%.1f", 100*r.Rate(r.Pass)), mde, target})
 	}
-	tw.Flush()
+	writeAligned(&b, rows)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -100,4 +100,30 @@ func orDefault(v, d float64) float64 {
 		return v
 	}
 	return d
+}
+
+// writeAligned writes rows as left-aligned columns two spaces apart; a nil
+// row is a blank line. Unlike text/tabwriter it keeps one set of column
+// widths across blank lines.
+func writeAligned(b *strings.Builder, rows [][]string) {
+	var width []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var line strings.Builder
+		for i, c := range r {
+			line.WriteString(c)
+			if i < len(r)-1 {
+				line.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)+2))
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteByte('\n')
+	}
 }
