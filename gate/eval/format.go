@@ -56,6 +56,15 @@ func (t *Table) Format(w io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%s=%.4g\t%+.1f%%\n", k.Check, k.Knob, k.Value, 100*k.Realised)
 	}
 	tw.Flush()
+	if len(t.Components) > 0 {
+		fmt.Fprintf(&b, "\npaired A/A noise per check over the pool (log scale, per-window statistics): sd of d̄ = sqrt(within² + τ²)\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  check\tpairs\tsd(d̄)\twithin s_d/√W\tτ̂ between deployments\tlag-1")
+		for _, c := range t.Components {
+			fmt.Fprintf(tw, "  %s\t%d\t%.4f\t%.4f\t%.4f\t%.2f\n", c.Check, c.Pairs, c.SDMean, c.WithinSE, c.Tau, c.Lag1)
+		}
+		tw.Flush()
+	}
 	b.WriteString("\ninjections are calibrated so that the realised change (no noise) equals the size; throughput moves in whole slots\n\n")
 	rows := [][]string{{"mode", "injection", "knob", "realised", "check", "trials", "fail%", "fail 95% CI", "warn%", "pass%", "mean MDE", "target"}}
 	prev := ""

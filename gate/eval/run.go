@@ -61,6 +61,7 @@ type Table struct {
 	SaturationRPS float64
 	SteadyRPS     float64
 	Knobs         []KnobCheck
+	Components    []Component
 	Injections    []Injection
 	Rows          []Row
 }
@@ -104,6 +105,9 @@ func Run(ctx context.Context, cfg Config, plan Plan, progress func(string)) (*Ta
 			say("pool %d%%", pct)
 		}
 	}); err != nil {
+		return nil, err
+	}
+	if t.Components, err = b.Components(); err != nil {
 		return nil, err
 	}
 	count := func(k int) int {
