@@ -42,6 +42,10 @@ type Record struct {
 	Valid     bool     `json:"valid"`
 	Invalid   []string `json:"invalid_reasons,omitempty"`
 	Partial   bool     `json:"partial,omitempty"`
+	// ErrorExamples holds the first message seen per error class (connect,
+	// timeout, http-4xx, http-5xx, stream, check), secrets removed, to
+	// explain failures in reports.
+	ErrorExamples map[string]string `json:"error_examples,omitempty"`
 
 	// ScenarioKind is the kind of the scenario (steady, capacity, spike,
 	// soak); empty in records of older versions, read as steady.

@@ -82,6 +82,12 @@ func Summarize(res *load.Result, meta RunMeta) (*baseline.Record, error) {
 	if rec.Time.IsZero() {
 		rec.Time = res.Started.UTC()
 	}
+	if len(res.ErrorExamples) > 0 {
+		rec.ErrorExamples = make(map[string]string, len(res.ErrorExamples))
+		for k, v := range res.ErrorExamples {
+			rec.ErrorExamples[k] = v
+		}
+	}
 
 	names := map[string]bool{}
 	server := map[string]bool{}

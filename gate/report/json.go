@@ -135,6 +135,14 @@ type JSONRun struct {
 	WindowSeconds  *float64 `json:"window_seconds"`
 	MetricDefs     string   `json:"metric_defs"`
 	Env            JSONEnv  `json:"env"`
+	// Sent, Succeeded and Failed count the requests of the measured
+	// windows; Errors counts the failed ones by class and ErrorExamples
+	// holds the first message of each class seen in the run.
+	Sent          int64             `json:"sent"`
+	Succeeded     int64             `json:"succeeded"`
+	Failed        int64             `json:"failed"`
+	Errors        map[string]int64  `json:"errors"`
+	ErrorExamples map[string]string `json:"error_examples"`
 }
 
 // JSONEnv is where an arm was measured.
@@ -353,6 +361,19 @@ func jsonRun(r *baseline.Record, arm string) JSONRun {
 			OS: r.Env.OS, Arch: r.Env.Arch, CPUs: r.Env.CPUs, TargetHost: r.Env.Target,
 			Model: r.Env.Model, Perfgate: r.Env.Perfgate, Labels: r.Env.Labels,
 		},
+		Errors:        map[string]int64{},
+		ErrorExamples: map[string]string{},
+	}
+	for _, w := range r.Windows {
+		j.Sent += w.Sent
+		j.Succeeded += w.Succeeded
+		j.Failed += w.Failed
+		for class, n := range w.Errors {
+			j.Errors[class] += n
+		}
+	}
+	for class, msg := range r.ErrorExamples {
+		j.ErrorExamples[class] = msg
 	}
 	if lag, ok := schedLagP99(r); ok {
 		j.ScheduleLagP99 = num(lag)
