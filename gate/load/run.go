@@ -82,12 +82,12 @@ type Snapshot struct {
 	Arm       string // "" for Run, "base" or "candidate" for RunPaired
 	Phase     string
 	Elapsed   time.Duration // since the start of the run
-	Rate      float64       // requests/s sent over the last interval
-	InFlight  int64
+	Rate      float64       // requests/s recorded (completed) over the last interval
+	InFlight  int64         // requests outstanding now
 	P95       time.Duration // e2e p95 of the measured requests so far
-	Sent      int64         // requests sent so far, warm-up included
+	Sent      int64         // requests recorded so far (sent and completed), warm-up included
 	Succeeded int64
-	Errors    int64
+	Errors    int64 // failed requests so far
 }
 
 func (p *Plan) normalize() error {
@@ -153,8 +153,9 @@ func Run(ctx context.Context, p Plan, t Target) (*Result, error) {
 // request index (hence the same prompt) is due at the same intended time on
 // both arms, so their windows align one to one. Each arm has its own
 // workers, in-flight cap and recorder state, so a slow arm does not delay
-// the other's sends. In closed-loop mode each arm runs its own workers and
-// request indices.
+// the other's sends (up to 4096 ticks of backlog; beyond it the schedule
+// waits for the slower arm, and both arms' lag shows it). In closed-loop mode
+// each arm runs its own workers and request indices.
 func RunPaired(ctx context.Context, p Plan, base, cand Target) (baseRes, candRes *Result, err error) {
 	rs, err := run(ctx, p, []Target{base, cand}, []string{"base", "candidate"})
 	if err != nil {
