@@ -346,7 +346,7 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 	if err != nil {
 		return 0, &ConfigError{fmt.Errorf("%s: target url %q: %w", p.File, redactURL(base), err)}
 	}
-	client := &http.Client{Transport: rt, Timeout: 5 * time.Second,
+	client := &http.Client{Transport: rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	want := r.Status
 	if want == 0 {
@@ -360,8 +360,14 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 	deadline := start.Add(r.Timeout.Std())
 	var last string
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		// A probe never outlives the readiness timeout: a target that
+		// accepts connections and never answers is as unready as a closed
+		// port.
+		probeTimeout := max(min(probeLimit, time.Until(deadline)), 50*time.Millisecond)
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		req, err := http.NewRequestWithContext(pctx, http.MethodGet, u, nil)
 		if err != nil {
+			cancel()
 			return 0, &ConfigError{err}
 		}
 		for name, v := range p.Target.Headers {
@@ -373,11 +379,17 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 		if err == nil {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
-			if resp.StatusCode == want {
-				return time.Since(start), nil
-			}
+		}
+		probeErr := pctx.Err()
+		cancel()
+		switch {
+		case err == nil && resp.StatusCode == want:
+			return time.Since(start), nil
+		case err == nil:
 			last = fmt.Sprintf("last answer: HTTP %d", resp.StatusCode)
-		} else {
+		case probeErr != nil && ctx.Err() == nil:
+			last = fmt.Sprintf("last probe: no answer within %s", probeTimeout.Round(time.Millisecond))
+		default:
 			last = "last error: " + describeNetErr(err)
 		}
 		if ctx.Err() != nil {
@@ -394,6 +406,9 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 		wait = min(wait*2, interval)
 	}
 }
+
+// probeLimit bounds one readiness probe.
+const probeLimit = 5 * time.Second
 
 // describeNetErr shortens a transport error to its cause.
 func describeNetErr(err error) string {
