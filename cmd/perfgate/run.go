@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,10 +249,23 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 		return nil, exitInvalid
 	case err != nil && (res == nil || len(res.Records) == 0):
 		msg := err.Error()
-		if errors.Is(err, context.Canceled) {
+		cancelled := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil
+		if cancelled {
 			msg = "interrupted before anything was measured"
 		}
 		fmt.Fprintf(e.stderr, "perfgate: the measurement could not be made: %s\n", msg)
+		// The report still says so, for the CI's artefacts and summary.
+		if o.OutDir != "" {
+			v := &gate.Verdict{Outcome: gate.Invalid, Reason: "the measurement could not be made: " + msg}
+			rin := report.Input{
+				Policy: p.Name, Title: firstNonEmpty(o.Title, p.Report.Title), Verdict: v, Mode: gate.ModeNone,
+				Commit: o.Commit, Branch: o.Branch, Target: redactURL(target), BaselineURL: redactURL(baseURL), Partial: cancelled,
+				Duration: time.Since(started), Material: float64(p.Regression.Material), FailOn: o.FailOn, RunURL: o.RunURL,
+			}
+			if werr := writeReports(o.OutDir, rin, report.Markdown(rin, report.MarkdownOptions{})); werr != nil {
+				fmt.Fprintf(e.stderr, "perfgate: writing reports: %v\n", werr)
+			}
+		}
 		return nil, exitNoTrust
 	case err != nil:
 		fmt.Fprintf(e.stderr, "perfgate: %v (reporting what was measured)\n", err)
@@ -284,7 +298,7 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 	}
 	rin := report.Input{
 		Policy: p.Name, Title: firstNonEmpty(o.Title, p.Report.Title), Verdict: v, Runs: res.Records, Mode: mode,
-		Commit: o.Commit, Branch: o.Branch, Target: target, BaselineURL: baseURL, Partial: res.Partial,
+		Commit: o.Commit, Branch: o.Branch, Target: redactURL(target), BaselineURL: redactURL(baseURL), Partial: res.Partial,
 		Duration: time.Since(started), Material: float64(p.Regression.Material), FailOn: o.FailOn,
 		Warnings: warnings, RunURL: o.RunURL,
 	}
@@ -492,6 +506,21 @@ func fmtVal(v float64, unit string) string {
 		return fmt.Sprintf("%.4g %s", v, unit)
 	}
 	return fmt.Sprintf("%.4g", v)
+}
+
+// redactURL drops user information and the query (where API keys travel)
+// from a URL shown in reports; "" stays "".
+func redactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	return u.String()
 }
 
 func firstNonEmpty(s ...string) string {
