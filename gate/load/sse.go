@@ -17,17 +17,23 @@ const DefaultMaxSSELine = 1 << 20
 // fields event, id and retry (ignored). Any other line is not SSE: the
 // stream is garbage and Next returns an error.
 type sseReader struct {
-	sc   *bufio.Scanner
-	data []byte
-	has  bool // a data field was seen since the last dispatch
+	sc      *bufio.Scanner
+	maxLine int
+	data    []byte
+	has     bool // a data field was seen since the last dispatch
 }
 
+// newSSEReader reads lines of up to maxLine bytes, line ending excluded.
 func newSSEReader(r io.Reader, maxLine int) *sseReader {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, min(4096, maxLine)), maxLine)
+	// The scanner's buffer also holds the line ending (up to CRLF) and must
+	// see one byte past a CR, hence the margin.
+	sc.Buffer(make([]byte, 0, min(4096, maxLine+2)), maxLine+2)
 	sc.Split(scanSSELines)
-	return &sseReader{sc: sc}
+	return &sseReader{sc: sc, maxLine: maxLine}
 }
+
+var errSSELineTooLong = errors.New("SSE line longer than the limit")
 
 // errSSEGarbage wraps a line that is not part of the SSE format.
 var errSSEGarbage = errors.New("not an SSE stream")
@@ -38,6 +44,9 @@ var errSSEGarbage = errors.New("not an SSE stream")
 func (r *sseReader) Next() ([]byte, error) {
 	for r.sc.Scan() {
 		line := r.sc.Bytes()
+		if len(line) > r.maxLine {
+			return nil, fmt.Errorf("%w of %d bytes", errSSELineTooLong, r.maxLine)
+		}
 		if len(line) == 0 {
 			if r.has {
 				r.has = false
@@ -71,7 +80,7 @@ func (r *sseReader) Next() ([]byte, error) {
 	}
 	if err := r.sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("SSE line longer than the limit: %w", err)
+			return nil, fmt.Errorf("%w of %d bytes", errSSELineTooLong, r.maxLine)
 		}
 		return nil, err
 	}
