@@ -50,7 +50,8 @@ func FuzzParseEvent(f *testing.F) {
 		if e == nil || e.Name != name {
 			t.Fatalf("event %+v", e)
 		}
-		if name == EventPullRequest || name == EventPullRequestTarget {
+		// An empty payload is allowed (ReadEvent fills in from the environment).
+		if (name == EventPullRequest || name == EventPullRequestTarget) && strings.TrimSpace(string(data)) != "" {
 			if e.PR <= 0 || !e.IsPullRequest() || e.Ref != "refs/pull/"+strconv.Itoa(e.PR)+"/merge" {
 				t.Fatalf("pull request event with number %d, ref %q", e.PR, e.Ref)
 			}
