@@ -32,6 +32,17 @@ func okServer(t *testing.T, delay time.Duration) *httptest.Server {
 	return srv
 }
 
+// keptUp reports whether the generator held its schedule; exact counts
+// are only asserted then, since a machine busy enough to delay a send past
+// the end of the schedule drops it (and the result says so).
+func keptUp(t *testing.T, r *Result) bool {
+	t.Helper()
+	if !r.Validity.KeptUp {
+		t.Logf("generator fell behind on a busy machine: %v", r.Validity.Reasons)
+	}
+	return r.Validity.KeptUp
+}
+
 func httpTarget(url string) Target {
 	return Target{URL: url, API: APIHTTP, HTTP: &HTTPSpec{Path: "/", Body: `{"p":{{json .prompt}}}`}}
 }
@@ -48,6 +59,9 @@ func TestAchievedRateMatchesSchedule(t *testing.T) {
 	}
 	if len(r.Windows) != 3 {
 		t.Fatalf("%d windows, want 3", len(r.Windows))
+	}
+	if !keptUp(t, r) {
+		return
 	}
 	// Requests belong to the window of their intended time: exactly 100
 	// per 500 ms window at 200/s, however late they were sent.
@@ -284,8 +298,8 @@ func TestFailuresAreDataByClassAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := r.Windows[0]
-	if w.Sent != 40 || w.Succeeded != 20 || w.Failed != 20 || w.Errors[ErrHTTP4xx] != 10 || w.Errors[ErrHTTP5xx] != 10 ||
-		w.Status[429] != 10 || w.Status[503] != 10 || w.OutputTokens != 80 {
+	if keptUp(t, r) && (w.Sent != 40 || w.Succeeded != 20 || w.Failed != 20 || w.Errors[ErrHTTP4xx] != 10 || w.Errors[ErrHTTP5xx] != 10 ||
+		w.Status[429] != 10 || w.Status[503] != 10 || w.OutputTokens != 80) {
 		t.Errorf("sent %d ok %d failed %d errors %v status %v tokens %d", w.Sent, w.Succeeded, w.Failed, w.Errors, w.Status, w.OutputTokens)
 	}
 	if !strings.Contains(r.ErrorExamples[ErrHTTP4xx], "slow down") {
@@ -307,9 +321,10 @@ func TestPairedAlignsWindowsAndPrompts(t *testing.T) {
 	if len(br.Windows) != 3 || len(cr.Windows) != 3 {
 		t.Fatalf("windows %d / %d", len(br.Windows), len(cr.Windows))
 	}
+	exact := keptUp(t, br) && keptUp(t, cr)
 	for i := range br.Windows {
 		b, c := br.Windows[i], cr.Windows[i]
-		if b.Start != c.Start || b.End != c.End || b.Sent != c.Sent || b.Sent == 0 {
+		if b.Start != c.Start || b.End != c.End || exact && b.Sent != c.Sent || b.Sent == 0 {
 			t.Errorf("window %d: base [%v,%v) sent %d, candidate [%v,%v) sent %d", i, b.Start, b.End, b.Sent, c.Start, c.End, c.Sent)
 		}
 	}
@@ -322,7 +337,7 @@ func TestPairedAlignsWindowsAndPrompts(t *testing.T) {
 		return true
 	})
 	seenCand.Range(func(any, any) bool { nc++; return true })
-	if nb != nc || nb == 0 {
+	if exact && nb != nc || nb == 0 {
 		t.Errorf("%d prompts on base, %d on candidate", nb, nc)
 	}
 	cw, _ := cr.Pooled()
