@@ -32,15 +32,16 @@ func okServer(t *testing.T, delay time.Duration) *httptest.Server {
 	return srv
 }
 
-// keptUp reports whether the generator held its schedule; exact counts
+// allSent reports whether every scheduled request was sent; exact counts
 // are only asserted then, since a machine busy enough to delay a send past
 // the end of the schedule drops it (and the result says so).
-func keptUp(t *testing.T, r *Result) bool {
+func allSent(t *testing.T, r *Result) bool {
 	t.Helper()
-	if !r.Validity.KeptUp {
+	if r.Validity.AchievedRatio < 1 {
 		t.Logf("generator fell behind on a busy machine: %v", r.Validity.Reasons)
+		return false
 	}
-	return r.Validity.KeptUp
+	return true
 }
 
 func httpTarget(url string) Target {
@@ -60,7 +61,7 @@ func TestAchievedRateMatchesSchedule(t *testing.T) {
 	if len(r.Windows) != 3 {
 		t.Fatalf("%d windows, want 3", len(r.Windows))
 	}
-	if !keptUp(t, r) {
+	if !allSent(t, r) {
 		return
 	}
 	// Requests belong to the window of their intended time: exactly 100
@@ -298,7 +299,7 @@ func TestFailuresAreDataByClassAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := r.Windows[0]
-	if keptUp(t, r) && (w.Sent != 40 || w.Succeeded != 20 || w.Failed != 20 || w.Errors[ErrHTTP4xx] != 10 || w.Errors[ErrHTTP5xx] != 10 ||
+	if allSent(t, r) && (w.Sent != 40 || w.Succeeded != 20 || w.Failed != 20 || w.Errors[ErrHTTP4xx] != 10 || w.Errors[ErrHTTP5xx] != 10 ||
 		w.Status[429] != 10 || w.Status[503] != 10 || w.OutputTokens != 80) {
 		t.Errorf("sent %d ok %d failed %d errors %v status %v tokens %d", w.Sent, w.Succeeded, w.Failed, w.Errors, w.Status, w.OutputTokens)
 	}
@@ -321,7 +322,7 @@ func TestPairedAlignsWindowsAndPrompts(t *testing.T) {
 	if len(br.Windows) != 3 || len(cr.Windows) != 3 {
 		t.Fatalf("windows %d / %d", len(br.Windows), len(cr.Windows))
 	}
-	exact := keptUp(t, br) && keptUp(t, cr)
+	exact := allSent(t, br) && allSent(t, cr)
 	for i := range br.Windows {
 		b, c := br.Windows[i], cr.Windows[i]
 		if b.Start != c.Start || b.End != c.End || exact && b.Sent != c.Sent || b.Sent == 0 {
