@@ -132,9 +132,7 @@ func TestStallShowsInP99NoCoordinatedOmission(t *testing.T) {
 	t.Logf("offered %v achieved %v validity %+v", r.Offered, r.Achieved, r.Validity)
 	// A generator starved of CPU by a busy machine may fall behind; it must
 	// then say so instead of looking like a fast target.
-	if !r.Validity.KeptUp {
-		t.Logf("generator fell behind: %v", r.Validity.Reasons)
-	} else if w1.Sent != 100 || w1.Succeeded != 100 {
+	if allSent(t, r) && (w1.Sent != 100 || w1.Succeeded != 100) {
 		t.Fatalf("window 1 sent %d succeeded %d: the schedule must not wait for the stalled server", w1.Sent, w1.Succeeded)
 	}
 	// Requests scheduled at 1.0..2.0 s complete when the stall ends near
