@@ -127,6 +127,25 @@ func secretName(k string) bool {
 	return false
 }
 
+// maskPolicyHeaders masks the value of every header the policy reads from
+// the environment, whatever the variable is called. A policy that does not
+// parse is left to the gate to report.
+func maskPolicyHeaders(a *githubactions.Action, path string, getenv func(string) string) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	p, err := policies.Parse(path, src)
+	if err != nil {
+		return
+	}
+	for _, h := range p.Target.Headers {
+		if v := getenv(h.Env); v != "" {
+			a.AddMask(v)
+		}
+	}
+}
+
 func runAction(ctx context.Context, e *env, args []string) int {
 	c := commands["action"]
 	if len(args) > 0 {
@@ -165,6 +184,7 @@ func runAction(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
+	maskPolicyHeaders(a, in.policy, e.getenv)
 	ev, err := ghaction.ReadEvent(e.getenv)
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
