@@ -270,6 +270,10 @@ func TestFaultMatrix(t *testing.T) {
 				if msg == "" || !strings.Contains(msg, tc.example) || strings.Contains(msg, "\n") {
 					t.Errorf("%s example %q does not say %q", tc.class, msg, tc.example)
 				}
+				md, _ := os.ReadFile(filepath.Join(out, "comment.md"))
+				if !strings.Contains(string(md), "requests failed") || !strings.Contains(string(md), tc.class) {
+					t.Errorf("the comment does not explain the %s errors:\n%s", tc.class, md)
+				}
 				if tc.name == "bursts of 5xx" && run.Succeeded == 0 {
 					t.Errorf("no request succeeded between the bursts: %+v", run)
 				}

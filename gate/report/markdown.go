@@ -833,6 +833,7 @@ func validityLine(label string, r *baseline.Record) string {
 	if r.ColdStart > 0 {
 		s += "; cold start " + formatValue(r.ColdStart, "ms")
 	}
+	s += errorsText(r)
 	reasons := r.Invalid
 	more := 0
 	if len(reasons) > maxInvalidReason {
@@ -851,6 +852,43 @@ func validityLine(label string, r *baseline.Record) string {
 		s += fmt.Sprintf("; … %d more", more)
 	}
 	return s
+}
+
+// errorsText says how many measured requests failed, by class, with the
+// first message of each class: "; 12 of 40 requests failed: 12 timeout
+// (no complete response within 500ms)". It is empty when none failed.
+func errorsText(r *baseline.Record) string {
+	var sent, failed int64
+	byClass := map[string]int64{}
+	for _, w := range r.Windows {
+		sent += w.Sent
+		failed += w.Failed
+		for c, n := range w.Errors {
+			byClass[c] += n
+		}
+	}
+	if failed == 0 {
+		return ""
+	}
+	classes := make([]string, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	sort.Slice(classes, func(i, j int) bool {
+		if byClass[classes[i]] != byClass[classes[j]] {
+			return byClass[classes[i]] > byClass[classes[j]]
+		}
+		return classes[i] < classes[j]
+	})
+	parts := make([]string, 0, len(classes))
+	for _, c := range classes {
+		part := thousands(float64(byClass[c])) + " " + mdText(c)
+		if msg := r.ErrorExamples[c]; msg != "" {
+			part += " (" + mdText(clip(oneLine(msg), maxReasonChars)) + ")"
+		}
+		parts = append(parts, part)
+	}
+	return fmt.Sprintf("; %s of %s requests failed: %s", thousands(float64(failed)), thousands(float64(sent)), strings.Join(parts, ", "))
 }
 
 func writeWarnings(b *strings.Builder, in Input, compact bool) {
