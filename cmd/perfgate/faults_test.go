@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/perfgate/perfgate/gate/sim"
 )
 
 // faultPolicy is a short streaming scenario for the fault matrix: 20 req/s
@@ -164,8 +166,9 @@ func TestFaultMatrix(t *testing.T) {
 		timeout string
 		class   string // the error class that must appear
 		example string // a word of the class's first message
+		mixed   bool   // some requests succeed
 	}{
-		{"connection refused", refusedAfterReady, "2s", "connect", "refused"},
+		{"connection refused", refusedAfterReady, "2s", "connect", "refused", false},
 		{"reset mid-stream", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/event-stream")
@@ -181,25 +184,25 @@ func TestFaultMatrix(t *testing.T) {
 				}
 				conn.Close()
 			}).URL
-		}, "2s", "stream", ""},
+		}, "2s", "stream", "", false},
 		{"slow first byte beyond the timeout", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				waitOrGone(r, 3*time.Second)
 				writeChunks(w, r, 4, 0)
 			}).URL
-		}, "300ms", "timeout", "300ms"},
+		}, "300ms", "timeout", "300ms", false},
 		{"slow stream beyond the timeout", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) { writeChunks(w, r, 20, 100*time.Millisecond) }).URL
-		}, "400ms", "timeout", "400ms"},
+		}, "400ms", "timeout", "400ms", false},
 		{"hang", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) { waitOrGone(r, 10*time.Second) }).URL
-		}, "500ms", "timeout", "500ms"},
+		}, "500ms", "timeout", "500ms", false},
 		{"429 with Retry-After", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", "30")
 				http.Error(w, `{"error":"rate limited"}`, http.StatusTooManyRequests)
 			}).URL
-		}, "2s", "http-4xx", "429"},
+		}, "2s", "http-4xx", "429", false},
 		{"bursts of 5xx", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				if (burst.Add(1)/5)%2 == 1 {
@@ -208,31 +211,37 @@ func TestFaultMatrix(t *testing.T) {
 				}
 				writeChunks(w, r, 4, 0)
 			}).URL
-		}, "2s", "http-5xx", "503"},
+		}, "2s", "http-5xx", "503", true},
+		{"simulator errors", func(t *testing.T) string {
+			return startSim(t, func(c *sim.Config) { c.Model, c.ErrorRate = "m", 0.3 })
+		}, "2s", "http-5xx", "500", true},
+		{"simulator stalls beyond the timeout", func(t *testing.T) string {
+			return startSim(t, func(c *sim.Config) { c.Model, c.StallRate, c.StallDuration = "m", 20, 2*time.Second })
+		}, "300ms", "timeout", "300ms", false},
 		{"malformed SSE", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				io.WriteString(w, "<html><body>502 Bad Gateway</body></html>\n")
 			}).URL
-		}, "2s", "stream", "not an SSE stream"},
+		}, "2s", "stream", "not an SSE stream", false},
 		{"truncated SSE", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n")
 			}).URL
-		}, "2s", "stream", "without [DONE]"},
+		}, "2s", "stream", "without [DONE]", false},
 		{"oversized SSE line", func(t *testing.T) string {
 			line := "data: " + strings.Repeat("x", 1<<20+10) + "\n\n"
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				io.WriteString(w, line)
 			}).URL
-		}, "2s", "stream", "longer than the limit"},
+		}, "2s", "stream", "longer than the limit", false},
 		{"redirect to another host", func(t *testing.T) string {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 			}).URL
-		}, "2s", "check", "307"},
+		}, "2s", "check", "307", false},
 	}
 	t.Run("cases", func(t *testing.T) {
 		for _, tc := range cases {
@@ -262,7 +271,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Fatalf("no %s errors: %+v\n%s", tc.class, run, stderr)
 				}
 				for class, n := range run.Errors {
-					if class != tc.class && tc.name != "bursts of 5xx" {
+					if class != tc.class && !tc.mixed {
 						t.Errorf("unexpected class %s (%d): %s", class, n, run.ErrorExamples[class])
 					}
 				}
@@ -274,8 +283,8 @@ func TestFaultMatrix(t *testing.T) {
 				if !strings.Contains(string(md), "requests failed") || !strings.Contains(string(md), tc.class) {
 					t.Errorf("the comment does not explain the %s errors:\n%s", tc.class, md)
 				}
-				if tc.name == "bursts of 5xx" && run.Succeeded == 0 {
-					t.Errorf("no request succeeded between the bursts: %+v", run)
+				if tc.mixed && run.Succeeded == 0 {
+					t.Errorf("no request succeeded between the failures: %+v", run)
 				}
 			})
 		}
