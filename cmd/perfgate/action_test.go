@@ -76,6 +76,7 @@ func newActionHarness(t *testing.T) *actionHarness {
 	h.env = map[string]string{
 		"CI": "true", "GITHUB_ACTIONS": "true",
 		"GITHUB_API_URL":           strings.TrimSuffix(gh.URL, "/"),
+		"PERFGATE_MAX_LAG":         testGetenv("PERFGATE_MAX_LAG"), // see testGetenv
 		"GITHUB_REPOSITORY":        "acme/chat",
 		"GITHUB_SERVER_URL":        "https://github.test",
 		"GITHUB_RUN_ID":            "1",

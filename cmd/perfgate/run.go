@@ -111,7 +111,7 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.BaseBranch, "base-branch", e.getenv("GITHUB_BASE_REF"), "branch whose stored runs to compare with (default --branch)")
 	fs.Var(labelsFlag(o.Labels), "label", "environment label key=value, stored with the run (repeatable)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
-	fs.DurationVar(&o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger)")
+	fs.DurationVar(&o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger; env PERFGATE_MAX_LAG)")
 	var scenarios string
 	fs.StringVar(&scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")
 	if done, code := parseFlags(c, fs, e, args); done {
@@ -233,6 +233,16 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 	}
 	if o.Calibrate {
 		meta.Kind = baseline.KindCalibration
+	}
+	if o.MaxLag == 0 {
+		if v := e.getenv("PERFGATE_MAX_LAG"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				fmt.Fprintf(e.stderr, "perfgate: PERFGATE_MAX_LAG=%q: expected a duration such as 50ms\n", v)
+				return nil, exitInvalid
+			}
+			o.MaxLag = d
+		}
 	}
 	var progress io.Writer
 	if !o.Quiet {
