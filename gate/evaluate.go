@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	mstats "github.com/aclements/go-moremath/stats"
+
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate/stats"
 )
@@ -123,7 +125,6 @@ func Evaluate(in Input) *Verdict {
 			measured[name] = true
 			regs = append(regs, compare(rec, name, metric, stat, in.History[rec.Scenario], tau, rules))
 		}
-		v.Warnings = append(v.Warnings, tau.warnings()...)
 	}
 	for _, name := range rules.Gate {
 		if !measured[name] {
@@ -246,26 +247,46 @@ func comparePaired(r *regression, cand, ref *baseline.Record, tau *tauCache) {
 	}
 	// Too few tail values per window: the pooled percentile, with a
 	// paired delete-one-window jackknife for its within-run error.
-	ch, err1 := cs.decodedHists()
-	bh, err2 := bs.decodedHists()
-	if err := errors.Join(err1, err2); err != nil {
+	effect, se, n, err := pooledPaired(cs, bs, r.sign())
+	if err != nil {
 		notJudged(r, err.Error())
 		return
 	}
-	n := min(len(ch), len(bh))
-	scale := scaleOf(cs.unit)
-	effect := r.sign() * math.Log(cs.pooled/bs.pooled)
-	_, se, err := stats.Jackknife(n, func(excl int) float64 {
-		return r.sign() * math.Log(leaveOneOut(ch[:n], excl, stat, scale)/leaveOneOut(bh[:n], excl, stat, scale))
-	})
-	if err != nil || math.IsNaN(se) || math.IsNaN(effect) || math.IsInf(effect, 0) {
-		notJudged(r, "pooled estimate failed")
+	c.Warnings = append(c.Warnings, fmt.Sprintf("%s has too few values per window for %s: pooled over windows", metric, stat))
+	if aa := tau.stats(c.Name); aa.n >= stats.MinAARuns {
+		// The jackknife of a pooled percentile is itself noisy (it is not
+		// a consistent estimator for quantiles), so splitting the A/A
+		// variance into within and between parts is unreliable here:
+		// the spread of the A/A runs' own pooled estimates is the null
+		// variance of this comparison, used whole.
+		r.est = stats.Estimate{Effect: effect, SE: math.Sqrt(max(aa.total, se*se)), DF: float64(aa.n - 1)}
+		r.judgeable = true
 		return
 	}
 	pr := pairedWithSE(effect, se, n, tau2, nAA, tau.prior2)
 	r.est, r.judgeable = pr.Estimate, true
-	c.Warnings = append(c.Warnings, fmt.Sprintf("%s has too few values per window for %s: pooled over windows with a jackknife error", metric, stat))
 	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+}
+
+// pooledPaired estimates the signed log-ratio of the pooled statistic of
+// two aligned series and its within-run standard error by a paired
+// delete-one-window jackknife over the n windows both have.
+func pooledPaired(cs, bs *series, sign float64) (effect, se float64, n int, err error) {
+	ch, err1 := cs.decodedHists()
+	bh, err2 := bs.decodedHists()
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, 0, err
+	}
+	n = min(len(ch), len(bh))
+	scale := scaleOf(cs.unit)
+	effect = sign * math.Log(cs.pooled/bs.pooled)
+	_, se, err = stats.Jackknife(n, func(excl int) float64 {
+		return sign * math.Log(leaveOneOut(ch[:n], excl, cs.stat, scale)/leaveOneOut(bh[:n], excl, cs.stat, scale))
+	})
+	if err != nil || math.IsNaN(se) || math.IsNaN(effect) || math.IsInf(effect, 0) {
+		return 0, 0, 0, fmt.Errorf("the pooled estimate of %s.%s failed", cs.metric, cs.stat)
+	}
+	return effect, se, n, nil
 }
 
 // pairedWithSE applies the paired method's τ² and degrees-of-freedom rules
@@ -356,7 +377,7 @@ func compareCapacityPaired(r *regression, cand, ref *baseline.Record, tau *tauCa
 func compareHistory(r *regression, rec *baseline.Record, history []*baseline.Record) {
 	c := &r.check
 	metric, stat := c.Metric, c.Stat
-	x, seX, unit, count, err := logStat(rec, metric, stat)
+	x, seX, unit, count, err := logStat(rec, metric, stat, true)
 	if err != nil {
 		notJudged(r, err.Error())
 		return
@@ -364,7 +385,7 @@ func compareHistory(r *regression, rec *baseline.Record, history []*baseline.Rec
 	c.Unit, c.Samples, c.Candidate = unit, count, math.Exp(x)
 	var hist []float64
 	for _, h := range history {
-		if hx, _, _, _, err := logStat(h, metric, stat); err == nil {
+		if hx, _, _, _, err := logStat(h, metric, stat, false); err == nil {
 			hist = append(hist, r.sign()*hx)
 		}
 	}
@@ -389,8 +410,10 @@ func compareHistory(r *regression, rec *baseline.Record, history []*baseline.Rec
 	r.judgeable = true
 }
 
-// logStat returns ln of metric.stat of rec with its standard error.
-func logStat(rec *baseline.Record, metric, stat string) (x, se float64, unit string, count int64, err error) {
+// logStat returns ln of metric.stat of rec and, when withSE, its standard
+// error (a jackknife over windows: costly, so not for stored runs, whose
+// spread the history's own variance already holds).
+func logStat(rec *baseline.Record, metric, stat string, withSE bool) (x, se float64, unit string, count int64, err error) {
 	if metric == "capacity" {
 		if rec.Capacity == nil || rec.Capacity.RPS <= 0 {
 			return 0, 0, "", 0, fmt.Errorf("no capacity measured")
@@ -407,9 +430,10 @@ func logStat(rec *baseline.Record, metric, stat string) (x, se float64, unit str
 	if !tailOK(stat, s.pooledCount) {
 		return 0, 0, s.unit, s.pooledCount, fmt.Errorf("only %d samples, too few for %s (needs %d); informational", s.pooledCount, stat, minCountFor(stat))
 	}
-	se, err = logSE(s)
-	if err != nil {
-		return 0, 0, s.unit, s.pooledCount, err
+	if withSE {
+		if se, err = logSE(s); err != nil {
+			return 0, 0, s.unit, s.pooledCount, err
+		}
 	}
 	return math.Log(s.pooled), se, s.unit, s.pooledCount, nil
 }
@@ -686,8 +710,16 @@ func comparabilityWarnings(rec *baseline.Record, history []*baseline.Record) []s
 type tauCache struct {
 	aa     []*baseline.Record
 	prior2 float64
-	cache  map[string][2]float64
-	warns  map[string]bool
+	cache  map[string]aaStats
+}
+
+// aaStats is what the A/A records say about one check.
+type aaStats struct {
+	tau2 float64 // between-deployment variance, method of moments
+	n    int     // A/A runs used
+	// total is the sample variance of the A/A runs' estimates: the whole
+	// null variance of one paired comparison, within-run noise included.
+	total float64
 }
 
 func newTauCache(aa []*baseline.Record, rules Rules) *tauCache {
@@ -695,13 +727,19 @@ func newTauCache(aa []*baseline.Record, rules Rules) *tauCache {
 	if rules.PriorTau > 0 {
 		prior2 = rules.PriorTau * rules.PriorTau
 	}
-	return &tauCache{aa: aa, prior2: prior2, cache: map[string][2]float64{}, warns: map[string]bool{}}
+	return &tauCache{aa: aa, prior2: prior2, cache: map[string]aaStats{}}
 }
 
 // get returns τ̂² for a check and the number of A/A runs it rests on.
 func (t *tauCache) get(name string) (tau2 float64, n int) {
+	a := t.stats(name)
+	return a.tau2, a.n
+}
+
+// stats learns what the A/A records say about a check.
+func (t *tauCache) stats(name string) aaStats {
 	if v, ok := t.cache[name]; ok {
-		return v[0], int(v[1])
+		return v
 	}
 	metric, stat := SplitName(name)
 	var sums []stats.PairedSummary
@@ -722,21 +760,31 @@ func (t *tauCache) get(name string) (tau2 float64, n int) {
 			continue
 		}
 		d, pooled, err := pairedDiffs(cs, bs, 1)
-		if err != nil || pooled {
+		switch {
+		case err != nil:
 			continue
-		}
-		if s, err := stats.Summarize(d); err == nil {
-			sums = append(sums, s)
+		case pooled:
+			// The same pooled estimate the check itself uses, as a
+			// summary with the same mean and within-run error.
+			effect, se, n, err := pooledPaired(cs, bs, 1)
+			if err == nil && n >= 2 {
+				sums = append(sums, stats.PairedSummary{Mean: effect, SD: se * math.Sqrt(float64(n)), W: n})
+			}
+		default:
+			if s, err := stats.Summarize(d); err == nil {
+				sums = append(sums, s)
+			}
 		}
 	}
-	tau2, n, _ = stats.TauSquared(sums)
-	t.cache[name] = [2]float64{tau2, float64(n)}
-	return tau2, n
-}
-
-func (t *tauCache) warnings() []string {
-	if len(t.aa) == 0 {
-		return nil
+	a := aaStats{}
+	a.tau2, a.n, _ = stats.TauSquared(sums)
+	if len(sums) >= 2 {
+		means := make([]float64, len(sums))
+		for i, s := range sums {
+			means[i] = s.Mean
+		}
+		a.total = mstats.Variance(means)
 	}
-	return nil
+	t.cache[name] = a
+	return a
 }
