@@ -67,6 +67,9 @@ type Config struct {
 	ColdStart time.Duration
 	// Seed seeds every random choice. Two seeds are two deployments.
 	Seed int64
+	// EnvSeed seeds the shared environment (Noise.SharedEnv): servers with
+	// the same EnvSeed run "in the same cluster at the same time".
+	EnvSeed int64
 
 	// Noise sets the noise components.
 	Noise Noise
@@ -80,10 +83,17 @@ type Noise struct {
 	// Jitter is the sigma of the per-request lognormal cost factor (median 1)
 	// that multiplies a request's prefill and decode cost. Default 0.08.
 	Jitter float64
-	// Env is the stationary sigma, on the log scale, of the environment factor
-	// that multiplies every step (other tenants, clocks, thermal). Default 0.03.
+	// Env is the stationary sigma, on the log scale, of this deployment's
+	// own environment factor that multiplies every step (its node's other
+	// tenants, clocks, thermal). Default 0.015.
 	Env float64
-	// EnvCorrelation is the correlation time of the environment factor.
+	// SharedEnv is the stationary sigma of the environment factor that every
+	// deployment with the same Config.EnvSeed shares at the same time: the
+	// cluster, its network, the time of day. Both arms of a paired run
+	// measured together see it alike, so pairing cancels it; runs at
+	// different times (different EnvSeed) do not. Default 0.03.
+	SharedEnv float64
+	// EnvCorrelation is the correlation time of both environment factors.
 	// Default 5s.
 	EnvCorrelation time.Duration
 	// Shift is the sigma of the per-instance lognormal factor drawn once from
@@ -122,7 +132,8 @@ const (
 	DefaultStallRate        = 1.0 / 60 // stalls per second: about one a minute
 	DefaultStallDuration    = 200 * time.Millisecond
 	DefaultJitter           = 0.08
-	DefaultEnv              = 0.03
+	DefaultEnv              = 0.015
+	DefaultSharedEnv        = 0.03
 	DefaultEnvCorrelation   = 5 * time.Second
 	DefaultShift            = 0.03
 )
@@ -152,6 +163,7 @@ func DefaultConfig() Config {
 		Noise: Noise{
 			Jitter:         DefaultJitter,
 			Env:            DefaultEnv,
+			SharedEnv:      DefaultSharedEnv,
 			EnvCorrelation: DefaultEnvCorrelation,
 			Shift:          DefaultShift,
 		},

@@ -38,12 +38,10 @@ const envGrid = 100 * time.Millisecond
 type noise struct {
 	shift float64
 
-	envSigma float64
-	envA     float64 // autocorrelation over one grid step
-	envX     float64 // log of the environment factor at grid index envK
-	envK     int64
-	envRNG   *rand.Rand
-	envReset int64 // grid steps after which the process has forgotten its state
+	// The environment factor is exp(own + shared): own belongs to this
+	// deployment (its node, its neighbours), shared to every deployment
+	// with the same EnvSeed (the cluster, its network, the time of day).
+	own, shared ouProcess
 
 	stallRate  float64
 	stallMean  time.Duration
@@ -53,14 +51,14 @@ type noise struct {
 	stallsSeen int
 }
 
+// sharedStreamOffset separates the streams of the shared environment from
+// the deployment's own.
+const sharedStreamOffset = 100
+
 func newNoise(c Config, envStream, stallStream uint64) *noise {
-	n := &noise{shift: instanceShift(c), envSigma: c.Noise.Env, stallRate: c.StallRate, stallMean: c.StallDuration}
-	if n.envSigma > 0 {
-		n.envRNG = newRand(c.Seed, envStream)
-		n.envA = math.Exp(-float64(envGrid) / float64(c.Noise.EnvCorrelation))
-		n.envX = n.envSigma * n.envRNG.NormFloat64()
-		n.envReset = 20 * int64(c.Noise.EnvCorrelation/envGrid)
-	}
+	n := &noise{shift: instanceShift(c), stallRate: c.StallRate, stallMean: c.StallDuration}
+	n.own = newOU(c.Noise.Env, c.Noise.EnvCorrelation, newRand(c.Seed, envStream))
+	n.shared = newOU(c.Noise.SharedEnv, c.Noise.EnvCorrelation, newRand(c.EnvSeed, envStream+sharedStreamOffset))
 	if n.stallRate > 0 {
 		n.stallRNG = newRand(c.Seed, stallStream)
 		n.drawStall(0)
@@ -68,25 +66,53 @@ func newNoise(c Config, envStream, stallStream uint64) *noise {
 	return n
 }
 
-// env returns the environment factor at time t: exp of an Ornstein-Uhlenbeck
-// process with stationary sigma envSigma, sampled every envGrid.
+// env returns the environment factor at time t.
 func (n *noise) env(t time.Duration) float64 {
-	if n.envSigma == 0 {
-		return 1
+	return math.Exp(n.own.at(t) + n.shared.at(t))
+}
+
+// ouProcess is an Ornstein-Uhlenbeck process on the log scale with
+// stationary sigma, sampled every envGrid; zero sigma is the constant 0.
+type ouProcess struct {
+	sigma float64
+	a     float64 // autocorrelation over one grid step
+	x     float64 // value at grid index k
+	k     int64
+	rng   *rand.Rand
+	reset int64 // grid steps after which the process has forgotten its state
+}
+
+func newOU(sigma float64, corr time.Duration, rng *rand.Rand) ouProcess {
+	if sigma <= 0 || corr <= 0 {
+		return ouProcess{}
+	}
+	return ouProcess{
+		sigma: sigma,
+		a:     math.Exp(-float64(envGrid) / float64(corr)),
+		x:     sigma * rng.NormFloat64(),
+		rng:   rng,
+		reset: 20 * int64(corr/envGrid),
+	}
+}
+
+// at returns the process at time t.
+func (p *ouProcess) at(t time.Duration) float64 {
+	if p.sigma == 0 {
+		return 0
 	}
 	k := int64(t / envGrid)
-	if k-n.envK > n.envReset {
+	if k-p.k > p.reset {
 		// After a long idle time the state is independent of the past:
 		// draw it from the stationary distribution instead of iterating.
-		n.envK = k
-		n.envX = n.envSigma * n.envRNG.NormFloat64()
+		p.k = k
+		p.x = p.sigma * p.rng.NormFloat64()
 	}
-	innov := n.envSigma * math.Sqrt(1-n.envA*n.envA)
-	for n.envK < k {
-		n.envX = n.envA*n.envX + innov*n.envRNG.NormFloat64()
-		n.envK++
+	innov := p.sigma * math.Sqrt(1-p.a*p.a)
+	for p.k < k {
+		p.x = p.a*p.x + innov*p.rng.NormFloat64()
+		p.k++
 	}
-	return math.Exp(n.envX)
+	return p.x
 }
 
 func (n *noise) drawStall(after time.Duration) {

@@ -334,6 +334,7 @@ func TestStallsDelay(t *testing.T) {
 
 func TestEnvironmentFactor(t *testing.T) {
 	cfg := DefaultConfig()
+	cfg.Noise.SharedEnv = 0 // the deployment's own part alone
 	n := newNoise(cfg, streamEnv, streamStalls)
 	const steps = 60000 // 100 minutes at 100 ms
 	x := make([]float64, steps)
@@ -366,6 +367,31 @@ func TestEnvironmentFactor(t *testing.T) {
 	off.Noise.Env = 0
 	if f := newNoise(off, streamEnv, streamStalls).env(time.Minute); f != 1 {
 		t.Errorf("environment factor %g with the noise off, want 1", f)
+	}
+}
+
+// TestSharedEnvironment checks that two deployments in the same cluster
+// (same EnvSeed, different Seed) share the shared environment factor and
+// that two at different times (different EnvSeed) do not.
+func TestSharedEnvironment(t *testing.T) {
+	shared := DefaultConfig()
+	shared.Noise.Env = 0
+	a, b, c := shared, shared, shared
+	a.Seed, b.Seed, c.Seed = 1, 2, 3
+	a.EnvSeed, b.EnvSeed, c.EnvSeed = 7, 7, 8
+	na, nb, nc := newNoise(a, streamEnv, streamStalls), newNoise(b, streamEnv, streamStalls), newNoise(c, streamEnv, streamStalls)
+	var same, diff float64
+	for i := 0; i < 3000; i++ {
+		at := time.Duration(i) * envGrid
+		ea, eb, ec := math.Log(na.env(at)), math.Log(nb.env(at)), math.Log(nc.env(at))
+		same = max(same, math.Abs(ea-eb))
+		diff = max(diff, math.Abs(ea-ec))
+	}
+	if same != 0 {
+		t.Errorf("same cluster: shared factors differ by up to %g", same)
+	}
+	if diff < 0.01 {
+		t.Errorf("different clusters: shared factors differ by at most %g", diff)
 	}
 }
 

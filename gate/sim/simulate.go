@@ -146,7 +146,7 @@ func SaturationRPS(cfg Config, promptTokens, maxTokens int) float64 {
 	n := max(40*batch, 500)
 	rate, span := saturationRun(cfg, promptTokens, maxTokens, n)
 	const minSpan = 60 * time.Second
-	if rate > 0 && span < minSpan && (cfg.Noise.Env > 0 || cfg.StallRate > 0) {
+	if rate > 0 && span < minSpan && (cfg.Noise.Env > 0 || cfg.Noise.SharedEnv > 0 || cfg.StallRate > 0) {
 		n = min(int(float64(n)*minSpan.Seconds()/span.Seconds())+1, 1_000_000)
 		rate, _ = saturationRun(cfg, promptTokens, maxTokens, n)
 	}
