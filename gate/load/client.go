@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -167,12 +168,12 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 	for _, h := range []http.Header{t.Headers, specHeader(t.HTTP)} {
 		for _, vs := range h {
 			for _, v := range vs {
-				if len(v) >= 4 {
-					c.secrets = append(c.secrets, v)
-				}
+				c.secrets = append(c.secrets, secretParts(v)...)
 			}
 		}
 	}
+	// The longest first, so a whole value is replaced before its words.
+	slices.SortStableFunc(c.secrets, func(a, b string) int { return len(b) - len(a) })
 	base := strings.TrimRight(t.URL, "/")
 	switch t.API {
 	case APIOpenAIChat, APIOpenAICompletions:
@@ -274,12 +275,60 @@ func redactURL(s string) string {
 	return "(unparsable URL)"
 }
 
-// scrub removes secret header values from a message.
+// secretParts returns what of a header value must never appear in a
+// message: the value itself (4 bytes or more) and each of its words of 8
+// bytes or more, since a server may echo only the token of
+// "Bearer <token>".
+func secretParts(v string) []string {
+	var out []string
+	if len(v) >= 4 {
+		out = append(out, v)
+	}
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == ';' }) {
+		if len(f) >= 8 && f != v {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// scrub removes secret header values from a message, including the start
+// of one left at the end of a message that was cut in the middle of it (a
+// body snippet, or text truncated with "...").
 func (c *client) scrub(s string) string {
 	for _, v := range c.secrets {
 		s = strings.ReplaceAll(s, v, "***")
 	}
-	return s
+	return maskCut(s, c.secrets)
+}
+
+// minCut is the shortest start of a secret that maskCut masks.
+const minCut = 4
+
+// maskCut masks the longest start (minCut bytes or more) of any secret that
+// ends the message, before a closing `..."`, `...` or `"`.
+func maskCut(s string, secrets []string) string {
+	end := len(s)
+	for _, suffix := range []string{`..."`, `...`, `"`} {
+		if strings.HasSuffix(s, suffix) {
+			end -= len(suffix)
+			break
+		}
+	}
+	head := s[:end]
+	best := 0
+	for _, v := range secrets {
+		for k := min(len(v)-1, len(head)); k >= minCut && k > best; k-- {
+			if strings.HasSuffix(head, v[:k]) {
+				best = k
+				break
+			}
+		}
+	}
+	if best == 0 {
+		return s
+	}
+	return head[:end-best] + "***" + s[end:]
 }
 
 // chatBody and completionBody are the OpenAI request bodies.
@@ -526,11 +575,11 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 		}
 		content, fin, u, errText, ok := chunkInfo(data)
 		if !ok {
-			fail(ErrStream, c.scrub(fmt.Sprintf("undecodable chunk %q", truncate(string(data), 80))))
+			fail(ErrStream, c.scrub(fmt.Sprintf("undecodable chunk %q", truncate(c.scrub(string(data)), 80))))
 			return
 		}
 		if errText != "" {
-			fail(ErrStream, c.scrub("error event: "+truncate(errText, 200)))
+			fail(ErrStream, c.scrub("error event: "+truncate(c.scrub(errText), 200)))
 			return
 		}
 		finished = finished || fin

@@ -174,3 +174,50 @@ func TestOverloadStaysBounded(t *testing.T) {
 		t.Errorf("%d goroutines 5 s after the run, %d before: a leak", n, baseG)
 	}
 }
+
+// TestSecretsScrubbedFromMessages: a server that echoes the header, only
+// its token, or cuts its answer in the middle of the secret never gets a
+// piece of it into an error message.
+func TestSecretsScrubbedFromMessages(t *testing.T) {
+	const token = "sk-proj-Zx8Qw7Er6Ty5Ui4Op3"
+	pad := strings.Repeat(".", 490)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/whole/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "got "+r.Header.Get("Authorization"), http.StatusUnauthorized)
+	})
+	mux.HandleFunc("/token/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Incorrect API key provided: "+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), http.StatusUnauthorized)
+	})
+	mux.HandleFunc("/cut/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, pad+r.Header.Get("Authorization"), http.StatusInternalServerError)
+	})
+	mux.HandleFunc("/event/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"error":{"message":"`+strings.Repeat("x", 170)+r.Header.Get("Authorization")+`"}}`+"\n\n")
+	})
+	mux.HandleFunc("/garbage/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "echo "+strings.Repeat("y", 40)+r.Header.Get("Authorization")+"\n\n")
+	})
+	mux.HandleFunc("/chunk/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {"+strings.Repeat("z", 60)+r.Header.Get("Authorization")+"\n\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, path := range []string{"/whole", "/token", "/cut", "/event", "/garbage", "/chunk"} {
+		t.Run(path[1:], func(t *testing.T) {
+			c := newTestClient(t, Target{URL: srv.URL + path, API: APIOpenAIChat, Model: "m", Stream: true,
+				Headers: http.Header{"Authorization": {"Bearer " + token}}, Timeout: 5 * time.Second})
+			o := c.do(context.Background(), &Prompt{Text: "q", MaxTokens: 3}, nil)
+			if o.class == "" || o.msg == "" {
+				t.Fatalf("no error: %+v", o)
+			}
+			for i := 0; i+6 <= len(token); i++ {
+				if strings.Contains(o.msg, token[i:i+6]) {
+					t.Fatalf("message %q holds %q of the token", o.msg, token[i:i+6])
+				}
+			}
+		})
+	}
+}
