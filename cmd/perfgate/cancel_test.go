@@ -68,6 +68,7 @@ func TestCancelInEveryPhase(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancelledAt, stop := cancelAfter(tc.after)
 			defer stop()
 			out := t.TempDir()
