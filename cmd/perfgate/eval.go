@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/perfgate/perfgate/gate/eval"
@@ -37,7 +39,7 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	trials := fs.Int("trials", 100, "trials per injected row; A/A rows get twice as many")
 	mode := fs.String("mode", "both", "paired, history or both")
 	seed := fs.Uint64("seed", 1, "seed of every random choice")
-	shift := fs.Float64("shift", -1, "per-deployment shift sigma of the simulator (default: the simulator's default, then 0.01)")
+	shiftList := fs.String("shift", "", "comma-separated per-deployment shift sigmas of the simulator, one table each (default: the simulator's default, 0.01 and 0.003)")
 	quick := fs.Bool("quick", false, "a small, fast version: 10 trials per row, 20 for A/A, a pool of 20")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "trials run at once")
 	if done, code := parseFlags(c, fs, e, args); done {
@@ -67,9 +69,16 @@ func runEval(ctx context.Context, e *env, args []string) int {
 		plan.AATrials, plan.Trials = 20, 10
 		base.Pool = 20
 	}
-	shifts := []float64{base.Sim.Noise.Shift, 0.01}
-	if *shift >= 0 {
-		shifts = []float64{*shift}
+	shifts := []float64{base.Sim.Noise.Shift, 0.01, 0.003}
+	if *shiftList != "" {
+		shifts = nil
+		for _, f := range strings.Split(*shiftList, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || v < 0 {
+				return usageError(c, e, "--shift: %q is not a sigma >= 0", f)
+			}
+			shifts = append(shifts, v)
+		}
 	}
 	for i, s := range shifts {
 		cfg := base

@@ -102,6 +102,8 @@ const (
 	rolePoolA
 	rolePoolB
 	rolePoolSchedule
+	roleTrialTime
+	rolePoolTime
 )
 
 // seed derives an independent seed from the evaluation seed, a role and an
@@ -138,9 +140,18 @@ func (b *Bench) deployment(cfg sim.Config, schedSeed uint64) ([2]*baseline.Recor
 	return out, err
 }
 
+// deploy returns the simulator configuration of deployment i in role.
+// Both deployments of a pair run at the same time in the same cluster, so
+// they share EnvSeed (the shared environment factor); every pair, and every
+// trial, runs at another time.
 func (b *Bench) deploy(role, i int, in Injection) sim.Config {
 	c := in.apply(b.cfg.Sim)
 	c.Seed = int64(b.seed(role, i) >> 1)
+	timeRole := roleTrialTime
+	if role == rolePoolA || role == rolePoolB {
+		timeRole = rolePoolTime
+	}
+	c.EnvSeed = int64(b.seed(timeRole, i) >> 1)
 	return c
 }
 
@@ -314,10 +325,8 @@ func parallel(n, workers int, progress func(done, total int), f func(i int) erro
 }
 
 // withoutWindowHists returns a copy of rec without its per-window
-// histograms. History mode uses a stored run's pooled statistic only: it
-// computes the run's own jackknife standard error and then discards it, so
-// the verdict is the same without them, and the jackknife over ten stored
-// runs would dominate the evaluation's CPU time.
+// histograms. History mode uses a stored run's pooled statistic only, so
+// the verdict is the same without them, and the pool takes less memory.
 func withoutWindowHists(rec *baseline.Record) *baseline.Record {
 	c := *rec
 	c.Metrics = make(map[string]*baseline.Metric, len(rec.Metrics))

@@ -40,8 +40,8 @@ func (t *Table) Format(w io.Writer) error {
 	n := c.Sim.Noise
 	wl := c.Workload
 	var b strings.Builder
-	fmt.Fprintf(&b, "noise: jitter %.3g, environment %.3g (correlation %v), per-deployment shift %.3g, stalls %.3g/s of mean %v\n",
-		n.Jitter, n.Env, n.EnvCorrelation, n.Shift, c.Sim.StallRate, c.Sim.StallDuration)
+	fmt.Fprintf(&b, "noise: jitter %.3g, environment %.3g own + %.3g shared by both arms of a pair (correlation %v), per-deployment shift %.3g, stalls %.3g/s of mean %v\n",
+		n.Jitter, n.Env, n.SharedEnv, n.EnvCorrelation, n.Shift, c.Sim.StallRate, c.Sim.StallDuration)
 	fmt.Fprintf(&b, "load: steady %.1f req/s (%.0f%% of the nominal saturation %.1f req/s), prompts %.0f±%.0f tokens, %d output tokens (ignore_eos);\n",
 		t.SteadyRPS, 100*wl.Load, t.SaturationRPS, wl.PromptMean, wl.PromptSD, wl.OutputTokens)
 	fmt.Fprintf(&b, "      throughput from a saturation scenario offered %.0f%% of saturation with a queue of %d (successful req/s per window)\n",
