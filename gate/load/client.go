@@ -575,7 +575,7 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 		}
 		content, fin, u, errText, ok := chunkInfo(data)
 		if !ok {
-			fail(ErrStream, c.scrub(fmt.Sprintf("undecodable chunk %q", truncate(c.scrub(string(data)), 80))))
+			fail(ErrStream, c.scrub("undecodable chunk "+quoteShort(c.scrub(string(data)), 80)))
 			return
 		}
 		if errText != "" {

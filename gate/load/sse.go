@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // DefaultMaxSSELine is the longest SSE line accepted, in bytes.
@@ -75,7 +78,7 @@ func (r *sseReader) Next() ([]byte, error) {
 			r.data = append(r.data, value...)
 		case "event", "id", "retry":
 		default:
-			return nil, fmt.Errorf("%w: unexpected line %q", errSSEGarbage, truncate(string(line), 60))
+			return nil, fmt.Errorf("%w: unexpected line %s", errSSEGarbage, quoteShort(string(line), 60))
 		}
 	}
 	if err := r.sc.Err(); err != nil {
@@ -117,9 +120,35 @@ func scanSSELines(data []byte, atEOF bool) (int, []byte, error) {
 	return 0, nil, nil
 }
 
+// truncate cuts s to at most n bytes, on a character boundary, and marks
+// the cut with "...".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n] + "..."
+}
+
+// quoteShort quotes s as a Go string literal holding at most n bytes of
+// quoted text, marking a cut with "..." inside the quotes. Binary input,
+// whose every byte quotes to four, stays as short as text.
+func quoteShort(s string, n int) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		q := strconv.Quote(s[i : i+w])
+		q = q[1 : len(q)-1]
+		if b.Len()-1+len(q) > n {
+			b.WriteString("...")
+			break
+		}
+		b.WriteString(q)
+		i += w
+	}
+	b.WriteByte('"')
+	return b.String()
 }
