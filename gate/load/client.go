@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,9 +173,26 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 			}
 		}
 	}
+	// Credentials in the URL travel as a Basic authorization header, and
+	// query parameters often carry API keys: a server may echo either.
+	if u.User != nil {
+		if pw, ok := u.User.Password(); ok && len(pw) >= 4 {
+			c.secrets = append(c.secrets, pw, base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+		}
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= 8 {
+				c.secrets = append(c.secrets, v)
+			}
+		}
+	}
 	// The longest first, so a whole value is replaced before its words.
 	slices.SortStableFunc(c.secrets, func(a, b string) int { return len(b) - len(a) })
-	base := strings.TrimRight(t.URL, "/")
+	// A query on the base URL (an API key, an API version) stays at the
+	// end of the request URL, after the appended path.
+	base, query, _ := strings.Cut(t.URL, "?")
+	base = strings.TrimRight(base, "/")
 	switch t.API {
 	case APIOpenAIChat, APIOpenAICompletions:
 		c.isOpenAI = true
@@ -249,6 +267,7 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 	default:
 		return nil, fmt.Errorf("target: unknown api %q (want openai-chat, openai-completions or http)", t.API)
 	}
+	c.url = withQuery(c.url, query)
 	rt := t.Transport
 	if rt == nil {
 		rt = NewTransport(maxInFlight)
@@ -259,6 +278,17 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return c, nil
+}
+
+// withQuery appends query (without its "?") to the URL u.
+func withQuery(u, query string) string {
+	switch {
+	case query == "":
+		return u
+	case strings.Contains(u, "?"):
+		return u + "&" + query
+	}
+	return u + "?" + query
 }
 
 func specHeader(s *HTTPSpec) http.Header {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"log"
 	"net/http"
@@ -203,8 +204,25 @@ func TestSecretsScrubbedFromMessages(t *testing.T) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, "data: {"+strings.Repeat("z", 60)+r.Header.Get("Authorization")+"\n\n")
 	})
+	mux.HandleFunc("/url/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusForbidden // the query arrived whole, after the path
+		if !strings.HasPrefix(r.URL.Query().Get("api_key"), "key-") || strings.Contains(r.URL.RawQuery, "/") {
+			status = http.StatusBadRequest
+		}
+		http.Error(w, "denied "+r.Header.Get("Authorization")+" for "+r.URL.String(), status)
+	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
+	t.Run("url credentials and query", func(t *testing.T) {
+		const pw, key = "pw-Kq9Lm8Nb7Vc6", "key-Hj5Gf4Ds3Aa2"
+		u := strings.Replace(srv.URL, "http://", "http://user:"+pw+"@", 1) + "/url/v1/chat/completions?api_key=" + key
+		c := newTestClient(t, Target{URL: u, API: APIOpenAIChat, Model: "m", Stream: true, Timeout: 5 * time.Second})
+		o := c.do(context.Background(), &Prompt{Text: "q", MaxTokens: 3}, nil)
+		basic := base64.StdEncoding.EncodeToString([]byte("user:" + pw))
+		if o.status != http.StatusForbidden || strings.Contains(o.msg, pw) || strings.Contains(o.msg, key) || strings.Contains(o.msg, basic) {
+			t.Errorf("status %d, message %q", o.status, o.msg)
+		}
+	})
 	for _, path := range []string{"/whole", "/token", "/cut", "/event", "/garbage", "/chunk"} {
 		t.Run(path[1:], func(t *testing.T) {
 			c := newTestClient(t, Target{URL: srv.URL + path, API: APIOpenAIChat, Model: "m", Stream: true,
