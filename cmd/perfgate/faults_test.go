@@ -241,7 +241,7 @@ func TestFaultMatrix(t *testing.T) {
 			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 			}).URL
-		}, "2s", "check", "307", false},
+		}, "2s", "check", "not followed", false},
 	}
 	t.Run("cases", func(t *testing.T) {
 		for _, tc := range cases {

@@ -657,6 +657,9 @@ func (c *client) readBody(rctx, runCtx context.Context, r io.Reader, resp *http.
 		if !c.statusAccepted(resp.StatusCode) {
 			o.class = ErrCheck
 			o.msg = fmt.Sprintf("status %d not accepted", resp.StatusCode)
+			if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
+				o.msg += c.scrub(" (a redirect to " + truncate(redactURL(loc), 120) + ", not followed)")
+			}
 			return
 		}
 	}
