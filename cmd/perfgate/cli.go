@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -70,7 +71,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		printTopUsage(stderr)
 		return exitInvalid
 	}
-	return c.run(ctx, e, args[1:])
+	return runCommand(ctx, c, e, args[1:])
+}
+
+// runCommand runs c and turns a panic of its goroutine into one line on
+// stderr and exit 3: a bug must not print a stack trace into a CI log or a
+// pull request (PERFGATE_DEBUG=1 adds the stack, for a bug report).
+func runCommand(ctx context.Context, c *command, e *env, args []string) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(e.stderr, "perfgate %s: internal error: %v; nothing was decided (please report this with PERFGATE_DEBUG=1 set)\n", c.name, p)
+			if e.getenv("PERFGATE_DEBUG") != "" {
+				e.stderr.Write(debug.Stack())
+			}
+			code = exitNoTrust
+		}
+	}()
+	return c.run(ctx, e, args)
 }
 
 func printTopUsage(w io.Writer) {

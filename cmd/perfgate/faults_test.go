@@ -323,3 +323,24 @@ func TestFaultReadinessExits3(t *testing.T) {
 		})
 	}
 }
+
+// TestPanicIsOneLine: a bug that panics in a command prints one line and
+// exits 3, never a stack trace (unless PERFGATE_DEBUG asks for it).
+func TestPanicIsOneLine(t *testing.T) {
+	register(&command{name: "test-bug", run: func(context.Context, *env, []string) int {
+		var m map[string]int
+		m["x"]++ // a nil map write: a runtime error
+		return 0
+	}})
+	defer delete(commands, "test-bug")
+	code, stdout, stderr := perfgate(context.Background(), t, "test-bug")
+	if code != exitNoTrust || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "internal error") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	noCrash(t, stdout, strings.ReplaceAll(stderr, "runtime error", "")) // the value is named, the stack is not printed
+	var out, errb strings.Builder
+	run(context.Background(), []string{"test-bug"}, func(k string) string { return map[string]string{"PERFGATE_DEBUG": "1"}[k] }, &out, &errb)
+	if !strings.Contains(errb.String(), "goroutine ") {
+		t.Errorf("PERFGATE_DEBUG=1 did not add the stack:\n%s", errb.String())
+	}
+}
