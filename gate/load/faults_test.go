@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -237,5 +238,31 @@ func TestSecretsScrubbedFromMessages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSSELineDrippedByteByByte: a server that sends a long line one byte
+// per read costs linear time, not quadratic (200 KB took 23 s before).
+func TestSSELineDrippedByteByByte(t *testing.T) {
+	s := "data: " + strings.Repeat("x", 200_000) + "\r\n\r\ndata: [DONE]\r"
+	start := time.Now()
+	sr := newSSEReader(iotest.OneByteReader(strings.NewReader(s)), DefaultMaxSSELine)
+	var got []string
+	var err error
+	for i := 0; i < 10; i++ {
+		var ev []byte
+		if ev, err = sr.Next(); err != nil {
+			break
+		}
+		got = append(got, string(ev))
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v", took)
+	}
+	if err != nil || len(got) != 2 || len(got[0]) != 200_000 || got[1] != "[DONE]" {
+		t.Errorf("%d events, err %v", len(got), err)
 	}
 }

@@ -32,7 +32,7 @@ func newSSEReader(r io.Reader, maxLine int) *sseReader {
 	// The scanner's buffer also holds the line ending (up to CRLF) and must
 	// see one byte past a CR, hence the margin.
 	sc.Buffer(make([]byte, 0, min(4096, maxLine+2)), maxLine+2)
-	sc.Split(scanSSELines)
+	sc.Split(new(lineSplitter).split)
 	return &sseReader{sc: sc, maxLine: maxLine}
 }
 
@@ -94,29 +94,41 @@ func (r *sseReader) Next() ([]byte, error) {
 	return nil, io.EOF
 }
 
-// scanSSELines is a bufio.SplitFunc for LF, CRLF and CR line endings.
-func scanSSELines(data []byte, atEOF bool) (int, []byte, error) {
+// lineSplitter splits LF, CRLF and CR terminated lines for a
+// bufio.Scanner. The scanner hands the split function the whole pending
+// line again after every read, so a line that arrives a byte at a time would
+// be searched in quadratic time (minutes of CPU for a 1 MiB line); seen
+// remembers how much of the pending line has no line ending.
+type lineSplitter struct {
+	seen int
+}
+
+func (l *lineSplitter) split(data []byte, atEOF bool) (int, []byte, error) {
 	if atEOF && len(data) == 0 {
 		return 0, nil, nil
 	}
-	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
-		if data[i] == '\n' {
+	from := min(l.seen, len(data))
+	if i := bytes.IndexAny(data[from:], "\r\n"); i >= 0 {
+		i += from
+		switch {
+		case data[i] == '\n':
+			l.seen = 0
+			return i + 1, data[:i], nil
+		case i+1 < len(data) && data[i+1] == '\n':
+			l.seen = 0
+			return i + 2, data[:i], nil
+		case i+1 < len(data) || atEOF:
+			l.seen = 0
 			return i + 1, data[:i], nil
 		}
-		if i+1 < len(data) {
-			if data[i+1] == '\n' {
-				return i + 2, data[:i], nil
-			}
-			return i + 1, data[:i], nil
-		}
-		if atEOF {
-			return i + 1, data[:i], nil
-		}
-		return 0, nil, nil // a CR at the end of the buffer: CRLF or CR?
+		l.seen = i // a CR at the end of the buffer: CRLF or CR? Look again.
+		return 0, nil, nil
 	}
 	if atEOF {
+		l.seen = 0
 		return len(data), data, nil
 	}
+	l.seen = len(data)
 	return 0, nil, nil
 }
 
