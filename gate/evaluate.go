@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	mstats "github.com/aclements/go-moremath/stats"
 
@@ -80,6 +81,9 @@ type Input struct {
 	// Calibration holds, per scenario, stored A/A records (with Reference)
 	// from which the between-deployment variance τ² is learned.
 	Calibration map[string][]*baseline.Record
+	// Memo, when set, keeps what was computed about calibration records
+	// for later calls that share them.
+	Memo *Memo
 }
 
 // regression is a regression check before the Holm step.
@@ -116,7 +120,7 @@ func Evaluate(in Input) *Verdict {
 		}
 		v.Checks = append(v.Checks, phaseChecks(rec, rules)...)
 		v.Warnings = append(v.Warnings, comparabilityWarnings(rec, in.History[rec.Scenario])...)
-		tau := newTauCache(in.Calibration[rec.Scenario], rules)
+		tau := newTauCache(in.Calibration[rec.Scenario], rules, in.Memo)
 		for _, name := range rules.Gate {
 			metric, stat := SplitName(name)
 			if !hasMetric(rec, metric) || isCapacity && metric != "capacity" {
@@ -711,6 +715,81 @@ type tauCache struct {
 	aa     []*baseline.Record
 	prior2 float64
 	cache  map[string]aaStats
+	memo   *Memo
+}
+
+// Memo keeps what Evaluate computed about calibration records, so that
+// calls sharing them (an evaluation running thousands of trials over one
+// pool of A/A records) compute it once. The zero Memo is ready to use; a
+// nil *Memo memoises nothing. It is safe for concurrent use.
+type Memo struct {
+	mu sync.Mutex
+	m  map[memoKey]memoValue
+}
+
+type memoKey struct {
+	rec  *baseline.Record
+	name string
+}
+
+type memoValue struct {
+	sum stats.PairedSummary
+	ok  bool
+}
+
+// summary returns the paired summary of check name in the A/A record rec
+// (whose Reference is the other arm), computing it at most once.
+func (m *Memo) summary(rec *baseline.Record, name string) (stats.PairedSummary, bool) {
+	if m == nil {
+		return aaSummary(rec, name)
+	}
+	k := memoKey{rec, name}
+	m.mu.Lock()
+	v, hit := m.m[k]
+	m.mu.Unlock()
+	if hit {
+		return v.sum, v.ok
+	}
+	v.sum, v.ok = aaSummary(rec, name)
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[memoKey]memoValue{}
+	}
+	m.m[k] = v
+	m.mu.Unlock()
+	return v.sum, v.ok
+}
+
+// aaSummary is the paired estimate of check name in one A/A record: its
+// mean log-ratio and within-run spread, as the check itself would compute
+// them (window by window, or pooled with a jackknife).
+func aaSummary(rec *baseline.Record, name string) (stats.PairedSummary, bool) {
+	metric, stat := SplitName(name)
+	if metric == "capacity" {
+		if rec.Capacity != nil && rec.Reference.Capacity != nil && rec.Capacity.RPS > 0 && rec.Reference.Capacity.RPS > 0 {
+			se := math.Hypot(capacitySE(rec.Capacity), capacitySE(rec.Reference.Capacity))
+			return stats.PairedSummary{Mean: math.Log(rec.Capacity.RPS / rec.Reference.Capacity.RPS), SD: se * math.Sqrt(10), W: 10}, true
+		}
+		return stats.PairedSummary{}, false
+	}
+	cs, err1 := seriesOf(rec, metric, stat)
+	bs, err2 := seriesOf(rec.Reference, metric, stat)
+	if err1 != nil || err2 != nil {
+		return stats.PairedSummary{}, false
+	}
+	d, pooled, err := pairedDiffs(cs, bs, 1)
+	switch {
+	case err != nil:
+		return stats.PairedSummary{}, false
+	case pooled:
+		effect, se, n, err := pooledPaired(cs, bs, 1)
+		if err != nil || n < 2 {
+			return stats.PairedSummary{}, false
+		}
+		return stats.PairedSummary{Mean: effect, SD: se * math.Sqrt(float64(n)), W: n}, true
+	}
+	sum, err := stats.Summarize(d)
+	return sum, err == nil
 }
 
 // aaStats is what the A/A records say about one check.
@@ -722,12 +801,12 @@ type aaStats struct {
 	total float64
 }
 
-func newTauCache(aa []*baseline.Record, rules Rules) *tauCache {
+func newTauCache(aa []*baseline.Record, rules Rules, memo *Memo) *tauCache {
 	prior2 := 0.0
 	if rules.PriorTau > 0 {
 		prior2 = rules.PriorTau * rules.PriorTau
 	}
-	return &tauCache{aa: aa, prior2: prior2, cache: map[string]aaStats{}}
+	return &tauCache{aa: aa, prior2: prior2, cache: map[string]aaStats{}, memo: memo}
 }
 
 // get returns τ̂² for a check and the number of A/A runs it rests on.
@@ -741,39 +820,13 @@ func (t *tauCache) stats(name string) aaStats {
 	if v, ok := t.cache[name]; ok {
 		return v
 	}
-	metric, stat := SplitName(name)
 	var sums []stats.PairedSummary
 	for _, rec := range t.aa {
 		if rec == nil || rec.Reference == nil {
 			continue
 		}
-		if metric == "capacity" {
-			if rec.Capacity != nil && rec.Reference.Capacity != nil && rec.Capacity.RPS > 0 && rec.Reference.Capacity.RPS > 0 {
-				se := math.Hypot(capacitySE(rec.Capacity), capacitySE(rec.Reference.Capacity))
-				sums = append(sums, stats.PairedSummary{Mean: math.Log(rec.Capacity.RPS / rec.Reference.Capacity.RPS), SD: se * math.Sqrt(10), W: 10})
-			}
-			continue
-		}
-		cs, err1 := seriesOf(rec, metric, stat)
-		bs, err2 := seriesOf(rec.Reference, metric, stat)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		d, pooled, err := pairedDiffs(cs, bs, 1)
-		switch {
-		case err != nil:
-			continue
-		case pooled:
-			// The same pooled estimate the check itself uses, as a
-			// summary with the same mean and within-run error.
-			effect, se, n, err := pooledPaired(cs, bs, 1)
-			if err == nil && n >= 2 {
-				sums = append(sums, stats.PairedSummary{Mean: effect, SD: se * math.Sqrt(float64(n)), W: n})
-			}
-		default:
-			if s, err := stats.Summarize(d); err == nil {
-				sums = append(sums, s)
-			}
+		if sum, ok := t.memo.summary(rec, name); ok {
+			sums = append(sums, sum)
 		}
 	}
 	a := aaStats{}

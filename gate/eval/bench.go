@@ -60,6 +60,7 @@ type Bench struct {
 	nom           map[string]*baseline.Record
 	poolOnce      sync.Once
 	poolErr       error
+	memo          gate.Memo // A/A summaries of the pool, shared by every trial
 }
 
 // NewBench prepares an evaluation of cfg.
@@ -270,6 +271,7 @@ func (t *trial) run(in Injection) (TrialResult, error) {
 			Rules:       b.cfg.Rules,
 			Runs:        []*baseline.Record{paired(cand[0], t.base[0], baseline.KindRun), paired(cand[1], t.base[1], baseline.KindRun)},
 			Calibration: t.aa,
+			Memo:        &b.memo,
 		})
 	}
 	if t.hist != nil {
