@@ -159,7 +159,9 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("target: url %q is not an absolute http(s) URL", redactURL(t.URL))
 	}
-	c := &client{t: t, timeout: t.Timeout, maxBody: t.MaxBody, display: u.Redacted()}
+	shown := *u // for reports: no credentials, no query (API keys travel there)
+	shown.User, shown.RawQuery = nil, ""
+	c := &client{t: t, timeout: t.Timeout, maxBody: t.MaxBody, display: shown.String()}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
