@@ -119,7 +119,30 @@ func Decode(name string, data []byte) (rec *Record, err error) {
 	if err := r.Validate(); err != nil {
 		return nil, &DecodeError{File: name, Err: err}
 	}
+	r.dropEmptyMaps()
 	return &r, nil
+}
+
+// dropEmptyMaps sets the empty maps that Encode leaves out to nil, so a
+// decoded record equals the record its encoding decodes to.
+func (r *Record) dropEmptyMaps() {
+	for ; r != nil; r = r.Reference {
+		if len(r.ErrorExamples) == 0 {
+			r.ErrorExamples = nil
+		}
+		if len(r.Env.Labels) == 0 {
+			r.Env.Labels = nil
+		}
+		for i := range r.Windows {
+			w := &r.Windows[i]
+			if len(w.Errors) == 0 {
+				w.Errors = nil
+			}
+			if len(w.Status) == 0 {
+				w.Status = nil
+			}
+		}
+	}
 }
 
 // newerSchema reports whether s is perfgate/record/vN with N > 1.

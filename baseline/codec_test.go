@@ -164,6 +164,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"schema":"perfgate/record/v1","kind":"run","policy":"p","scenario":"s","time":"2025-01-01T00:00:00Z","window_seconds":1,"windows":[{}],"metrics":{"m":{"windows":[{"hist":"HISTFAAAACx4nJNpmSzMwMDAxAAB"}]}}}`))
 	f.Add([]byte(`{"schema":"perfgate/record/v1","reference":{"reference":{"reference":{"reference":{"reference":{}}}}}}`))
 	f.Add([]byte(`{"schema":"perfgate/record/v1","kind":"run","policy":"p","scenario":"s","time":"2025-01-01T00:00:00Z","window_seconds":1,"windows":[{"sent":2,"failed":2,"errors":{"timeout":2}}],"metrics":{},"error_examples":{"timeout":"no complete response within 1s"}}`))
+	f.Add([]byte(`{"schema":"perfgate/record/v1","kind":"run","policy":"p","scenario":"s","time":"2025-01-01T00:00:00Z","env":{"labels":{}},"window_seconds":1,"windows":[{"errors":{},"status":{}}],"metrics":{},"error_examples":{},"reference":{"schema":"perfgate/record/v1","kind":"run","policy":"p","scenario":"s","time":"2025-01-01T00:00:00Z","env":{"labels":{}},"window_seconds":1,"windows":[{"errors":{}}],"metrics":{}}}`))
 	f.Add([]byte(`{"schema":"perfgate/record/v9"}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
