@@ -233,7 +233,11 @@ func comparePaired(r *regression, cand, ref *baseline.Record, tau *tauCache) {
 	}
 	c.Windows = len(d)
 	if !pooled {
-		pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: tau2, NAA: nAA, PriorTau2: tau.prior2})
+		// Welch-Satterthwaite degrees of freedom: min(W-1, N_AA-1) ignores
+		// that the within-run part of the variance is known to W-1 degrees
+		// of freedom, and the evaluation (docs/evaluation.md) shows it
+		// costs power with no gain in false alarms.
+		pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: tau2, NAA: nAA, PriorTau2: tau.prior2, DF: stats.DFWelch})
 		if err != nil {
 			notJudged(r, "paired estimate: "+err.Error())
 			return
@@ -259,11 +263,12 @@ func comparePaired(r *regression, cand, ref *baseline.Record, tau *tauCache) {
 	c.Warnings = append(c.Warnings, fmt.Sprintf("%s has too few values per window for %s: pooled over windows", metric, stat))
 	if aa := tau.stats(c.Name); aa.n >= stats.MinAARuns {
 		// The jackknife of a pooled percentile is itself noisy (it is not
-		// a consistent estimator for quantiles), so splitting the A/A
-		// variance into within and between parts is unreliable here:
-		// the spread of the A/A runs' own pooled estimates is the null
-		// variance of this comparison, used whole.
-		r.est = stats.Estimate{Effect: effect, SE: math.Sqrt(max(aa.total, se*se)), DF: float64(aa.n - 1)}
+		// a consistent estimator for quantiles: one stalled window makes
+		// it explode), so splitting the A/A variance into within and
+		// between parts, or adding this run's jackknife, is unreliable
+		// here: the spread of the A/A runs' own pooled estimates is the
+		// null variance of this comparison, used whole.
+		r.est = stats.Estimate{Effect: effect, SE: math.Sqrt(aa.total), DF: float64(aa.n - 1)}
 		r.judgeable = true
 		return
 	}
