@@ -26,7 +26,7 @@ func init() {
 		usage: `Usage: perfgate demo [--out DIR] [--slowdown X]
 
 Starts two simulated inference servers on 127.0.0.1 — "main" and a "preview"
-whose token decoding is 15% slower — then does what the GitHub Action does:
+whose token decoding is 25% slower — then does what the GitHub Action does:
 
   1. on a push to main: runs the demo policy against main and stores the run
      as the baseline (in a temporary store);
@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	c := commands["demo"]
 	fs := newFlagSet(c, e)
 	out := fs.String("out", "", "directory for the reports (default: a temporary directory)")
-	slow := fs.Float64("slowdown", 1.15, "decode slowdown of the preview server (1 = no regression)")
+	slow := fs.Float64("slowdown", 1.25, "decode slowdown of the preview server (1 = no regression)")
 	showPolicy := fs.Bool("policy", false, "print the demo policy and exit")
 	if done, code := parseFlags(c, fs, e, args); done {
 		return code
@@ -74,9 +74,13 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		return exitNoTrust
 	}
 
+	// Two deployments on identical hardware: a small per-deployment shift,
+	// so the verdict shows the regression rather than the luck of the draw
+	// (docs/evaluation.md shows what a 3% shift between deployments does).
 	mainCfg := sim.DefaultConfig()
 	mainCfg.Seed = 1
-	prevCfg := sim.DefaultConfig()
+	mainCfg.Noise.Shift = 0.005
+	prevCfg := mainCfg
 	prevCfg.Seed = 2
 	prevCfg.DecodeSlowdown = *slow
 	mainURL, stopMain, err := serveSim(mainCfg)
