@@ -160,6 +160,9 @@ func StepMeets(rec *baseline.Record, slos []SLO) (met bool, breached string, val
 			values[name] = pv.value
 		}
 	}
+	if grow := queueGrowth(rec); grow != "" {
+		met, breached = false, grow
+	}
 	for _, slo := range slos {
 		if slo.Metric == "capacity" || !hasMetric(rec, slo.Metric) {
 			continue
@@ -180,10 +183,43 @@ func StepMeets(rec *baseline.Record, slos []SLO) (met bool, breached string, val
 		// estimated precisely; its point value (close to the maximum) is
 		// still the right evidence here: a step that cannot show the SLO
 		// holding does not count as meeting it.
-		if !slo.Holds(pv.value) && met {
+		if !slo.Holds(pv.value) && met && breached == "" {
 			met = false
 			breached = slo.Name + " " + slo.Text
 		}
 	}
 	return met, breached, values
+}
+
+// Queue-growth thresholds of a capacity step: above the saturation rate the
+// waiting queue, and with it the time to first token (or the latency),
+// grows through the step. A step whose last window's median exceeds its
+// first window's by both QueueGrowthRatio and QueueGrowthMin is over
+// capacity even if its SLOs still hold: a short step has not yet let the
+// queue reach them, and a longer one would.
+const (
+	QueueGrowthRatio = 1.5
+	QueueGrowthMin   = 50.0 // ms
+)
+
+// queueGrowth returns a description of the queue growth in rec, or "".
+func queueGrowth(rec *baseline.Record) string {
+	name := "ttft"
+	m, ok := rec.Metrics[name]
+	if !ok {
+		name = "e2e"
+		m, ok = rec.Metrics[name]
+	}
+	if !ok || len(m.Windows) < 2 {
+		return ""
+	}
+	first, ok1 := m.Windows[0].Stats["p50"]
+	last, ok2 := m.Windows[len(m.Windows)-1].Stats["p50"]
+	if !ok1 || !ok2 || !(first > 0) {
+		return ""
+	}
+	if last > QueueGrowthRatio*first && last-first > QueueGrowthMin {
+		return fmt.Sprintf("queue growing: %s.p50 rose from %s to %s within the step", name, formatValue(first, "ms"), formatValue(last, "ms"))
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +87,26 @@ func TestCapacitySearchBadRange(t *testing.T) {
 	}
 	if _, err := NewCapacitySearch(10, 5, 0, 0, 0); err == nil {
 		t.Error("to < from accepted")
+	}
+}
+
+func TestStepMeetsQueueGrowth(t *testing.T) {
+	step := func(first, last float64) *baseline.Record {
+		return &baseline.Record{Scenario: "capacity", Windows: []baseline.WindowCounts{{Succeeded: 50}, {Succeeded: 50}},
+			Metrics: map[string]*baseline.Metric{"ttft": {Unit: "ms", Windows: []baseline.WindowStats{
+				{Count: 50, Stats: map[string]float64{"p50": first, "p95": first * 2}},
+				{Count: 50, Stats: map[string]float64{"p50": last, "p95": last * 2}},
+			}, Pooled: baseline.WindowStats{Count: 100, Stats: map[string]float64{"p50": (first + last) / 2, "p95": last * 2}}}}}
+	}
+	slos := []SLO{{Name: "ttft.p95", Metric: "ttft", Stat: "p95", Op: "<", Limit: 1000, Text: "< 1s"}}
+	if met, why, _ := StepMeets(step(40, 45), slos); !met {
+		t.Errorf("a steady step breached: %s", why)
+	}
+	met, why, _ := StepMeets(step(60, 400), slos)
+	if met || !strings.Contains(why, "queue growing") {
+		t.Errorf("growing TTFT within the step: met=%v %q", met, why)
+	}
+	if met, why, _ := StepMeets(step(300, 2000), slos); met || !strings.Contains(why, "queue") {
+		t.Errorf("growing and over the SLO: met=%v %q", met, why)
 	}
 }
