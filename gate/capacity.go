@@ -219,7 +219,7 @@ func queueGrowth(rec *baseline.Record) string {
 		return ""
 	}
 	if last > QueueGrowthRatio*first && last-first > QueueGrowthMin {
-		return fmt.Sprintf("queue growing: %s.p50 rose from %s to %s within the step", name, formatValue(first, "ms"), formatValue(last, "ms"))
+		return fmt.Sprintf("queue growing: %s.p50 rose from %s to %s within the step", name, FormatValue(first, "ms"), FormatValue(last, "ms"))
 	}
 	return ""
 }

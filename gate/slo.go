@@ -173,23 +173,27 @@ func checkSLO(rec *baseline.Record, slo SLO, alpha float64) Check {
 	if !slo.upperIsBad() {
 		favourable = pv.high
 	}
-	v := formatValue(pv.value, pv.unit)
+	v := FormatValue(pv.value, pv.unit)
 	switch {
 	case slo.Holds(pv.value):
 		c.Verdict = Pass
 		c.Reason = fmt.Sprintf("%s = %s meets %s", slo.Name, v, slo.Text)
 	case !slo.Holds(favourable):
 		c.Verdict = Fail
-		c.Reason = fmt.Sprintf("%s = %s breaks %s (even its %.0f%% bound %s does)", slo.Name, v, slo.Text, 100*(1-alpha), formatValue(favourable, pv.unit))
+		c.Reason = fmt.Sprintf("%s = %s breaks %s (even its %.0f%% bound %s does)", slo.Name, v, slo.Text, 100*(1-alpha), FormatValue(favourable, pv.unit))
 	default:
 		c.Verdict = Warn
-		c.Reason = fmt.Sprintf("%s = %s breaks %s, but within noise (%.0f%% bound %s)", slo.Name, v, slo.Text, 100*(1-alpha), formatValue(favourable, pv.unit))
+		c.Reason = fmt.Sprintf("%s = %s breaks %s, but within noise (%.0f%% bound %s)", slo.Name, v, slo.Text, 100*(1-alpha), FormatValue(favourable, pv.unit))
 	}
 	return c
 }
 
-// formatValue renders v in unit for messages.
-func formatValue(v float64, unit string) string {
+// FormatValue renders v in unit (ms, ratio, req/s, ...) for people:
+// "812ms", "1.2s", "0.1%", "38.5 req/s"; "n/a" when v is not a number.
+func FormatValue(v float64, unit string) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
 	switch unit {
 	case "ms":
 		if v >= 1000 {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,7 +268,7 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 			v := &gate.Verdict{Outcome: gate.Invalid, Reason: "the measurement could not be made: " + msg}
 			rin := report.Input{
 				Policy: p.Name, Title: firstNonEmpty(o.Title, p.Report.Title), Verdict: v, Mode: gate.ModeNone,
-				Commit: o.Commit, Branch: o.Branch, Target: redactURL(target), BaselineURL: redactURL(baseURL), Partial: cancelled,
+				Commit: o.Commit, Branch: o.Branch, Target: runner.RedactURL(target), BaselineURL: runner.RedactURL(baseURL), Partial: cancelled,
 				Duration: time.Since(started), Material: float64(p.Regression.Material), FailOn: o.FailOn, RunURL: o.RunURL,
 			}
 			if werr := writeReports(o.OutDir, rin, report.Markdown(rin, report.MarkdownOptions{})); werr != nil {
@@ -308,7 +307,7 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 	}
 	rin := report.Input{
 		Policy: p.Name, Title: firstNonEmpty(o.Title, p.Report.Title), Verdict: v, Runs: res.Records, Mode: mode,
-		Commit: o.Commit, Branch: o.Branch, Target: redactURL(target), BaselineURL: redactURL(baseURL), Partial: res.Partial,
+		Commit: o.Commit, Branch: o.Branch, Target: runner.RedactURL(target), BaselineURL: runner.RedactURL(baseURL), Partial: res.Partial,
 		Duration: time.Since(started), Material: float64(p.Regression.Material), FailOn: o.FailOn,
 		Warnings: warnings, RunURL: o.RunURL,
 	}
@@ -491,46 +490,16 @@ func printVerdict(w io.Writer, v *gate.Verdict) {
 				mde = fmt.Sprintf("%+.1f%%", 100*c.MDE)
 			}
 		}
-		base := fmtVal(c.Baseline, c.Unit)
+		base := gate.FormatValue(c.Baseline, c.Unit)
 		if c.Kind == gate.KindSLO {
-			base = c.Op + " " + fmtVal(c.Limit, c.Unit)
+			base = c.Op + " " + gate.FormatValue(c.Limit, c.Unit)
 		}
 		verdict := string(c.Verdict)
 		if !c.Gating {
 			verdict += " (info)"
 		}
-		fmt.Fprintf(w, "%-10s %-22s %-11s %12s %12s  %-26s %8s  %s\n", c.Scenario, c.Name, c.Kind, base, fmtVal(c.Candidate, c.Unit), change, mde, verdict)
+		fmt.Fprintf(w, "%-10s %-22s %-11s %12s %12s  %-26s %8s  %s\n", c.Scenario, c.Name, c.Kind, base, gate.FormatValue(c.Candidate, c.Unit), change, mde, verdict)
 	}
-}
-
-func fmtVal(v float64, unit string) string {
-	switch unit {
-	case "ms":
-		if v >= 1000 {
-			return fmt.Sprintf("%.3gs", v/1000)
-		}
-		return fmt.Sprintf("%.3gms", v)
-	case "ratio":
-		return fmt.Sprintf("%.2f%%", 100*v)
-	case "req/s", "tok/s":
-		return fmt.Sprintf("%.4g %s", v, unit)
-	}
-	return fmt.Sprintf("%.4g", v)
-}
-
-// redactURL drops user information and the query (where API keys travel)
-// from a URL shown in reports; "" stays "".
-func redactURL(s string) string {
-	if s == "" {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	return u.String()
 }
 
 func firstNonEmpty(s ...string) string {

@@ -108,10 +108,10 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		arms["baseline"] = o.BaselineURL
 	}
 	for arm, u := range arms {
-		prog.linef("waiting for the %s at %s to be ready (up to %s)", arm, redactURL(u), p.Target.Ready.Timeout.Std())
+		prog.linef("waiting for the %s at %s to be ready (up to %s)", arm, RedactURL(u), p.Target.Ready.Timeout.Std())
 		d, err := waitReady(ctx, p, u, o.Transport, o.Getenv)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", arm, redactURL(u), err)
+			return nil, fmt.Errorf("%s %s: %w", arm, RedactURL(u), err)
 		}
 		out.Ready[arm] = d
 	}
@@ -344,7 +344,7 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 	}
 	u, err := joinURL(base, r.Path)
 	if err != nil {
-		return 0, &ConfigError{fmt.Errorf("%s: target url %q: %w", p.File, redactURL(base), err)}
+		return 0, &ConfigError{fmt.Errorf("%s: target url %q: %w", p.File, RedactURL(base), err)}
 	}
 	client := &http.Client{Transport: rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -396,7 +396,7 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 			return 0, ctx.Err()
 		}
 		if time.Now().Add(wait).After(deadline) {
-			return 0, fmt.Errorf("%w after %s at %s (%s); check that the deployment is up, or raise target.ready.timeout", ErrUnreachable, r.Timeout.Std(), redactURL(u), last)
+			return 0, fmt.Errorf("%w after %s at %s (%s); check that the deployment is up, or raise target.ready.timeout", ErrUnreachable, r.Timeout.Std(), RedactURL(u), last)
 		}
 		select {
 		case <-ctx.Done():
@@ -437,8 +437,12 @@ func joinURL(base, path string) (string, error) {
 	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/"), nil
 }
 
-// redactURL drops user information and the query from a URL for messages.
-func redactURL(s string) string {
+// RedactURL drops user information and the query (where API keys travel)
+// from a URL shown in messages and reports; "" stays "".
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparsable URL)"
