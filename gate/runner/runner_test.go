@@ -1,0 +1,131 @@
+package runner
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/policies"
+)
+
+func parse(t *testing.T, src string) *policies.Policy {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "p.cue")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := policies.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const headerPolicy = `name: "h"
+target: {url: "http://127.0.0.1:1", api: "openai-chat", model: "m",
+	headers: Authorization: {env: "PG_TEST_KEY", prefix: "Bearer "}}
+scenarios: steady: rate: 5
+`
+
+func TestTargetReadsHeadersFromTheEnvironment(t *testing.T) {
+	p := parse(t, headerPolicy)
+	_, err := Target(p, "http://127.0.0.1:1", func(string) string { return "" })
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "PG_TEST_KEY") {
+		t.Fatalf("missing variable: %v", err)
+	}
+	lt, err := Target(p, "http://127.0.0.1:1", func(k string) string {
+		if k == "PG_TEST_KEY" {
+			return "s3cret"
+		}
+		return ""
+	})
+	if err != nil || lt.Headers.Get("Authorization") != "Bearer s3cret" || !lt.Stream {
+		t.Fatalf("target %+v, err %v", lt, err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "",
+		"https://user:pw@host.example/v1?key=abc": "https://host.example/v1",
+		"http://127.0.0.1:8000":                   "http://127.0.0.1:8000",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// resultWithLag is a result whose only validity problem is a schedule lag
+// p99 of lag, with a median e2e latency of p50.
+func resultWithLag(lag, p50 time.Duration) *load.Result {
+	h := load.NewHistogram(load.MetricE2E)
+	for i := 0; i < 100; i++ {
+		h.RecordValue(p50.Microseconds())
+	}
+	return &load.Result{
+		Windows:  []*load.Window{{Hist: map[string]*hdrhistogram.Histogram{load.MetricE2E: h}, Succeeded: 100}},
+		Validity: load.Validity{KeptUp: false, LagP99: lag, AchievedRatio: 1, Reasons: []string{"client schedule lag p99 exceeds 10ms: the load generator could not send on time"}},
+	}
+}
+
+func TestRelaxLag(t *testing.T) {
+	// 20 ms of lag on 1 s requests is 2%: kept up.
+	r := resultWithLag(20*time.Millisecond, time.Second)
+	relaxLag(r, 0)
+	if !r.Validity.KeptUp || len(r.Validity.Reasons) != 0 {
+		t.Errorf("20ms lag on 1s latency: %+v", r.Validity)
+	}
+	// 20 ms on 100 ms requests is 20%: not.
+	r = resultWithLag(20*time.Millisecond, 100*time.Millisecond)
+	relaxLag(r, 0)
+	if r.Validity.KeptUp {
+		t.Errorf("20ms lag on 100ms latency kept up")
+	}
+	// An explicit floor allows it.
+	r = resultWithLag(20*time.Millisecond, 100*time.Millisecond)
+	relaxLag(r, 50*time.Millisecond)
+	if !r.Validity.KeptUp {
+		t.Errorf("a 50ms floor did not allow 20ms of lag")
+	}
+	// A rate shortfall is never relaxed.
+	r = resultWithLag(20*time.Millisecond, time.Second)
+	r.Validity.AchievedRatio = 0.8
+	relaxLag(r, 0)
+	if r.Validity.KeptUp {
+		t.Errorf("an 80%% achieved rate was relaxed")
+	}
+}
+
+func TestSpikeAndCapacityPlans(t *testing.T) {
+	p := parse(t, `name: "s"
+target: {url: "http://127.0.0.1:1", api: "openai-chat", model: "m"}
+scenarios: {
+	spike: {rate: 10, factor: 3, warmup: "2s", at: "5s", hold: "4s", duration: "20s", window: "1s"}
+	capacity: {search: {from: 2, to: 40}, warmup: "2s", window: "2s", step: "4s"}
+}
+slos: "e2e.p95": "< 1s"
+`)
+	wl, err := Workload(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := p.Scenarios.Lookup("spike")
+	pl := SpikePlan(p, sp, wl)
+	steps := pl.Pacer.(load.StepPacer).Steps
+	if len(steps) != 3 || steps[0].Duration != 7*time.Second || steps[1].Rate != 30 || steps[1].Duration != 4*time.Second || steps[2].Duration != 11*time.Second {
+		t.Errorf("spike steps %+v", steps)
+	}
+	cp, _ := p.Scenarios.Lookup("capacity")
+	cpl := CapacityStepPlan(p, cp, wl, 12, 4*time.Second)
+	if cpl.Duration != 4*time.Second || cpl.Warmup != time.Second || cpl.Window != 2*time.Second {
+		t.Errorf("capacity step plan: duration %v warmup %v window %v", cpl.Duration, cpl.Warmup, cpl.Window)
+	}
+}
