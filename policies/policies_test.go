@@ -612,3 +612,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRequestTemplates(t *testing.T) {
+	const head = `name: "t"
+target: {url: "http://127.0.0.1:1", api: "http"}
+scenarios: steady: rate: 5
+workload: dataset: {path: "rows.jsonl", format: "records"}
+`
+	good := head + `workload: requests: [{path: "/items/{{path .id}}", body: {x: "{{json .x}}", n: "{{.n}}"}}, {method: "GET", path: "/health", weight: 0.5}]`
+	p, err := Parse("good.cue", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Workload.Requests) != 2 || p.Workload.Requests[1].Weight != 0.5 || p.Workload.Dataset.Format != "records" {
+		t.Errorf("%+v", p.Workload)
+	}
+	for src, want := range map[string]string{
+		head + `workload: requests: [{path: "/a b"}]`:                   `expected a path starting with "/"`,
+		head + `workload: requests: [{path: "/{{nofunc .id}}"}]`:        `function "nofunc" not defined`,
+		head + `workload: requests: [{path: "/", body: {a: "{{.x"}}]`: `does not parse`,
+	} {
+		if _, err := Parse("bad.cue", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s\n: %v, want %q", src, err, want)
+		}
+	}
+}

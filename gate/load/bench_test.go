@@ -150,7 +150,7 @@ func BenchmarkHotPath(b *testing.B) {
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	defer ts.Close()
-	c, err := prepareClient(Target{URL: ts.URL, API: APIHTTP, HTTP: &HTTPSpec{Path: "/"}}, 4)
+	c, err := prepareClient(Target{URL: ts.URL, API: APIHTTP, HTTP: []HTTPSpec{{Path: "/"}}}, 4)
 	if err != nil {
 		b.Fatal(err)
 	}

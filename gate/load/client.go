@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -58,8 +59,10 @@ type Target struct {
 	Timeout time.Duration
 	// MaxBody bounds a response body in bytes; zero means DefaultMaxBody.
 	MaxBody int64
-	// HTTP describes requests and checks of an APIHTTP target.
-	HTTP *HTTPSpec
+	// HTTP lists the request templates of an APIHTTP target. Request i
+	// uses one of them, chosen by weight from a hash of i, so every arm and
+	// every rerun sends the same template for the same request.
+	HTTP []HTTPSpec
 	// MetricsURL is a Prometheus endpoint scraped during the run (absolute,
 	// or a path relative to URL); empty means no scraping.
 	MetricsURL string
@@ -71,17 +74,34 @@ type Target struct {
 	Transport http.RoundTripper
 }
 
-// HTTPSpec is the request template and the response checks of a generic
+// HTTPSpec is one request template and its response checks of a generic
 // HTTP target.
 type HTTPSpec struct {
+	// Name names the template in error messages when there are several
+	// (default "request N", N from 1).
+	Name string
+	// Weight is the template's relative share of the requests; zero or
+	// less counts as 1.
+	Weight float64
 	Method string // default POST when there is a body, else GET
-	Path   string // appended to Target.URL
+	// Path is appended to Target.URL. When it contains "{{" it is a
+	// text/template filled like Body; {{path .id}} escapes a value for a
+	// path segment.
+	Path string
 	// Header is added to Target.Headers; values may be secrets too.
 	Header http.Header
 	// Body is the request body. When it contains "{{" it is a text/template
 	// filled per request with the prompt's Vars: {{.prompt}} inserts a raw
-	// value, {{json .prompt}} a JSON string literal.
+	// value, {{json .prompt}} a JSON string literal. A dataset field whose
+	// JSON value is not a string or a number (an array, an object, a bool)
+	// is inserted as its JSON text by {{.field}}.
 	Body string
+	// JSONBody, when set, replaces Body: a JSON value whose strings may be
+	// templates. Each template's output is encoded as a JSON string, so
+	// the body stays valid whatever a row holds, and a string that is
+	// exactly one field reference, "{{.features}}", takes the field's JSON
+	// value with its type (a number, an array).
+	JSONBody json.RawMessage
 	// BodyFile, when set, is read once at the start of the run and used as
 	// Body.
 	BodyFile string
@@ -145,10 +165,7 @@ type client struct {
 	hc       *http.Client
 	timeout  time.Duration
 	maxBody  int64
-	tmpl     *template.Template
-	body     []byte
-	method   string
-	res      []*regexp.Regexp // per check, for CheckMatches
+	reqs     []httpReq // the templates of an http target
 	secrets  []string
 	isChat   bool
 	isOpenAI bool
@@ -168,7 +185,11 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBody
 	}
-	for _, h := range []http.Header{t.Headers, specHeader(t.HTTP)} {
+	headers := []http.Header{t.Headers}
+	for _, s := range t.HTTP {
+		headers = append(headers, s.Header)
+	}
+	for _, h := range headers {
 		for _, vs := range h {
 			for _, v := range vs {
 				c.secrets = append(c.secrets, secretParts(v)...)
@@ -215,61 +236,31 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 			return nil, fmt.Errorf("target: api %s needs a model", t.API)
 		}
 	case APIHTTP:
-		s := t.HTTP
-		if s == nil {
+		if len(t.HTTP) == 0 {
 			return nil, fmt.Errorf("target: api http needs a request spec")
 		}
-		c.url = base + s.Path
-		body := s.Body
-		if s.BodyFile != "" {
-			b, err := os.ReadFile(s.BodyFile)
+		total := 0.0
+		for i := range t.HTTP {
+			r, err := prepareHTTP(&t.HTTP[i], i, base)
 			if err != nil {
-				return nil, fmt.Errorf("target: body file: %w", err)
+				return nil, err
 			}
-			body = string(b)
+			total += r.weight
+			c.reqs = append(c.reqs, r)
 		}
-		if strings.Contains(body, "{{") {
-			tm, err := template.New("body").Option("missingkey=error").Funcs(template.FuncMap{
-				"json": func(v any) (string, error) {
-					b, err := json.Marshal(v)
-					return string(b), err
-				},
-			}).Parse(body)
-			if err != nil {
-				return nil, fmt.Errorf("target: body template: %w", err)
-			}
-			c.tmpl = tm
-		} else {
-			c.body = []byte(body)
+		cum := 0.0
+		for i := range c.reqs {
+			cum += c.reqs[i].weight / total
+			c.reqs[i].cum = cum
+			c.reqs[i].query = query
 		}
-		c.method = s.Method
-		if c.method == "" {
-			c.method = http.MethodGet
-			if body != "" {
-				c.method = http.MethodPost
-			}
-		}
-		c.res = make([]*regexp.Regexp, len(s.Checks))
-		for i, ch := range s.Checks {
-			if ch.Path == "" {
-				return nil, fmt.Errorf("target: check %d: empty JSON path", i+1)
-			}
-			switch ch.Op {
-			case CheckExists, CheckEquals:
-			case CheckMatches:
-				re, err := regexp.Compile(ch.Value)
-				if err != nil {
-					return nil, fmt.Errorf("target: check %d (%s): %w", i+1, ch.Path, err)
-				}
-				c.res[i] = re
-			default:
-				return nil, fmt.Errorf("target: check %d (%s): unknown op %q (want exists, equals or matches)", i+1, ch.Path, ch.Op)
-			}
-		}
+		c.reqs[len(c.reqs)-1].cum = 1
 	default:
 		return nil, fmt.Errorf("target: unknown api %q (want openai-chat, openai-completions or http)", t.API)
 	}
-	c.url = withQuery(c.url, query)
+	if c.isOpenAI {
+		c.url = withQuery(c.url, query)
+	}
 	rt := t.Transport
 	if rt == nil {
 		rt = NewTransport(maxInFlight)
@@ -293,11 +284,131 @@ func withQuery(u, query string) string {
 	return u + "?" + query
 }
 
-func specHeader(s *HTTPSpec) http.Header {
-	if s == nil {
-		return nil
+// httpReq is one prepared request template of an http target.
+type httpReq struct {
+	spec   *HTTPSpec
+	name   string
+	url    string             // base URL + path, when the path is static
+	base   string             // base URL, for a path template
+	query  string             // the base URL's query, kept at the end
+	pathT  *template.Template // nil when the path is static
+	tmpl   *template.Template // a text body template, or nil
+	jbody  *jsonBody          // a JSON body template, or nil
+	body   []byte             // the static body
+	method string
+	res    []*regexp.Regexp // per check, for CheckMatches
+	weight float64
+	cum    float64 // upper end of this template's share of [0, 1)
+}
+
+var templateFuncs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+	"path": func(v any) string { return url.PathEscape(fmt.Sprint(v)) },
+}
+
+// prepareHTTP checks and compiles template i of an http target.
+func prepareHTTP(s *HTTPSpec, i int, base string) (httpReq, error) {
+	r := httpReq{spec: s, name: s.Name, base: base, weight: s.Weight}
+	if r.name == "" {
+		r.name = fmt.Sprintf("request %d", i+1)
 	}
-	return s.Header
+	if r.weight <= 0 || math.IsNaN(r.weight) || math.IsInf(r.weight, 0) {
+		r.weight = 1
+	}
+	where := "target"
+	if i > 0 || s.Name != "" {
+		where = "target: " + r.name
+	}
+	if strings.Contains(s.Path, "{{") {
+		tm, err := template.New("path").Option("missingkey=error").Funcs(templateFuncs).Parse(s.Path)
+		if err != nil {
+			return r, fmt.Errorf("%s: path template: %w", where, err)
+		}
+		r.pathT = tm
+	} else {
+		r.url = base + s.Path
+	}
+	body := s.Body
+	if s.BodyFile != "" {
+		b, err := os.ReadFile(s.BodyFile)
+		if err != nil {
+			return r, fmt.Errorf("%s: body file: %w", where, err)
+		}
+		body = string(b)
+	}
+	switch {
+	case len(s.JSONBody) > 0 && s.BodyFile == "":
+		jb, compact, err := compileJSONBody(s.JSONBody)
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", where, err)
+		}
+		r.jbody, r.body = jb, compact
+		body = "{}" // for the default method
+	case strings.Contains(body, "{{"):
+		tm, err := template.New("body").Option("missingkey=error").Funcs(templateFuncs).Parse(body)
+		if err != nil {
+			return r, fmt.Errorf("%s: body template: %w", where, err)
+		}
+		r.tmpl = tm
+	default:
+		r.body = []byte(body)
+	}
+	r.method = s.Method
+	if r.method == "" {
+		r.method = http.MethodGet
+		if body != "" {
+			r.method = http.MethodPost
+		}
+	}
+	r.res = make([]*regexp.Regexp, len(s.Checks))
+	for k, ch := range s.Checks {
+		if ch.Path == "" {
+			return r, fmt.Errorf("%s: check %d: empty JSON path", where, k+1)
+		}
+		switch ch.Op {
+		case CheckExists, CheckEquals:
+		case CheckMatches:
+			re, err := regexp.Compile(ch.Value)
+			if err != nil {
+				return r, fmt.Errorf("%s: check %d (%s): %w", where, k+1, ch.Path, err)
+			}
+			r.res[k] = re
+		default:
+			return r, fmt.Errorf("%s: check %d (%s): unknown op %q (want exists, equals or matches)", where, k+1, ch.Path, ch.Op)
+		}
+	}
+	return r, nil
+}
+
+// pick returns the template of request i: a fixed function of i, so both
+// arms of a paired run send the same template for the same request.
+func (c *client) pick(i uint64) *httpReq {
+	if len(c.reqs) == 1 {
+		return &c.reqs[0]
+	}
+	u := unitFloat(splitmix64(i ^ 0x7e3a1f))
+	k, _ := slices.BinarySearchFunc(c.reqs, u, func(r httpReq, u float64) int {
+		if r.cum <= u {
+			return -1
+		}
+		return 1
+	})
+	return &c.reqs[min(k, len(c.reqs)-1)]
+}
+
+// requestURL returns the URL of prompt p sent with template r.
+func (r *httpReq) requestURL(p *Prompt) (string, error) {
+	if r.pathT == nil {
+		return withQuery(r.url, r.query), nil
+	}
+	var b strings.Builder
+	if err := r.pathT.Execute(&b, p.Vars); err != nil {
+		return "", fmt.Errorf("%s: path template, request %d: %w", r.name, p.Index, err)
+	}
+	return withQuery(r.base+b.String(), r.query), nil
 }
 
 func redactURL(s string) string {
@@ -388,10 +499,21 @@ var includeUsage = &streamOptions{IncludeUsage: true}
 
 // usesPrompt reports whether requests depend on the workload's prompts (a
 // static HTTP body does not, so the prompt is not generated).
-func (c *client) usesPrompt() bool { return c.isOpenAI || c.tmpl != nil }
+func (c *client) usesPrompt() bool {
+	if c.isOpenAI {
+		return true
+	}
+	for i := range c.reqs {
+		if c.reqs[i].tmpl != nil || c.reqs[i].jbody != nil || c.reqs[i].pathT != nil {
+			return true
+		}
+	}
+	return false
+}
 
-// buildBody returns the request body of prompt p.
-func (c *client) buildBody(p *Prompt) ([]byte, error) {
+// buildBody returns the request body of prompt p (sent with template r
+// on an http target).
+func (c *client) buildBody(p *Prompt, r *httpReq) ([]byte, error) {
 	if c.isOpenAI {
 		b := openAIBody{Model: c.t.Model, MaxTokens: p.MaxTokens, Stream: c.t.Stream}
 		if c.isChat {
@@ -408,12 +530,19 @@ func (c *client) buildBody(p *Prompt) ([]byte, error) {
 		}
 		return json.Marshal(&b)
 	}
-	if c.tmpl == nil {
-		return c.body, nil
+	if r.jbody != nil {
+		b, err := r.jbody.render(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: body template, request %d: %w", r.name, p.Index, err)
+		}
+		return b, nil
+	}
+	if r.tmpl == nil {
+		return r.body, nil
 	}
 	var buf bytes.Buffer
-	if err := c.tmpl.Execute(&buf, p.Vars); err != nil {
-		return nil, fmt.Errorf("body template, request %d: %w", p.Index, err)
+	if err := r.tmpl.Execute(&buf, p.Vars); err != nil {
+		return nil, fmt.Errorf("%s: body template, request %d: %w", r.name, p.Index, err)
 	}
 	return buf.Bytes(), nil
 }
@@ -440,31 +569,37 @@ var errRequestTimeout = errors.New("request timeout")
 // do sends prompt p and reads the response. itl is a reusable buffer for
 // the inter-chunk gaps.
 func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) outcome {
-	body, err := c.buildBody(p)
+	var r *httpReq
+	method, u := http.MethodPost, c.url
+	if !c.isOpenAI {
+		r = c.pick(p.Index)
+		method = r.method
+		var err error
+		if u, err = r.requestURL(p); err != nil {
+			return outcome{class: ErrCheck, msg: c.scrub(err.Error()), sent: time.Now(), done: time.Now()}
+		}
+	}
+	body, err := c.buildBody(p, r)
 	if err != nil {
 		// A template that fails on a row is a broken workload, reported
 		// as a check failure of that request so the run goes on.
-		return outcome{class: ErrCheck, msg: err.Error(), sent: time.Now(), done: time.Now()}
+		return outcome{class: ErrCheck, msg: c.scrub(err.Error()), sent: time.Now(), done: time.Now()}
 	}
 	rctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
 	defer cancel()
-	method := http.MethodPost
-	if !c.isOpenAI {
-		method = c.method
-	}
 	var rd io.Reader
 	if len(body) > 0 {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(rctx, method, c.url, rd)
+	req, err := http.NewRequestWithContext(rctx, method, u, rd)
 	if err != nil {
 		return outcome{class: ErrConnect, msg: c.scrub(err.Error()), sent: time.Now(), done: time.Now()}
 	}
 	for k, vs := range c.t.Headers {
 		req.Header[k] = vs
 	}
-	if c.t.HTTP != nil {
-		for k, vs := range c.t.HTTP.Header {
+	if r != nil {
+		for k, vs := range r.spec.Header {
 			req.Header[k] = vs
 		}
 	}
@@ -486,7 +621,7 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) outcome
 	o.status = resp.StatusCode
 	lr := &limitedReader{r: resp.Body, n: c.maxBody}
 	switch {
-	case resp.StatusCode >= 400 && !(c.t.HTTP != nil && len(c.t.HTTP.Status) > 0 && c.statusAccepted(resp.StatusCode)):
+	case resp.StatusCode >= 400 && !(r != nil && len(r.spec.Status) > 0 && r.statusAccepted(resp.StatusCode)):
 		snippet, _ := io.ReadAll(io.LimitReader(lr, 512))
 		o.done = time.Now()
 		o.class = ErrHTTP4xx
@@ -494,11 +629,13 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) outcome
 			o.class = ErrHTTP5xx
 		}
 		o.msg = c.scrub(fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(snippet))))
-		return o
 	case c.isOpenAI && c.t.Stream && resp.StatusCode/100 == 2:
 		c.readStream(rctx, ctx, lr, &o)
 	default:
-		c.readBody(rctx, ctx, lr, resp, &o)
+		c.readBody(rctx, ctx, lr, resp, r, &o)
+	}
+	if o.class != "" && len(c.reqs) > 1 {
+		o.msg = r.name + ": " + o.msg
 	}
 	return o
 }
@@ -648,15 +785,15 @@ type completionBody struct {
 	} `json:"usage"`
 }
 
-func (c *client) readBody(rctx, runCtx context.Context, r io.Reader, resp *http.Response, o *outcome) {
-	body, err := io.ReadAll(r)
+func (c *client) readBody(rctx, runCtx context.Context, rd io.Reader, resp *http.Response, r *httpReq, o *outcome) {
+	body, err := io.ReadAll(rd)
 	o.done = time.Now()
 	if err != nil {
 		o.class, o.msg = c.classify(rctx, runCtx, ErrStream, err)
 		return
 	}
-	if resp.StatusCode/100 != 2 || (c.t.HTTP != nil && len(c.t.HTTP.Status) > 0) {
-		if !c.statusAccepted(resp.StatusCode) {
+	if resp.StatusCode/100 != 2 || (r != nil && len(r.spec.Status) > 0) {
+		if !r.statusAccepted(resp.StatusCode) {
 			o.class = ErrCheck
 			o.msg = fmt.Sprintf("status %d not accepted", resp.StatusCode)
 			if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
@@ -678,7 +815,7 @@ func (c *client) readBody(rctx, runCtx context.Context, r io.Reader, resp *http.
 		}
 		return
 	}
-	for i, ch := range c.t.HTTP.Checks {
+	for i, ch := range r.spec.Checks {
 		if !gjson.ValidBytes(body) {
 			o.class, o.msg = ErrCheck, "response body is not JSON"
 			return
@@ -689,7 +826,7 @@ func (c *client) readBody(rctx, runCtx context.Context, r io.Reader, resp *http.
 		case CheckEquals:
 			ok = ok && (v.String() == ch.Value || v.Raw == ch.Value)
 		case CheckMatches:
-			ok = ok && c.res[i].MatchString(v.String())
+			ok = ok && r.res[i].MatchString(v.String())
 		}
 		if !ok {
 			o.class = ErrCheck
@@ -699,11 +836,13 @@ func (c *client) readBody(rctx, runCtx context.Context, r io.Reader, resp *http.
 	}
 }
 
-func (c *client) statusAccepted(code int) bool {
-	if c.t.HTTP == nil || len(c.t.HTTP.Status) == 0 {
+// statusAccepted reports whether template r (nil: an OpenAI request)
+// accepts status code.
+func (r *httpReq) statusAccepted(code int) bool {
+	if r == nil || len(r.spec.Status) == 0 {
 		return code/100 == 2
 	}
-	for _, s := range c.t.HTTP.Status {
+	for _, s := range r.spec.Status {
 		if s == code {
 			return true
 		}

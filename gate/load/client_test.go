@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -209,7 +210,7 @@ func TestErrorClasses(t *testing.T) {
 		return Target{URL: srv.URL + path, API: APIOpenAIChat, Model: "m", Stream: true, Headers: hdr, Timeout: 2 * time.Second}
 	}
 	httpT := func(path string, checks ...Check) Target {
-		return Target{URL: srv.URL + path, API: APIHTTP, Headers: hdr, HTTP: &HTTPSpec{Path: "/predict", Body: `{"q":{{json .prompt}}}`, Checks: checks}}
+		return Target{URL: srv.URL + path, API: APIHTTP, Headers: hdr, HTTP: []HTTPSpec{{Path: "/predict", Body: `{"q":{{json .prompt}}}`, Checks: checks}}}
 	}
 	slow := chat("/slow")
 	slow.Timeout = 100 * time.Millisecond
@@ -262,10 +263,10 @@ func TestHTTPTemplateAndStatus(t *testing.T) {
 		w.WriteHeader(202)
 	}))
 	defer srv.Close()
-	c := newTestClient(t, Target{URL: srv.URL, API: APIHTTP, HTTP: &HTTPSpec{
+	c := newTestClient(t, Target{URL: srv.URL, API: APIHTTP, HTTP: []HTTPSpec{{
 		Method: "PUT", Path: "/v2/infer", Header: http.Header{"X-Key": {"k1"}},
 		Body: `{"text":{{json .prompt}},"n":{{.max_tokens}}}`, Status: []int{202},
-	}})
+	}}})
 	o := c.do(context.Background(), &Prompt{Vars: map[string]string{"prompt": "a \"b\"", "max_tokens": "5"}}, nil)
 	if o.class != "" {
 		t.Fatalf("%+v", o)
@@ -279,14 +280,14 @@ func TestHTTPTemplateAndStatus(t *testing.T) {
 		t.Errorf("missing field: %+v", o)
 	}
 	for _, bad := range []Target{
-		{URL: "ftp://x", API: APIHTTP, HTTP: &HTTPSpec{}},
+		{URL: "ftp://x", API: APIHTTP, HTTP: []HTTPSpec{{}}},
 		{URL: "http://x", API: "grpc"},
 		{URL: "http://x", API: APIOpenAIChat},
 		{URL: "http://x", API: APIHTTP},
-		{URL: "http://x", API: APIHTTP, HTTP: &HTTPSpec{Body: "{{.x"}},
-		{URL: "http://x", API: APIHTTP, HTTP: &HTTPSpec{Checks: []Check{{Path: "a", Op: "like"}}}},
-		{URL: "http://x", API: APIHTTP, HTTP: &HTTPSpec{Checks: []Check{{Path: "a", Op: CheckMatches, Value: "("}}}},
-		{URL: "http://user:pw@x y", API: APIHTTP, HTTP: &HTTPSpec{}},
+		{URL: "http://x", API: APIHTTP, HTTP: []HTTPSpec{{Body: "{{.x"}}},
+		{URL: "http://x", API: APIHTTP, HTTP: []HTTPSpec{{Checks: []Check{{Path: "a", Op: "like"}}}}},
+		{URL: "http://x", API: APIHTTP, HTTP: []HTTPSpec{{Checks: []Check{{Path: "a", Op: CheckMatches, Value: "("}}}}},
+		{URL: "http://user:pw@x y", API: APIHTTP, HTTP: []HTTPSpec{{}}},
 	} {
 		if _, err := prepareClient(bad, 1); err == nil {
 			t.Errorf("%+v: no error", bad)
@@ -320,4 +321,82 @@ func TestParseMetricsCaptures(t *testing.T) {
 		t.Error("garbage parsed")
 	}
 	_ = bufio.ErrTooLong
+}
+
+func TestHTTPTemplatesByWeight(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got[r.Method+" "+r.URL.EscapedPath()+"?"+r.URL.RawQuery]++
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(500)
+			return
+		}
+		io.WriteString(w, `{"label":"cat"}`)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Target{URL: srv.URL + "?v=2", API: APIHTTP, HTTP: []HTTPSpec{
+		{Name: "predict", Weight: 3, Path: "/items/{{path .id}}", JSONBody: json.RawMessage(
+			`{"instances": [{"image": "{{.image}}", "features": "{{.features}}", "caption": "id {{.id}}: {{.image}}"}], "n": "{{.n}}", "fixed": 1.50}`)},
+		{Name: "health", Method: "GET", Path: "/health", Weight: 1},
+	}})
+	if !c.usesPrompt() {
+		t.Fatal("a path template uses the prompt's fields")
+	}
+	p := Prompt{
+		Vars: map[string]string{"id": "x/y z", "image": `say "hi"`, "features": "[1,2]", "n": "3"},
+		Raw:  map[string]json.RawMessage{"features": json.RawMessage(`[1,2]`), "n": json.RawMessage(`3`)},
+	}
+	const n = 400
+	for i := range uint64(n) {
+		p.Index = i
+		// The choice is a function of the request index only.
+		if c.pick(i) != c.pick(i) {
+			t.Fatal("pick is not deterministic")
+		}
+		if o := c.do(context.Background(), &p, nil); o.class != "" {
+			t.Fatalf("request %d: %+v", i, o)
+		}
+	}
+	pred, health := got["POST /items/x%2Fy%20z?v=2"], got["GET /health?v=2"]
+	if pred+health != n || pred < 260 || pred > 340 {
+		t.Errorf("requests by template: %v (want about 3:1 of %d)", got, n)
+	}
+	var first string
+	for _, b := range bodies {
+		if b != "" {
+			first = b
+			break
+		}
+	}
+	want := `{"instances":[{"image":"say \"hi\"","features":[1,2],"caption":"id x/y z: say \"hi\""}],"n":3,"fixed":1.50}`
+	if first != want {
+		t.Errorf("JSON body\n got %s\nwant %s", first, want)
+	}
+	// A row without a referenced field fails that request as a check,
+	// naming the template.
+	o := c.do(context.Background(), &Prompt{Index: 0, Vars: map[string]string{"id": "1"}}, nil)
+	if c.pick(0).name == "predict" && (o.class != ErrCheck || !strings.Contains(o.msg, "predict: ") || !strings.Contains(o.msg, "image")) {
+		t.Errorf("missing field: %+v", o)
+	}
+	// Errors name the template when there are several.
+	c2 := newTestClient(t, Target{URL: srv.URL, API: APIHTTP, HTTP: []HTTPSpec{{Name: "bad", Path: "/fail"}, {Name: "good", Path: "/ok", Weight: 1e-9}}})
+	if o := c2.do(context.Background(), &Prompt{Index: 1}, nil); o.class != ErrHTTP5xx || !strings.HasPrefix(o.msg, "bad: 500") {
+		t.Errorf("error of a named template: %+v", o)
+	}
+	// A static JSON body is sent compact, as it is.
+	c3 := newTestClient(t, Target{URL: srv.URL, API: APIHTTP, HTTP: []HTTPSpec{{Path: "/s", JSONBody: json.RawMessage(`{ "a": [1, "b"] }`)}}})
+	if c3.usesPrompt() || string(c3.reqs[0].body) != `{"a":[1,"b"]}` || c3.reqs[0].method != http.MethodPost {
+		t.Errorf("static JSON body: %q %s", c3.reqs[0].body, c3.reqs[0].method)
+	}
+	for _, bad := range []string{`{"a": "{{.x"}`, `{"a": 1} 2`, `{"a": }`} {
+		if _, err := prepareClient(Target{URL: srv.URL, API: APIHTTP, HTTP: []HTTPSpec{{JSONBody: json.RawMessage(bad)}}}, 1); err == nil {
+			t.Errorf("JSON body %s: no error", bad)
+		}
+	}
 }

@@ -25,11 +25,11 @@ func Example() {
 		Window:   200 * time.Millisecond,
 		Workload: load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 16}, OutputTokens: load.Dist{Mean: 8}},
 	}
-	target := load.Target{URL: srv.URL, API: load.APIHTTP, HTTP: &load.HTTPSpec{
+	target := load.Target{URL: srv.URL, API: load.APIHTTP, HTTP: []load.HTTPSpec{{
 		Path:   "/classify",
 		Body:   `{"text": {{json .prompt}}}`,
 		Checks: []load.Check{{Path: "label", Op: load.CheckEquals, Value: "cat"}},
-	}}
+	}}}
 	res, err := load.Run(context.Background(), plan, target)
 	if err != nil {
 		fmt.Println(err)

@@ -45,7 +45,7 @@ func allSent(t *testing.T, r *Result) bool {
 }
 
 func httpTarget(url string) Target {
-	return Target{URL: url, API: APIHTTP, HTTP: &HTTPSpec{Path: "/", Body: `{"p":{{json .prompt}}}`}}
+	return Target{URL: url, API: APIHTTP, HTTP: []HTTPSpec{{Path: "/", Body: `{"p":{{json .prompt}}}`}}}
 }
 
 func TestAchievedRateMatchesSchedule(t *testing.T) {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,9 +26,14 @@ type Prompt struct {
 	// MaxTokens is the requested output length in tokens; 0 leaves it to
 	// the server.
 	MaxTokens int
-	// Vars are the fields of a dataset row, for HTTP body templates. The
-	// synthetic generator sets "prompt" and "max_tokens".
+	// Vars are the fields of a dataset row as text, for HTTP request
+	// templates (a field whose JSON value is not a string or a number holds
+	// its JSON text). The synthetic generator sets "prompt" and
+	// "max_tokens".
 	Vars map[string]string
+	// Raw holds the JSON value of every field of Vars that is not a JSON
+	// string, so a JSON body template can insert it with its type.
+	Raw map[string]json.RawMessage
 }
 
 // A Workload yields the request with a given index. It is deterministic in
@@ -149,6 +155,7 @@ func (s Synthetic) Request(i uint64) Prompt {
 		InputTokens: in,
 		MaxTokens:   out,
 		Vars:        map[string]string{"prompt": text, "max_tokens": strconv.Itoa(out)},
+		Raw:         map[string]json.RawMessage{"max_tokens": json.RawMessage(strconv.Itoa(out))},
 	}
 }
 
@@ -162,16 +169,22 @@ type DatasetError struct {
 func (e *DatasetError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
 // Dataset is a workload read from a JSONL file. Each non-empty line is one
-// JSON object in one of two forms:
+// JSON object in one of three formats:
 //
-//   - ShareGPT: {"conversations": [{"from": "human", "value": "..."},
+//   - FormatShareGPT: {"conversations": [{"from": "human", "value": "..."},
 //     {"from": "gpt", "value": "..."}, ...]}: the first human turn is the
 //     prompt and the length of the reply that follows it (about four
 //     characters per token) the requested output length;
-//   - simple: {"prompt": "...", "max_tokens": 128}, max_tokens optional.
+//   - FormatPrompts: {"prompt": "...", "max_tokens": 128}, max_tokens
+//     optional;
+//   - FormatRecords: any JSON object, whose fields fill the request
+//     templates of an http target ("prompt" and "max_tokens" are still
+//     read when present).
 //
-// Every top-level string or number field of a row is also available to HTTP
-// body templates under its name. Request i uses row perm(i mod n), where perm
+// FormatAuto decides from the first record: "conversations" makes it
+// ShareGPT, "prompt" the prompts form, anything else records. Every
+// top-level field of a row is available to HTTP request templates under
+// its name. Request i uses row perm(i mod n), where perm
 // is a permutation fixed by Seed (none when Shuffle is false).
 type Dataset struct {
 	Rows []Prompt
@@ -183,19 +196,44 @@ type Dataset struct {
 // DefaultDatasetMaxLine is the longest dataset line accepted, in bytes.
 const DefaultDatasetMaxLine = 4 << 20
 
+// Dataset formats.
+const (
+	FormatAuto     = "auto"
+	FormatShareGPT = "sharegpt"
+	FormatPrompts  = "prompts"
+	FormatRecords  = "records"
+)
+
+// DatasetOptions say how to read a dataset.
+type DatasetOptions struct {
+	// Format is one of the Format constants; "" means FormatAuto.
+	Format string
+	// Seed fixes the order of the rows when Shuffle is true.
+	Seed    int64
+	Shuffle bool
+}
+
 // LoadDataset reads a JSONL dataset file; see ReadDataset.
-func LoadDataset(path string, seed int64, shuffle bool) (*Dataset, error) {
+func LoadDataset(path string, opt DatasetOptions) (*Dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
-	return ReadDataset(f, path, seed, shuffle)
+	return ReadDataset(f, path, opt)
 }
 
 // ReadDataset reads a JSONL dataset; name is used in errors (file:line).
 // A malformed line is a *DatasetError naming its line.
-func ReadDataset(r io.Reader, name string, seed int64, shuffle bool) (*Dataset, error) {
+func ReadDataset(r io.Reader, name string, opt DatasetOptions) (*Dataset, error) {
+	format := opt.Format
+	switch format {
+	case "":
+		format = FormatAuto
+	case FormatAuto, FormatShareGPT, FormatPrompts, FormatRecords:
+	default:
+		return nil, fmt.Errorf("%s: unknown dataset format %q (want auto, sharegpt, prompts or records)", name, format)
+	}
 	br := bufio.NewReader(r)
 	d := &Dataset{}
 	line := 0
@@ -218,7 +256,7 @@ func ReadDataset(r io.Reader, name string, seed int64, shuffle bool) (*Dataset, 
 			}
 			continue
 		}
-		p, perr := parseRow(s)
+		p, perr := parseRow(s, &format)
 		if perr != "" {
 			return nil, &DatasetError{name, line, perr}
 		}
@@ -235,8 +273,8 @@ func ReadDataset(r io.Reader, name string, seed int64, shuffle bool) (*Dataset, 
 	for i := range d.order {
 		d.order[i] = i
 	}
-	if shuffle {
-		r := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	if opt.Shuffle {
+		r := rand.New(rand.NewPCG(uint64(opt.Seed), 0x5eed))
 		r.Shuffle(len(d.order), func(i, j int) { d.order[i], d.order[j] = d.order[j], d.order[i] })
 	}
 	return d, nil
@@ -264,24 +302,50 @@ type shareGPTTurn struct {
 	Value string `json:"value"`
 }
 
-func parseRow(s string) (Prompt, string) {
+// parseRow parses one record. An auto format is settled by the first
+// record, so every later one must have the same form.
+func parseRow(s string, format *string) (Prompt, string) {
 	var row map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(s), &row); err != nil {
 		return Prompt{}, "not a JSON object: " + jsonErrText(err)
 	}
-	p := Prompt{Vars: map[string]string{}}
+	if row == nil {
+		return Prompt{}, "not a JSON object: null"
+	}
+	p := Prompt{Vars: make(map[string]string, len(row))}
 	for k, v := range row {
 		var str string
 		if json.Unmarshal(v, &str) == nil {
 			p.Vars[k] = str
 			continue
 		}
-		var num json.Number
-		if json.Unmarshal(v, &num) == nil {
-			p.Vars[k] = num.String()
+		if p.Raw == nil {
+			p.Raw = map[string]json.RawMessage{}
+		}
+		var buf bytes.Buffer
+		if json.Compact(&buf, v) == nil {
+			v = buf.Bytes()
+		}
+		p.Raw[k] = v
+		p.Vars[k] = string(v)
+	}
+	conv, hasConv := row["conversations"]
+	pr, hasPrompt := row["prompt"]
+	if *format == FormatAuto {
+		switch {
+		case hasConv:
+			*format = FormatShareGPT
+		case hasPrompt:
+			*format = FormatPrompts
+		default:
+			*format = FormatRecords
 		}
 	}
-	if conv, ok := row["conversations"]; ok {
+	switch *format {
+	case FormatShareGPT:
+		if !hasConv {
+			return Prompt{}, `record has no "conversations" (the dataset's format is sharegpt)`
+		}
 		var turns []shareGPTTurn
 		if err := json.Unmarshal(conv, &turns); err != nil {
 			return Prompt{}, `"conversations" must be a list of {"from", "value"} turns: ` + jsonErrText(err)
@@ -301,12 +365,20 @@ func parseRow(s string) (Prompt, string) {
 			p.MaxTokens = max(1, estimateTokens(turns[first+1].Value))
 		}
 		p.Vars["prompt"] = p.Text
-	} else if pr, ok := row["prompt"]; ok {
+		delete(p.Raw, "prompt")
+	case FormatPrompts:
+		if !hasPrompt {
+			return Prompt{}, `record has no "prompt" (the dataset's format is prompts)`
+		}
 		if err := json.Unmarshal(pr, &p.Text); err != nil || p.Text == "" {
 			return Prompt{}, `"prompt" must be a non-empty string`
 		}
-	} else {
-		return Prompt{}, `record has neither "prompt" nor "conversations"`
+	case FormatRecords:
+		if hasPrompt {
+			if err := json.Unmarshal(pr, &p.Text); err != nil {
+				return Prompt{}, `"prompt" must be a string`
+			}
+		}
 	}
 	if mt, ok := row["max_tokens"]; ok {
 		var n int
@@ -317,6 +389,10 @@ func parseRow(s string) (Prompt, string) {
 	}
 	if p.MaxTokens > 0 {
 		p.Vars["max_tokens"] = strconv.Itoa(p.MaxTokens)
+		if p.Raw == nil {
+			p.Raw = map[string]json.RawMessage{}
+		}
+		p.Raw["max_tokens"] = json.RawMessage(strconv.Itoa(p.MaxTokens))
 	}
 	p.InputTokens = max(1, estimateTokens(p.Text))
 	return p, ""
@@ -345,6 +421,12 @@ func (d *Dataset) Request(i uint64) Prompt {
 		}
 		vars["max_tokens"] = strconv.Itoa(d.MaxTokens)
 		p.Vars = vars
+		raw := make(map[string]json.RawMessage, len(p.Raw)+1)
+		for k, v := range p.Raw {
+			raw[k] = v
+		}
+		raw["max_tokens"] = json.RawMessage(strconv.Itoa(d.MaxTokens))
+		p.Raw = raw
 	}
 	return p
 }

@@ -51,7 +51,7 @@ func TestSyntheticDeterministic(t *testing.T) {
 
 func TestSampleDatasets(t *testing.T) {
 	for _, name := range []string{"sample-sharegpt.jsonl", "sample-prompts.jsonl"} {
-		d, err := LoadDataset(filepath.Join("..", "..", "testdata", "datasets", name), 1, true)
+		d, err := LoadDataset(filepath.Join("..", "..", "testdata", "datasets", name), DatasetOptions{Seed: 1, Shuffle: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestSampleDatasets(t *testing.T) {
 				t.Fatalf("%s request %d: %+v", name, i, p)
 			}
 		}
-		d2, _ := LoadDataset(filepath.Join("..", "..", "testdata", "datasets", name), 1, true)
+		d2, _ := LoadDataset(filepath.Join("..", "..", "testdata", "datasets", name), DatasetOptions{Seed: 1, Shuffle: true})
 		if d.Request(5).Text != d2.Request(5).Text {
 			t.Errorf("%s: same seed, different order", name)
 		}
@@ -79,16 +79,18 @@ func TestDatasetErrorsNameTheLine(t *testing.T) {
 		want string
 	}{
 		{good + "\n{not json}\n", 2, "not a JSON object"},
-		{good + "\n\n" + `{"max_tokens":3}` + "\n", 3, `neither "prompt"`},
+		{good + "\n\n" + `{"max_tokens":3}` + "\n", 3, `no "prompt" (the dataset's format is prompts)`},
 		{`{"prompt":""}`, 1, "non-empty"},
 		{good + "\n" + `{"prompt":"x","max_tokens":"many"}`, 2, "max_tokens"},
-		{good + "\n" + good + "\n" + `{"conversations":[{"from":"gpt","value":"hi"}]}`, 3, "no non-empty human turn"},
+		{good + "\n" + good + "\n" + `{"conversations":[{"from":"human","value":"hi"}]}`, 3, `no "prompt"`},
+		{`{"conversations":[{"from":"gpt","value":"hi"}]}`, 1, "no non-empty human turn"},
+		{`null`, 1, "not a JSON object"},
 		{`{"conversations":"nope"}`, 1, "conversations"},
 		{`[1,2]`, 1, "not a JSON object"},
 		{good + "\n" + `{"prompt":"x"`, 2, "not a JSON object"},
 	}
 	for _, c := range cases {
-		_, err := ReadDataset(strings.NewReader(c.body), "set.jsonl", 1, false)
+		_, err := ReadDataset(strings.NewReader(c.body), "set.jsonl", DatasetOptions{Seed: 1})
 		var de *DatasetError
 		if !errors.As(err, &de) {
 			t.Errorf("%q: err = %v, want a DatasetError", c.body, err)
@@ -98,16 +100,44 @@ func TestDatasetErrorsNameTheLine(t *testing.T) {
 			t.Errorf("%q: %v; want line %d mentioning %q", c.body, err, c.line, c.want)
 		}
 	}
-	if _, err := ReadDataset(strings.NewReader("\n\n"), "empty.jsonl", 1, false); err == nil || !strings.Contains(err.Error(), "no records") {
+	if _, err := ReadDataset(strings.NewReader("\n\n"), "empty.jsonl", DatasetOptions{Seed: 1}); err == nil || !strings.Contains(err.Error(), "no records") {
 		t.Errorf("empty dataset: %v", err)
 	}
 	// CRLF endings and a last line without newline are fine.
-	d, err := ReadDataset(strings.NewReader(good+"\r\n"+`{"prompt":"b"}`), "crlf.jsonl", 1, false)
+	d, err := ReadDataset(strings.NewReader(good+"\r\n"+`{"prompt":"b"}`), "crlf.jsonl", DatasetOptions{Seed: 1})
 	if err != nil || len(d.Rows) != 2 || d.Rows[1].Text != "b" {
 		t.Fatalf("crlf: %v %+v", err, d)
 	}
 	d.MaxTokens = 7
 	if p := d.Request(1); p.MaxTokens != 7 || p.Vars["max_tokens"] != "7" || d.Rows[1].Vars["max_tokens"] == "7" {
 		t.Errorf("MaxTokens override: %+v", p)
+	}
+}
+
+func TestDatasetFormats(t *testing.T) {
+	recs := `{"id": 7, "image": "a b", "features": [1, 2.5], "ok": true}` + "\n" + `{"id": "x/y", "image": "c\"d", "features": {"k": 1}}`
+	d, err := ReadDataset(strings.NewReader(recs), "recs.jsonl", DatasetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0 := d.Rows[0]
+	if r0.Text != "" || r0.Vars["id"] != "7" || string(r0.Raw["id"]) != "7" || r0.Vars["image"] != "a b" || string(r0.Raw["features"]) != "[1,2.5]" || string(r0.Raw["ok"]) != "true" {
+		t.Errorf("records row: %+v", r0)
+	}
+	if _, isRaw := r0.Raw["image"]; isRaw {
+		t.Errorf("a string field is in Raw: %+v", r0.Raw)
+	}
+	// An explicit format is enforced on every row.
+	_, err = ReadDataset(strings.NewReader(`{"prompt":"a"}`), "p.jsonl", DatasetOptions{Format: FormatShareGPT})
+	if err == nil || !strings.Contains(err.Error(), `p.jsonl:1: record has no "conversations"`) {
+		t.Errorf("sharegpt on prompts: %v", err)
+	}
+	// The prompts format read as records keeps the prompt.
+	d, err = ReadDataset(strings.NewReader(`{"prompt":"a","max_tokens":4}`), "p.jsonl", DatasetOptions{Format: FormatRecords})
+	if err != nil || d.Rows[0].Text != "a" || d.Rows[0].MaxTokens != 4 {
+		t.Errorf("records with a prompt: %v %+v", err, d)
+	}
+	if _, err := ReadDataset(strings.NewReader(`{}`), "p.jsonl", DatasetOptions{Format: "csv"}); err == nil || !strings.Contains(err.Error(), `unknown dataset format "csv"`) {
+		t.Errorf("unknown format: %v", err)
 	}
 }

@@ -52,39 +52,45 @@ func Target(p *policies.Policy, url string, getenv func(string) string) (load.Ta
 		if len(p.Workload.Requests) == 0 {
 			return lt, &ConfigError{fmt.Errorf("%s: an http target needs workload.requests", p.File)}
 		}
-		// The first request template drives the load; weights across
-		// several templates are not supported by the engine yet.
-		r := p.Workload.Requests[0]
-		spec := &load.HTTPSpec{Method: r.Method, Path: r.Path, Header: http.Header{}, Status: r.Checks.Status}
-		for k, v := range r.Headers {
-			spec.Header.Set(k, v)
+		for i := range p.Workload.Requests {
+			lt.HTTP = append(lt.HTTP, httpSpec(p, &p.Workload.Requests[i]))
 		}
-		if len(r.Body) > 0 {
-			var s string
-			if json.Unmarshal(r.Body, &s) == nil {
-				spec.Body = s
-			} else {
-				spec.Body = string(r.Body)
-			}
-		}
-		if r.BodyFile != "" {
-			spec.BodyFile = relTo(p.File, r.BodyFile)
-		}
-		for _, c := range r.Checks.JSON {
-			lc := load.Check{Path: c.Path}
-			switch {
-			case c.Matches != "":
-				lc.Op, lc.Value = load.CheckMatches, c.Matches
-			case c.Equals != nil:
-				lc.Op, lc.Value = load.CheckEquals, jsonText(c.Equals)
-			default:
-				lc.Op = load.CheckExists
-			}
-			spec.Checks = append(spec.Checks, lc)
-		}
-		lt.HTTP = spec
 	}
 	return lt, nil
+}
+
+// httpSpec maps one request template of the policy onto the engine's.
+func httpSpec(p *policies.Policy, r *policies.Request) load.HTTPSpec {
+	spec := load.HTTPSpec{Name: r.Name, Weight: r.Weight, Method: r.Method, Path: r.Path, Header: http.Header{}, Status: r.Checks.Status}
+	for k, v := range r.Headers {
+		spec.Header.Set(k, v)
+	}
+	if len(r.Body) > 0 {
+		// A string body is sent as its text (a text/template); any other
+		// JSON value is a JSON body whose strings may be templates.
+		var s string
+		if json.Unmarshal(r.Body, &s) == nil {
+			spec.Body = s
+		} else {
+			spec.JSONBody = r.Body
+		}
+	}
+	if r.BodyFile != "" {
+		spec.BodyFile = relTo(p.File, r.BodyFile)
+	}
+	for _, c := range r.Checks.JSON {
+		lc := load.Check{Path: c.Path}
+		switch {
+		case c.Matches != "":
+			lc.Op, lc.Value = load.CheckMatches, c.Matches
+		case c.Equals != nil:
+			lc.Op, lc.Value = load.CheckEquals, jsonText(c.Equals)
+		default:
+			lc.Op = load.CheckExists
+		}
+		spec.Checks = append(spec.Checks, lc)
+	}
+	return spec
 }
 
 func jsonText(v any) string {
@@ -110,9 +116,16 @@ func Workload(p *policies.Policy) (load.Workload, error) {
 	w := p.Workload
 	switch {
 	case w.Dataset != nil:
-		ds, err := load.LoadDataset(relTo(p.File, w.Dataset.Path), p.Seed, w.Dataset.Shuffle)
+		ds, err := load.LoadDataset(relTo(p.File, w.Dataset.Path), load.DatasetOptions{Format: w.Dataset.Format, Seed: p.Seed, Shuffle: w.Dataset.Shuffle})
 		if err != nil {
 			return nil, &ConfigError{err}
+		}
+		if p.Target.API != policies.APIHTTP {
+			for i, r := range ds.Rows {
+				if r.Text == "" {
+					return nil, &ConfigError{fmt.Errorf("%s: record %d has no prompt, which api %s needs (records without one fill http request templates)", relTo(p.File, w.Dataset.Path), i+1, p.Target.API)}
+				}
+			}
 		}
 		return ds, nil
 	case w.Prompts != nil:

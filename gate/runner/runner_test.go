@@ -1,10 +1,15 @@
 package runner
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,5 +132,83 @@ slos: "e2e.p95": "< 1s"
 	cpl := CapacityStepPlan(p, cp, wl, 12, 4*time.Second)
 	if cpl.Duration != 4*time.Second || cpl.Warmup != time.Second || cpl.Window != 2*time.Second {
 		t.Errorf("capacity step plan: duration %v warmup %v window %v", cpl.Duration, cpl.Warmup, cpl.Window)
+	}
+}
+
+func TestHTTPTemplatesAndRecordsDataset(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.EscapedPath()+" "+string(b))
+		mu.Unlock()
+		io.WriteString(w, `{"predictions":[{"label":"cat"}]}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	rows := `{"id": "a/1", "pixels": [0, 255], "caption": "a \"quoted\" cat"}` + "\n" + `{"id": "b 2", "pixels": [], "caption": "dog"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "rows.jsonl"), []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `name: "classify"
+target: {url: "http://127.0.0.1:1", api: "http"}
+workload: {
+	dataset: {path: "rows.jsonl", shuffle: false}
+	requests: [
+		{name: "predict", path: "/predict/{{path .id}}", weight: 4, body: {pixels: "{{.pixels}}", note: "caption: {{.caption}}"},
+			checks: json: [{path: "predictions.0.label", exists: true}]},
+		{name: "health", method: "GET", path: "/health"},
+	]
+}
+scenarios: steady: rate: 5
+`
+	path := filepath.Join(dir, "p.cue")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := policies.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := Target(p, srv.URL, func(string) string { return "" })
+	if err != nil || len(lt.HTTP) != 2 || lt.HTTP[0].Weight != 4 || lt.HTTP[1].Name != "health" {
+		t.Fatalf("target: %v %+v", err, lt.HTTP)
+	}
+	wl, err := Workload(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := load.Run(context.Background(), load.Plan{
+		Pacer: load.ConstantPacer{Rate: 100}, Duration: 300 * time.Millisecond, Window: 100 * time.Millisecond, Workload: wl,
+	}, lt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, predict, health int
+	for _, w := range res.Windows {
+		ok += int(w.Succeeded)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, g := range got {
+		switch {
+		case strings.HasPrefix(g, "GET /health "):
+			health++
+		case g == `POST /predict/a%2F1 {"pixels":[0,255],"note":"caption: a \"quoted\" cat"}`,
+			g == `POST /predict/b%202 {"pixels":[],"note":"caption: dog"}`:
+			predict++
+		default:
+			t.Errorf("unexpected request %q", g)
+		}
+	}
+	if predict == 0 || health == 0 || predict < health || ok < predict+health-2 {
+		t.Errorf("predict %d, health %d, succeeded %d of %d", predict, health, ok, len(got))
+	}
+
+	// An OpenAI target cannot send a record without a prompt.
+	p.Target.API = policies.APIOpenAIChat
+	if _, err := Workload(p); err == nil || !strings.Contains(err.Error(), "record 1 has no prompt") {
+		t.Errorf("records without a prompt for openai-chat: %v", err)
 	}
 }

@@ -56,7 +56,7 @@ func main() {
 	if *requests > 0 {
 		p.StopEarly = func(s load.Snapshot) bool { return s.Sent >= *requests }
 	}
-	t := load.Target{URL: *url, API: load.APIHTTP, HTTP: &load.HTTPSpec{Path: "/"}}
+	t := load.Target{URL: *url, API: load.APIHTTP, HTTP: []load.HTTPSpec{{Path: "/"}}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	r, err := load.Run(ctx, p, t)
