@@ -628,8 +628,8 @@ workload: dataset: {path: "rows.jsonl", format: "records"}
 		t.Errorf("%+v", p.Workload)
 	}
 	for src, want := range map[string]string{
-		head + `workload: requests: [{path: "/a b"}]`:                   `expected a path starting with "/"`,
-		head + `workload: requests: [{path: "/{{nofunc .id}}"}]`:        `function "nofunc" not defined`,
+		head + `workload: requests: [{path: "/a b"}]`:                 `expected a path starting with "/"`,
+		head + `workload: requests: [{path: "/{{nofunc .id}}"}]`:      `function "nofunc" not defined`,
 		head + `workload: requests: [{path: "/", body: {a: "{{.x"}}]`: `does not parse`,
 	} {
 		if _, err := Parse("bad.cue", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
