@@ -93,7 +93,7 @@ func Summarize(res *load.Result, meta RunMeta) (*baseline.Record, error) {
 	server := map[string]bool{}
 	var tokens, good int64
 	for _, w := range res.Windows {
-		for n := range w.Hist {
+		for _, n := range w.Metrics() {
 			names[n] = true
 		}
 		for n := range w.Server {
@@ -179,7 +179,7 @@ func histMetric(windows []*load.Window, name string) (*baseline.Metric, error) {
 	m := &baseline.Metric{Unit: unit}
 	var pooled *hdrhistogram.Histogram
 	for _, w := range windows {
-		h := w.Hist[name]
+		h := w.Histogram(name)
 		st, err := histStatsOf(h, scale)
 		if err != nil {
 			return nil, fmt.Errorf("summarize %s window %d: %w", name, w.Index, err)

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/load"
@@ -24,14 +22,12 @@ func syntheticRecord(t *testing.T, rng *rand.Rand, median, scale float64) *basel
 	res := &load.Result{Scenario: "steady", Window: 5 * time.Second, Offered: 40, Achieved: 40,
 		Validity: load.Validity{KeptUp: true, AchievedRatio: 1}}
 	for w := 0; w < 12; w++ {
-		h := load.NewHistogram(load.MetricE2E)
+		win := load.NewWindow(w, time.Duration(w)*5*time.Second, time.Duration(w+1)*5*time.Second)
 		for i := 0; i < 200; i++ {
-			if err := h.RecordValue(int64(median * scale * math.Exp(0.2*rng.NormFloat64()) * 1000)); err != nil {
-				t.Fatal(err)
-			}
+			win.Record(load.MetricE2E, int64(median*scale*math.Exp(0.2*rng.NormFloat64())*1000))
 		}
-		res.Windows = append(res.Windows, &load.Window{Index: w, Start: time.Duration(w) * 5 * time.Second, End: time.Duration(w+1) * 5 * time.Second,
-			Hist: map[string]*hdrhistogram.Histogram{load.MetricE2E: h}, Sent: 200, Succeeded: 200})
+		win.Sent, win.Succeeded = 200, 200
+		res.Windows = append(res.Windows, win)
 	}
 	rec, err := gate.Summarize(res, gate.RunMeta{Policy: "cmp", Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {

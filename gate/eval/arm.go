@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/load"
@@ -132,12 +130,12 @@ func (wl Workload) result(scenario string, reqs []sim.Request, timings []sim.Tim
 		Target:   "sim",
 		Started:  time.Unix(0, 0),
 		Window:   wl.Window,
-		Warmup:   newWindow(-1, -wl.Warmup, 0),
+		Warmup:   load.NewWindow(-1, -wl.Warmup, 0),
 		Offered:  rps,
 		Validity: load.Validity{KeptUp: true, AchievedRatio: 1},
 	}
 	for i := range nw {
-		res.Windows = append(res.Windows, newWindow(i, time.Duration(i)*wl.Window, time.Duration(i+1)*wl.Window))
+		res.Windows = append(res.Windows, load.NewWindow(i, time.Duration(i)*wl.Window, time.Duration(i+1)*wl.Window))
 	}
 	var sent int64
 	for i, t := range timings {
@@ -174,47 +172,18 @@ func (wl Workload) result(scenario string, reqs []sim.Request, timings []sim.Tim
 		if scenario == ScenarioSaturation {
 			continue
 		}
-		record(w, load.MetricE2E, micros(t.E2E()))
-		record(w, load.MetricTTFT, micros(t.TTFT()))
+		w.Record(load.MetricE2E, micros(t.E2E()))
+		w.Record(load.MetricTTFT, micros(t.TTFT()))
 		if tpot, ok := t.TPOT(); ok {
-			record(w, load.MetricTPOT, micros(tpot))
+			w.Record(load.MetricTPOT, micros(tpot))
 		}
 		for j := 1; j < len(t.TokenTimes); j++ {
-			record(w, load.MetricITL, micros(t.TokenTimes[j]-t.TokenTimes[j-1]))
+			w.Record(load.MetricITL, micros(t.TokenTimes[j]-t.TokenTimes[j-1]))
 		}
-		record(w, load.MetricOutputTokens, int64(t.OutputTokens))
+		w.Record(load.MetricOutputTokens, int64(t.OutputTokens))
 	}
 	res.Achieved = float64(sent) / wl.Duration.Seconds()
 	return res
 }
 
 func micros(d time.Duration) int64 { return int64(d / time.Microsecond) }
-
-func newWindow(i int, start, end time.Duration) *load.Window {
-	return &load.Window{
-		Index:  i,
-		Start:  start,
-		End:    end,
-		Hist:   map[string]*hdrhistogram.Histogram{},
-		Errors: map[string]int64{},
-		Status: map[int]int64{},
-	}
-}
-
-// record adds v to w's histogram of metric, clamped to its range as the
-// load engine's recorder does.
-func record(w *load.Window, metric string, v int64) {
-	h := w.Hist[metric]
-	if h == nil {
-		h = load.NewHistogram(metric)
-		w.Hist[metric] = h
-	}
-	v = max(v, 0)
-	if top := h.HighestTrackableValue(); v > top {
-		v = top
-		w.Clamped++
-	}
-	if err := h.RecordValue(v); err != nil {
-		w.Clamped++
-	}
-}

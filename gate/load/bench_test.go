@@ -94,7 +94,7 @@ func BenchmarkTTFTAccuracy(b *testing.B) {
 			truth = append(truth, srv.first[n].Sub(r.Started.Add(due)))
 		}
 		srv.mu.Unlock()
-		measured := QuantileDuration(w.Hist[MetricTTFT], 0.5)
+		measured := QuantileDuration(w.Histogram(MetricTTFT), 0.5)
 		diff := measured - median(truth)
 		if diff < 0 {
 			diff = -diff

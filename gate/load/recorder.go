@@ -2,6 +2,8 @@ package load
 
 import (
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -73,11 +75,12 @@ func MergeWindows(ws ...*Window) (*Window, error) {
 			out.End = w.End
 		}
 		first = false
-		for name, h := range w.Hist {
-			d := out.Hist[name]
+		for _, name := range w.Metrics() {
+			h := w.Histogram(name)
+			d := out.hist[name]
 			if d == nil {
 				d = NewHistogram(name)
-				out.Hist[name] = d
+				out.hist[name] = d
 			}
 			if err := MergeHistogram(d, h); err != nil {
 				return nil, fmt.Errorf("window %d, %s: %w", w.Index, name, err)
@@ -125,19 +128,102 @@ func newWindow(i int, start, end time.Duration) *Window {
 		Index:  i,
 		Start:  start,
 		End:    end,
-		Hist:   map[string]*hdrhistogram.Histogram{},
+		hist:   map[string]*hdrhistogram.Histogram{},
 		Errors: map[string]int64{},
 		Status: map[int]int64{},
 		Server: map[string]SeriesStat{},
 	}
 }
 
-// record adds v to the histogram of metric, clamping to its range.
-func (w *Window) record(metric string, v int64) {
-	h := w.Hist[metric]
+// NewWindow returns an empty window with the given index and bounds
+// (relative to the end of the warm-up), ready for Record.
+func NewWindow(i int, start, end time.Duration) *Window { return newWindow(i, start, end) }
+
+// Metrics returns the names of the metrics with a histogram in w, sorted.
+func (w *Window) Metrics() []string {
+	names := make([]string, 0, len(w.hist)+len(w.packed))
+	for n := range w.hist {
+		names = append(names, n)
+	}
+	for n := range w.packed {
+		if _, ok := w.hist[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Histogram returns the histogram of metric in w, or nil when the window
+// has none. The histogram of an open window is the live one; that of a
+// packed window is rebuilt on every call, so changing it does not change
+// the window.
+func (w *Window) Histogram(metric string) *hdrhistogram.Histogram {
+	if h := w.hist[metric]; h != nil {
+		return h
+	}
+	p := w.packed[metric]
+	if p == nil {
+		return nil
+	}
+	h := NewHistogram(metric)
+	p.MergeInto(h) // the same geometry: nothing is dropped
+	return h
+}
+
+// SetHistogram replaces the histogram of metric in w (tests, and tools that
+// build windows from other data).
+func (w *Window) SetHistogram(metric string, h *hdrhistogram.Histogram) {
+	delete(w.packed, metric)
+	if w.hist == nil {
+		w.hist = map[string]*hdrhistogram.Histogram{}
+	}
+	w.hist[metric] = h
+}
+
+// newPacked returns an empty sparse histogram with the geometry of
+// NewHistogram(metric).
+func newPacked(metric string) *hdrhistogram.PackedHistogram {
+	if metric == MetricOutputTokens {
+		return hdrhistogram.NewPacked(histLowestDiscrete, HistMaxTokens, HistSigFigs)
+	}
+	return hdrhistogram.NewPacked(histLowestDiscrete, HistMaxLatencyUS, HistSigFigs)
+}
+
+// Pack moves the histograms of w into HdrHistogram's sparse form, which
+// holds only the populated buckets (a few KiB for a window of a few
+// hundred values instead of 188 KiB per latency histogram), so a long
+// run's memory does not grow with its windows. The recorder packs a
+// window once no request can still land in it; a late value unpacks that
+// histogram again. Pack is idempotent.
+func (w *Window) Pack() {
+	for name, h := range w.hist {
+		p := newPacked(name)
+		p.MergeFrom(h) // the same geometry: nothing is dropped
+		p.Compact()
+		if w.packed == nil {
+			w.packed = map[string]*hdrhistogram.PackedHistogram{}
+		}
+		w.packed[name] = p
+		delete(w.hist, name)
+	}
+}
+
+// Record adds v to the histogram of metric, clamping it to the range of
+// NewHistogram(metric) (values outside it are counted in Clamped).
+func (w *Window) Record(metric string, v int64) {
+	h := w.hist[metric]
 	if h == nil {
-		h = NewHistogram(metric)
-		w.Hist[metric] = h
+		// A late value for a packed window unpacks that histogram.
+		h = w.Histogram(metric)
+		delete(w.packed, metric)
+		if h == nil {
+			h = NewHistogram(metric)
+		}
+		if w.hist == nil {
+			w.hist = map[string]*hdrhistogram.Histogram{}
+		}
+		w.hist[metric] = h
 	}
 	if v < 0 {
 		v = 0
@@ -152,7 +238,7 @@ func (w *Window) record(metric string, v int64) {
 }
 
 func (w *Window) recordDuration(metric string, d time.Duration) {
-	w.record(metric, int64(d)/microsPerDuration)
+	w.Record(metric, int64(d)/microsPerDuration)
 }
 
 func (w *Window) addSeries(name string, v float64) {
@@ -204,12 +290,14 @@ type armRecorder struct {
 	cold      time.Duration
 	lengthCtl bool
 	good      GoodLimits
+	packed    int     // windows before this index are packed
+	recorded  []int64 // samples recorded per measured window
 	// for the progress rate
 	lastSent, sent, succeeded, failed int64
 }
 
 func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
-	n := int((p.Duration + p.Window - 1) / p.Window)
+	n := p.windows()
 	for i := 0; i < n; i++ {
 		end := time.Duration(i+1) * p.Window
 		if end > p.Duration {
@@ -219,6 +307,7 @@ func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
 	}
 	res.Warmup = newWindow(-1, -p.Warmup, 0)
 	return &armRecorder{
+		recorded:  make([]int64, n),
 		res:       res,
 		warmup:    p.Warmup,
 		window:    p.Window,
@@ -229,6 +318,34 @@ func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
 		lengthCtl: lengthCtl,
 		good:      p.Good,
 	}
+}
+
+// packClosed packs the measured windows that are complete at now (run
+// time): their time is more than a second past, and every request handed
+// to a worker for them (started, per window) has been recorded. A value
+// that still came late would only unpack its histogram again.
+func (a *armRecorder) packClosed(now time.Duration, started []atomic.Int64) {
+	for a.packed < len(a.res.Windows) {
+		w := a.res.Windows[a.packed]
+		if a.warmup+w.End+time.Second > now || started[a.packed].Load() != a.recorded[a.packed] {
+			return
+		}
+		w.Pack()
+		a.packed++
+	}
+}
+
+// windows is the number of measured windows of the plan.
+func (p *Plan) windows() int { return int((p.Duration + p.Window - 1) / p.Window) }
+
+// windowOf returns the index of the measured window of a time relative to
+// the run start (the last window for a time past the end), or -1 during
+// the warm-up.
+func (p *Plan) windowOf(t time.Duration) int {
+	if t < p.Warmup {
+		return -1
+	}
+	return min(int((t-p.Warmup)/p.Window), p.windows()-1)
 }
 
 // windowAt returns the window of a time relative to the run start, and
@@ -246,6 +363,9 @@ func (a *armRecorder) windowAt(t time.Duration) (*Window, bool) {
 
 func (a *armRecorder) add(s *sample) {
 	w, measured := a.windowAt(s.intended)
+	if measured {
+		a.recorded[w.Index]++
+	}
 	w.Sent++
 	a.sent++
 	w.recordDuration(MetricScheduleLag, s.sent-s.intended)
@@ -311,7 +431,7 @@ func (a *armRecorder) add(s *sample) {
 	}
 	if s.tokens >= 0 {
 		w.OutputTokens += int64(s.tokens)
-		w.record(MetricOutputTokens, int64(s.tokens))
+		w.Record(MetricOutputTokens, int64(s.tokens))
 		if a.lengthCtl && s.want > 0 && s.tokens != s.want {
 			w.LengthMismatch++
 		}

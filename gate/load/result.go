@@ -74,10 +74,12 @@ type Window struct {
 	Index      int
 	Start, End time.Duration
 
-	// Hist maps a metric name (Metric* above) to its histogram. Only
+	// hist maps a metric name (Metric* above) to its histogram. Only
 	// successful requests are recorded, except MetricScheduleLag which
-	// records every send.
-	Hist map[string]*hdrhistogram.Histogram
+	// records every send. A closed window keeps its histograms compressed
+	// in packed instead (see Pack); read them with Histogram.
+	hist   map[string]*hdrhistogram.Histogram
+	packed map[string]*hdrhistogram.PackedHistogram
 
 	Sent         int64 // requests actually sent
 	Succeeded    int64

@@ -191,6 +191,10 @@ type arm struct {
 	workers  int
 	wg       sync.WaitGroup
 	next     atomic.Uint64 // closed loop: next request index
+	// started counts the requests handed to a worker per measured window
+	// (of their intended time), so the recorder knows when a window is
+	// complete and can pack it.
+	started []atomic.Int64
 }
 
 type runner struct {
@@ -220,7 +224,8 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 			return nil, err
 		}
 		r.arms = append(r.arms, &arm{idx: i, name: names[i], c: c,
-			ticks: make(chan tick, 4096), jobs: make(chan job)})
+			ticks: make(chan tick, 4096), jobs: make(chan job),
+			started: make([]atomic.Int64, p.windows())})
 	}
 	var murls []string
 	for _, a := range r.arms {
@@ -472,6 +477,9 @@ func (r *runner) closedWorker(ctx context.Context, a *arm) {
 func (r *runner) handle(a *arm, j job) {
 	pickup := time.Since(r.t0)
 	inflight := a.inflight.Add(1)
+	if k := r.p.windowOf(j.due); k >= 0 {
+		a.started[k].Add(1)
+	}
 	var prompt Prompt
 	if a.c.usesPrompt() {
 		prompt = r.p.Workload.Request(j.n)
@@ -539,6 +547,9 @@ func (r *runner) record(recs []*armRecorder, stopSending context.CancelFunc, don
 			recs[s.arm].addScrape(&s)
 		case <-tick.C:
 			now := time.Since(r.t0)
+			for i, rec := range recs {
+				rec.packClosed(now, r.arms[i].started)
+			}
 			if r.p.Progress == nil && r.p.StopEarly == nil {
 				continue
 			}

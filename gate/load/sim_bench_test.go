@@ -57,7 +57,7 @@ func BenchmarkTTFTVsSimulator(b *testing.B) {
 			b.Fatalf("simulator saw %d first tokens, client %d", h.GetSampleCount(), w.Succeeded)
 		}
 		simMean := h.GetSampleSum() / float64(h.GetSampleCount()) * 1e6
-		measured := w.Hist[load.MetricTTFT].Mean()
+		measured := w.Histogram(load.MetricTTFT).Mean()
 		b.ReportMetric(measured-simMean, "mean-err-µs")
 		b.ReportMetric(simMean, "sim-ttft-mean-µs")
 	}

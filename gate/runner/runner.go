@@ -476,10 +476,10 @@ func relaxLag(res *load.Result, maxLag time.Duration) {
 		return
 	}
 	pooled, err := res.Pooled()
-	if err != nil || pooled == nil || pooled.Hist[load.MetricE2E] == nil || pooled.Hist[load.MetricE2E].TotalCount() == 0 {
+	if err != nil || pooled == nil || pooled.Histogram(load.MetricE2E) == nil || pooled.Histogram(load.MetricE2E).TotalCount() == 0 {
 		return
 	}
-	p50 := load.QuantileDuration(pooled.Hist[load.MetricE2E], 0.5)
+	p50 := load.QuantileDuration(pooled.Histogram(load.MetricE2E), 0.5)
 	limit := max(maxLag, load.DefaultMaxLagP99, time.Duration(LagTolerance*float64(p50)))
 	if v.LagP99 > limit {
 		return

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/perfgate/perfgate/gate/load"
 	"github.com/perfgate/perfgate/policies"
 )
@@ -71,12 +69,13 @@ func TestRedactURL(t *testing.T) {
 // resultWithLag is a result whose only validity problem is a schedule lag
 // p99 of lag, with a median e2e latency of p50.
 func resultWithLag(lag, p50 time.Duration) *load.Result {
-	h := load.NewHistogram(load.MetricE2E)
+	w := load.NewWindow(0, 0, time.Second)
 	for i := 0; i < 100; i++ {
-		h.RecordValue(p50.Microseconds())
+		w.Record(load.MetricE2E, p50.Microseconds())
 	}
+	w.Succeeded = 100
 	return &load.Result{
-		Windows:  []*load.Window{{Hist: map[string]*hdrhistogram.Histogram{load.MetricE2E: h}, Succeeded: 100}},
+		Windows:  []*load.Window{w},
 		Validity: load.Validity{KeptUp: false, LagP99: lag, AchievedRatio: 1, Reasons: []string{"client schedule lag p99 exceeds 10ms: the load generator could not send on time"}},
 	}
 }

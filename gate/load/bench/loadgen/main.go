@@ -29,6 +29,8 @@ func main() {
 	maxInFlight := flag.Int("max-inflight", 0, "in-flight cap (0: default)")
 	rssEvery := flag.Bool("rss", false, "print resident memory every second to stderr")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	memprofile := flag.String("memprofile", "", "write a heap profile to this file at -memprofile-at into the run")
+	memAt := flag.Duration("memprofile-at", 0, "when to write -memprofile (default: the end of the run)")
 	requests := flag.Int64("requests", 0, "stop (at the next progress tick, about 1 s) once this many requests were sent")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -50,7 +52,23 @@ func main() {
 	}
 	if *rssEvery {
 		p.Progress = func(s load.Snapshot) {
-			fmt.Fprintf(os.Stderr, "t=%5.1fs sent=%d rate=%.0f rss=%.1fMiB\n", s.Elapsed.Seconds(), s.Sent, s.Rate, rssMiB("VmRSS"))
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fmt.Fprintf(os.Stderr, "t=%5.1fs sent=%d rate=%.0f rss=%.1fMiB heap_inuse=%.1fMiB heap_sys=%.1fMiB heap_released=%.1fMiB stack=%.1fMiB\n",
+				s.Elapsed.Seconds(), s.Sent, s.Rate, rssMiB("VmRSS"), mib(ms.HeapInuse), mib(ms.HeapSys), mib(ms.HeapReleased), mib(ms.StackInuse))
+		}
+	}
+	if *memprofile != "" && *memAt > 0 {
+		prev := p.Progress
+		written := false
+		p.Progress = func(s load.Snapshot) {
+			if prev != nil {
+				prev(s)
+			}
+			if !written && s.Elapsed >= *memAt {
+				written = true
+				writeHeapProfile(*memprofile)
+			}
 		}
 	}
 	if *requests > 0 {
@@ -63,6 +81,9 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if *memprofile != "" && *memAt <= 0 {
+		writeHeapProfile(*memprofile)
 	}
 	w, err := r.Pooled()
 	if err != nil {
@@ -78,10 +99,10 @@ func main() {
 		"errors":         w.Errors,
 		"achieved_rps":   r.Achieved,
 		"offered_rps":    r.Offered,
-		"e2e_p50_us":     load.Quantile(w.Hist[load.MetricE2E], 0.50),
-		"e2e_p99_us":     load.Quantile(w.Hist[load.MetricE2E], 0.99),
-		"lag_p50_us":     load.Quantile(w.Hist[load.MetricScheduleLag], 0.50),
-		"lag_p99_us":     load.Quantile(w.Hist[load.MetricScheduleLag], 0.99),
+		"e2e_p50_us":     load.Quantile(w.Histogram(load.MetricE2E), 0.50),
+		"e2e_p99_us":     load.Quantile(w.Histogram(load.MetricE2E), 0.99),
+		"lag_p50_us":     load.Quantile(w.Histogram(load.MetricScheduleLag), 0.50),
+		"lag_p99_us":     load.Quantile(w.Histogram(load.MetricScheduleLag), 0.99),
 		"client_lag_p99": r.Validity.LagP99.String(),
 		"kept_up":        r.Validity.KeptUp,
 		"reasons":        r.Validity.Reasons,
@@ -92,6 +113,20 @@ func main() {
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
+
+func writeHeapProfile(path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "memprofile:", err)
+	}
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
 // rssMiB reads a memory figure (kB) of this process from /proc/self/status.
 func rssMiB(field string) float64 {

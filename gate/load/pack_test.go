@@ -1,0 +1,100 @@
+package load
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestPackKeepsEveryStatistic: a packed window answers exactly as the
+// dense one did, takes late values, and merges.
+func TestPackKeepsEveryStatistic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	dense, packed := NewWindow(0, 0, time.Second), NewWindow(0, 0, time.Second)
+	for i := 0; i < 5000; i++ {
+		v := int64(rng.ExpFloat64() * 40_000)
+		if i == 17 {
+			v = HistMaxLatencyUS + 5 // clamped in both
+		}
+		dense.Record(MetricE2E, v)
+		packed.Record(MetricE2E, v)
+		packed.Record(MetricOutputTokens, int64(i%300))
+		dense.Record(MetricOutputTokens, int64(i%300))
+	}
+	packed.Pack()
+	packed.Pack() // idempotent
+	if len(packed.hist) != 0 || len(packed.packed) != 2 {
+		t.Fatalf("after Pack: %d dense, %d packed histograms", len(packed.hist), len(packed.packed))
+	}
+	same := func(when string) {
+		t.Helper()
+		for _, m := range []string{MetricE2E, MetricOutputTokens} {
+			a, b := dense.Histogram(m), packed.Histogram(m)
+			if a.TotalCount() != b.TotalCount() || a.Min() != b.Min() || a.Max() != b.Max() || a.Mean() != b.Mean() || a.StdDev() != b.StdDev() {
+				t.Errorf("%s %s: count %d/%d min %d/%d max %d/%d mean %v/%v sd %v/%v", when, m,
+					a.TotalCount(), b.TotalCount(), a.Min(), b.Min(), a.Max(), b.Max(), a.Mean(), b.Mean(), a.StdDev(), b.StdDev())
+			}
+			for _, q := range []float64{0, 0.5, 0.9, 0.95, 0.99, 0.999, 1} {
+				if x, y := Quantile(a, q), Quantile(b, q); x != y {
+					t.Errorf("%s %s q%v: %d vs %d", when, m, q, x, y)
+				}
+			}
+		}
+	}
+	same("packed")
+	if dense.Clamped != packed.Clamped || packed.Clamped != 1 {
+		t.Errorf("clamped %d vs %d", dense.Clamped, packed.Clamped)
+	}
+	if got := packed.Metrics(); len(got) != 2 || got[0] != MetricE2E || got[1] != MetricOutputTokens {
+		t.Errorf("metrics %v", got)
+	}
+	// Changing what Histogram returned does not change a packed window.
+	_ = packed.Histogram(MetricE2E).RecordValue(1)
+	// A late value unpacks one histogram.
+	dense.Record(MetricE2E, 123)
+	packed.Record(MetricE2E, 123)
+	same("late value")
+	if len(packed.hist) != 1 || len(packed.packed) != 1 {
+		t.Errorf("late value: %d dense, %d packed", len(packed.hist), len(packed.packed))
+	}
+	packed.Pack()
+	m1, err := MergeWindows(dense, dense)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := MergeWindows(packed, packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := m1.Histogram(MetricE2E), m2.Histogram(MetricE2E); a.TotalCount() != b.TotalCount() || Quantile(a, 0.99) != Quantile(b, 0.99) {
+		t.Errorf("merged: %d/%d", a.TotalCount(), b.TotalCount())
+	}
+}
+
+// TestRunPacksClosedWindows: during a run, windows that no request can
+// still land in are packed; the result reads the same.
+func TestRunPacksClosedWindows(t *testing.T) {
+	srv := okServer(t, 0)
+	tg := httpTarget(srv.URL)
+	tg.Timeout = 100 * time.Millisecond
+	p := Plan{Pacer: ConstantPacer{Rate: 100}, Duration: 2500 * time.Millisecond, Window: 250 * time.Millisecond, Workload: tinyWorkload}
+	r, err := Run(context.Background(), p, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packed := 0
+	for _, w := range r.Windows {
+		if len(w.packed) > 0 {
+			packed++
+		}
+		if h := w.Histogram(MetricE2E); h == nil || h.TotalCount() != w.Succeeded {
+			t.Errorf("window %d: histogram does not hold its %d successes", w.Index, w.Succeeded)
+		}
+	}
+	// Windows ending before 2.5 s − 1.1 s are packed at the last ticks.
+	if packed == 0 {
+		t.Errorf("no window was packed")
+	}
+	t.Logf("%d of %d windows packed", packed, len(r.Windows))
+}
