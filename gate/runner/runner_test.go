@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/sim"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -209,5 +210,46 @@ scenarios: steady: rate: 5
 	p.Target.API = policies.APIOpenAIChat
 	if _, err := Workload(p); err == nil || !strings.Contains(err.Error(), "record 1 has no prompt") {
 		t.Errorf("records without a prompt for openai-chat: %v", err)
+	}
+}
+
+// TestImageClassifierExampleAgainstTheSimulator runs the example policy's
+// workload (records dataset, JSON body template, response checks) against
+// the simulator's /predict for a moment: every request is accepted.
+func TestImageClassifierExampleAgainstTheSimulator(t *testing.T) {
+	cfg := sim.DefaultConfig().NoNoise()
+	cfg.Seed = 1
+	cfg.ColdStart = 0
+	s, err := sim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	p, err := policies.ParseFile(filepath.Join("..", "..", "policies", "examples", "image-classifier.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := Target(p, srv.URL, func(string) string { return "k-123456" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, err := Workload(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := load.Run(context.Background(), load.Plan{
+		Pacer: load.ConstantPacer{Rate: 40}, Duration: 500 * time.Millisecond, Window: 250 * time.Millisecond, Workload: wl,
+	}, lt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pooled, err := res.Pooled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pooled.Succeeded == 0 || pooled.Failed != 0 {
+		t.Errorf("succeeded %d, failed %d: %v %v", pooled.Succeeded, pooled.Failed, pooled.Errors, res.ErrorExamples)
 	}
 }
