@@ -136,7 +136,7 @@ func BenchmarkRecord(b *testing.B) {
 	for b.Loop() {
 		i++
 		at := time.Duration(i%60_000) * time.Millisecond
-		s := sample{intended: at, sent: at + 50*time.Microsecond, first: at + 30*time.Millisecond,
+		s := sample{started: -1, intended: at, sent: at + 50*time.Microsecond, first: at + 30*time.Millisecond,
 			done: at + 40*time.Millisecond, tokens: 8, want: 8, inflight: 3, itl: &itl}
 		a.add(&s)
 	}

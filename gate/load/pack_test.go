@@ -98,3 +98,34 @@ func TestRunPacksClosedWindows(t *testing.T) {
 	}
 	t.Logf("%d of %d windows packed", packed, len(r.Windows))
 }
+
+// TestClosedLoopPacksClosedWindows: in closed loop a request is recorded
+// in the window of its actual send, which may follow the one it was
+// started in; packing goes on past such boundaries.
+func TestClosedLoopPacksClosedWindows(t *testing.T) {
+	srv := okServer(t, time.Millisecond)
+	// Building each prompt takes 2 ms, between the start of a request and
+	// its send, so sends cross window boundaries often.
+	p := Plan{Concurrency: 4, Duration: 2500 * time.Millisecond, Window: 200 * time.Millisecond, Workload: slowWorkload{tinyWorkload}}
+	r, err := Run(context.Background(), p, httpTarget(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	packed := 0
+	for _, w := range r.Windows {
+		if len(w.packed) > 0 {
+			packed++
+		}
+	}
+	// Windows ending more than a second before the last tick are packed.
+	if packed < 3 {
+		t.Errorf("%d of %d windows packed", packed, len(r.Windows))
+	}
+}
+
+type slowWorkload struct{ Workload }
+
+func (w slowWorkload) Request(i uint64) Prompt {
+	time.Sleep(2 * time.Millisecond)
+	return w.Workload.Request(i)
+}

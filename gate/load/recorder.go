@@ -264,6 +264,7 @@ type sample struct {
 	want      int           // requested output tokens; 0 when none
 	inflight  int64
 	capHit    bool
+	started   int // the window counted in arm.started for this request, or -1
 	class     string
 	status    int
 	msg       string
@@ -322,7 +323,10 @@ func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
 
 // packClosed packs the measured windows that are complete at now (run
 // time): their time is more than a second past, and every request handed
-// to a worker for them (started, per window) has been recorded. A value
+// to a worker for them (started, per window of the due time) has been
+// recorded. (A closed-loop request is recorded in the window of its
+// actual send, which can be the next one: its late value is the rare
+// case that unpacks.) A value
 // that still came late would only unpack its histogram again.
 func (a *armRecorder) packClosed(now time.Duration, started []atomic.Int64) {
 	for a.packed < len(a.res.Windows) {
@@ -363,8 +367,8 @@ func (a *armRecorder) windowAt(t time.Duration) (*Window, bool) {
 
 func (a *armRecorder) add(s *sample) {
 	w, measured := a.windowAt(s.intended)
-	if measured {
-		a.recorded[w.Index]++
+	if s.started >= 0 {
+		a.recorded[s.started]++
 	}
 	w.Sent++
 	a.sent++

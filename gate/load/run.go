@@ -477,8 +477,9 @@ func (r *runner) closedWorker(ctx context.Context, a *arm) {
 func (r *runner) handle(a *arm, j job) {
 	pickup := time.Since(r.t0)
 	inflight := a.inflight.Add(1)
-	if k := r.p.windowOf(j.due); k >= 0 {
-		a.started[k].Add(1)
+	started := r.p.windowOf(j.due)
+	if started >= 0 {
+		a.started[started].Add(1)
 	}
 	var prompt Prompt
 	if a.c.usesPrompt() {
@@ -499,6 +500,7 @@ func (r *runner) handle(a *arm, j job) {
 		want:     prompt.MaxTokens,
 		inflight: inflight,
 		capHit:   j.capHit,
+		started:  started,
 		class:    o.class,
 		status:   o.status,
 		msg:      o.msg,
