@@ -518,7 +518,7 @@ func decideRegressions(regs []*regression, rules Rules) {
 		c.PValue = ps[k]
 		c.MDE = stats.RelChange(r.est.MDE(am, r.neg, 0.95))
 		fillInterval(r, lcb, ucb, 1-am)
-		c.Reason = c.Name + " " + formatChange(c) + ": " + stats.Explain(lcb, ucb, r.neg, r.mat)
+		c.Reason = c.Name + " " + formatChange(c) + ": " + stats.ExplainDirected(lcb, ucb, r.neg, r.mat, c.HigherIsBetter)
 		switch {
 		case out == stats.Fail && !reject[k]:
 			out = stats.Warn

@@ -577,7 +577,7 @@ func writeChart(b *strings.Builder, in Input, sc string, run *baseline.Record) {
 	var xs, ys, limits []string
 	limit, hasLimit := sloLimitFor(in, sc, key)
 	for _, p := range pts {
-		xs = append(xs, strconv.Quote(trimmed(p.rate, 2)))
+		xs = append(xs, strconv.Quote(trimmed(p.rate, 1))) // as the steps table shows rates
 		ys = append(ys, strconv.FormatFloat(p.y, 'f', 1, 64))
 		if hasLimit {
 			limits = append(limits, strconv.FormatFloat(limit, 'f', 1, 64))

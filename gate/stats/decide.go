@@ -57,15 +57,35 @@ func Decide(lcb, ucb, negligible, material float64) Outcome {
 // same arguments, with bounds and thresholds shown as relative changes,
 // for example "lower bound +4.2% > negligible +3.0%".
 func Explain(lcb, ucb, negligible, material float64) string {
+	return ExplainDirected(lcb, ucb, negligible, material, false)
+}
+
+// ExplainDirected is Explain for a metric shown in its own direction: for
+// a higher-is-better metric (throughput), whose bounds Decide receives on
+// the "positive is worse" scale, the reason shows the change as measured,
+// so a loss is negative: "upper bound -4.1% < negligible -2.9%" (a 3%
+// negligible change on the log scale is a drop to 1/1.03).
+func ExplainDirected(lcb, ucb, negligible, material float64, higherIsBetter bool) string {
 	pct := func(x float64) string { return fmt.Sprintf("%+.1f%%", 100*RelChange(x)) }
-	switch Decide(lcb, ucb, negligible, material) {
+	out := Decide(lcb, ucb, negligible, material)
+	if out == Warn && (math.IsNaN(lcb) || math.IsNaN(ucb) || math.IsNaN(negligible) || math.IsNaN(material)) {
+		return "bounds unavailable"
+	}
+	if higherIsBetter {
+		lo, hi, neg, mat := pct(-ucb), pct(-lcb), pct(-negligible), pct(-material)
+		switch out {
+		case Fail:
+			return fmt.Sprintf("upper bound %s < negligible %s", hi, neg)
+		case Pass:
+			return fmt.Sprintf("lower bound %s > material %s", lo, mat)
+		}
+		return fmt.Sprintf("inconclusive: interval [%s, %s] reaches material %s and does not clear negligible %s", lo, hi, mat, neg)
+	}
+	switch out {
 	case Fail:
 		return fmt.Sprintf("lower bound %s > negligible %s", pct(lcb), pct(negligible))
 	case Pass:
 		return fmt.Sprintf("upper bound %s < material %s", pct(ucb), pct(material))
-	}
-	if math.IsNaN(lcb) || math.IsNaN(ucb) || math.IsNaN(negligible) || math.IsNaN(material) {
-		return "bounds unavailable"
 	}
 	return fmt.Sprintf("inconclusive: interval [%s, %s] reaches material %s and does not clear negligible %s", pct(lcb), pct(ucb), pct(material), pct(negligible))
 }

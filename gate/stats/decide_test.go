@@ -58,3 +58,23 @@ func TestTailSamples(t *testing.T) {
 		t.Error("TailSamples out of range")
 	}
 }
+
+func TestExplainDirectedHigherIsBetter(t *testing.T) {
+	neg, mat := LogChange(0.03), LogChange(0.10)
+	// Throughput down 8% [-16%, +0.5%]: on the worse scale the bounds are
+	// [-ln(1.005), -ln(0.84)].
+	lcb, ucb := -math.Log(1.005), -math.Log(0.84)
+	got := ExplainDirected(lcb, ucb, neg, mat, true)
+	if want := "inconclusive: interval [-16.0%, +0.5%] reaches material -9.1% and does not clear negligible -2.9%"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := ExplainDirected(-math.Log(0.95), -math.Log(0.80), neg, mat, true); got != "upper bound -5.0% < negligible -2.9%" {
+		t.Errorf("fail: %s", got)
+	}
+	if got := ExplainDirected(-math.Log(1.02), -math.Log(0.95), neg, mat, true); got != "lower bound -5.0% > material -9.1%" {
+		t.Errorf("pass: %s", got)
+	}
+	if got := ExplainDirected(math.NaN(), 0, neg, mat, true); got != "bounds unavailable" {
+		t.Errorf("NaN: %s", got)
+	}
+}
