@@ -491,6 +491,9 @@ func printVerdict(w io.Writer, v *gate.Verdict) {
 			}
 		}
 		base := gate.FormatValue(c.Baseline, c.Unit)
+		if c.Kind == gate.KindRegression && c.Mode == gate.ModeNone {
+			base = "—" // no baseline to compare with
+		}
 		if c.Kind == gate.KindSLO {
 			base = c.Op + " " + gate.FormatValue(c.Limit, c.Unit)
 		}
