@@ -237,7 +237,7 @@ func comparePaired(r *regression, cand, ref *baseline.Record, tau *tauCache) {
 		// that the within-run part of the variance is known to W-1 degrees
 		// of freedom, and the evaluation (docs/evaluation.md) shows it
 		// costs power with no gain in false alarms.
-		pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: tau2, NAA: nAA, PriorTau2: tau.prior2, DF: stats.DFWelch})
+		pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: tau2, NAA: nAA, PriorTau2: tau.prior2, DF: stats.DFWelch, Trim: TrimFor(stat)})
 		if err != nil {
 			notJudged(r, "paired estimate: "+err.Error())
 			return
@@ -793,8 +793,25 @@ func aaSummary(rec *baseline.Record, name string) (stats.PairedSummary, bool) {
 		}
 		return stats.PairedSummary{Mean: effect, SD: se * math.Sqrt(float64(n)), W: n}, true
 	}
-	sum, err := stats.Summarize(d)
+	sum, err := stats.SummarizeTrimmed(d, TrimFor(stat))
 	return sum, err == nil
+}
+
+// TailTrim is the share of windows cut from each end of the per-window
+// log-ratios of a tail percentile (p90 and above) before averaging them:
+// a rare stall lands in one arm's window and moves that window's tail
+// far more than a regression does, so the plain mean of twelve windows
+// is at the mercy of one or two of them (docs/evaluation.md). Medians and
+// throughput keep the plain mean.
+const TailTrim = 0.2
+
+// TrimFor returns the share of windows trimmed from each end in the paired
+// estimate of stat: TailTrim for p90 and above, else 0.
+func TrimFor(stat string) float64 {
+	if q, ok := quantileOf[stat]; ok && q >= 0.9 {
+		return TailTrim
+	}
+	return 0
 }
 
 // aaStats is what the A/A records say about one check.

@@ -15,7 +15,7 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "measure the verdict's error rates against the simulator",
-		usage: `Usage: perfgate eval [--trials N] [--mode paired|history|both] [--seed S] [--shift X] [--quick]
+		usage: `Usage: perfgate eval [--trials N] [--mode paired|history|both] [--seed S] [--shift X] [--scale K] [--quick]
 
 Runs many short A/A and injected-regression trials against the simulated
 inference server in virtual time (60 s measured + 10 s warm-up per run, no
@@ -24,10 +24,14 @@ warn and pass rates with a Wilson 95% interval on the fail rate and the mean
 minimum detectable effect. Injections of exactly +3% (the negligible δ),
 +5%, +10% and +20% are set through the simulator's knobs, calibrated without
 noise. Without --shift the table is printed for the simulator's default
-noise and for a per-deployment shift of 0.01. Progress goes to stderr.
+noise and for per-deployment shifts of 0.01 and 0.003. --scale K runs a
+server K times as fast (its service times divided by K) at the same 50%
+load, so about K times the requests per run; jitter, stalls and the
+environment keep their absolute timing. Progress goes to stderr.
 
 Example:
   perfgate eval --trials 100 --mode both
+  perfgate eval --trials 40 --mode paired --shift 0.003 --scale 4
 `,
 		run: runEval,
 	})
@@ -42,6 +46,7 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	shiftList := fs.String("shift", "", "comma-separated per-deployment shift sigmas of the simulator, one table each (default: the simulator's default, 0.01 and 0.003)")
 	quick := fs.Bool("quick", false, "a small, fast version: 10 trials per row, 20 for A/A, a pool of 20")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "trials run at once")
+	scale := fs.Float64("scale", 1, "make the simulated server this many times faster (all service time divided by it) and the request rate as many times higher, to see how the verdict gains from more requests per run")
 	if done, code := parseFlags(c, fs, e, args); done {
 		return code
 	}
@@ -62,8 +67,12 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	if *trials < 1 || *workers < 1 {
 		return usageError(c, e, "--trials and --workers must be at least 1")
 	}
+	if !(*scale >= 0.25 && *scale <= 64) {
+		return usageError(c, e, "--scale must be between 0.25 and 64, got %g", *scale)
+	}
 	base := eval.DefaultConfig()
 	base.Seed = *seed
+	base.Sim.Slowdown /= *scale
 	plan := eval.Plan{Modes: modes, AATrials: 2 * *trials, Trials: *trials, Sizes: eval.DefaultSizes, Workers: *workers}
 	if *quick {
 		plan.AATrials, plan.Trials = 20, 10

@@ -28,8 +28,9 @@ type Component struct {
 }
 
 // Components computes, per gating check, the noise components of a paired
-// A/A run from the pool, on per-window statistics (for a p95 over windows
-// of fewer than 200 requests this is a diagnostic: the gate itself then
+// A/A run from the pool, on per-window statistics with the gate's own
+// estimator (trimmed means for tail percentiles; for a p95 over windows of
+// fewer than 200 requests this is a diagnostic: the gate itself then
 // compares pooled percentiles).
 func (b *Bench) Components() ([]Component, error) {
 	if err := b.Prepare(1, nil); err != nil {
@@ -46,7 +47,7 @@ func (b *Bench) Components() ([]Component, error) {
 		var lag float64
 		for _, p := range b.aa {
 			d := windowLogRatios(p[k], p[k].Reference, metric, stat)
-			s, err := stats.Summarize(d)
+			s, err := stats.SummarizeTrimmed(d, gate.TrimFor(stat))
 			if err != nil {
 				continue
 			}

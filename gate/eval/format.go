@@ -42,6 +42,9 @@ func (t *Table) Format(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "noise: jitter %.3g, environment %.3g own + %.3g shared by both arms of a pair (correlation %v), per-deployment shift %.3g, stalls %.3g/s of mean %v\n",
 		n.Jitter, n.Env, n.SharedEnv, n.EnvCorrelation, n.Shift, c.Sim.StallRate, c.Sim.StallDuration)
+	if c.Sim.Slowdown != 1 {
+		fmt.Fprintf(&b, "server: service times × %.3g (eval --scale %.3g)\n", c.Sim.Slowdown, 1/c.Sim.Slowdown)
+	}
 	fmt.Fprintf(&b, "load: steady %.1f req/s (%.0f%% of the nominal saturation %.1f req/s), prompts %.0f±%.0f tokens, %d output tokens (ignore_eos);\n",
 		t.SteadyRPS, 100*wl.Load, t.SaturationRPS, wl.PromptMean, wl.PromptSD, wl.OutputTokens)
 	fmt.Fprintf(&b, "      throughput from a saturation scenario offered %.0f%% of saturation with a queue of %d (successful req/s per window)\n",
@@ -57,7 +60,7 @@ func (t *Table) Format(w io.Writer) error {
 	}
 	tw.Flush()
 	if len(t.Components) > 0 {
-		fmt.Fprintf(&b, "\npaired A/A noise per check over the pool (log scale, per-window statistics): sd of d̄ = sqrt(within² + τ²)\n")
+		fmt.Fprintf(&b, "\npaired A/A noise per check over the pool (log scale, per-window statistics; p90 and above: 20%% trimmed means): sd of d̄ = sqrt(within² + τ²)\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  check\tpairs\tsd(d̄)\twithin s_d/√W\tτ̂ between deployments\tlag-1")
 		for _, c := range t.Components {

@@ -52,17 +52,25 @@ func knobValue(knob string, u float64) float64 {
 	return 1 + u
 }
 
-// withKnob returns cfg with knob set to v.
+// withKnob returns cfg with knob multiplied by v: relative to the
+// deployment's own setting (1 by default; eval --scale makes the server
+// faster through Slowdown).
 func withKnob(cfg sim.Config, knob string, v float64) sim.Config {
+	mul := func(x *float64) {
+		if *x <= 0 {
+			*x = 1
+		}
+		*x *= v
+	}
 	switch knob {
 	case KnobSlowdown:
-		cfg.Slowdown = v
+		mul(&cfg.Slowdown)
 	case KnobTTFTSlowdown:
-		cfg.TTFTSlowdown = v
+		mul(&cfg.TTFTSlowdown)
 	case KnobDecodeSlowdown:
-		cfg.DecodeSlowdown = v
+		mul(&cfg.DecodeSlowdown)
 	case KnobCapacity:
-		cfg.Capacity = v
+		mul(&cfg.Capacity)
 	}
 	return cfg
 }

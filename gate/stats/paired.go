@@ -1,6 +1,9 @@
 package stats
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Defaults of the paired (duet) estimate.
 const (
@@ -50,6 +53,11 @@ type PairedInput struct {
 	PriorTau2 float64
 	// DF selects the degrees-of-freedom rule; the zero value is DFMin.
 	DF DFMethod
+	// Trim, in [0, 0.5), makes the within-run estimate a trimmed mean
+	// (Yuen's: floor(Trim·W) windows cut from each end, the standard error
+	// from the winsorized variance, W−2g−1 degrees of freedom), robust to
+	// a few windows hit by a rare stall in one arm. 0 is the plain mean.
+	Trim float64
 }
 
 // PairedResult is a paired (duet) estimate. Its embedded Estimate has
@@ -97,7 +105,10 @@ func Paired(in PairedInput) (PairedResult, error) {
 	if !(in.Tau2 >= 0) || math.IsInf(in.Tau2, 0) || !(in.PriorTau2 >= 0) || math.IsInf(in.PriorTau2, 0) || in.NAA < 0 {
 		return r, errf(ErrDomain, "tau2=%v prior=%v nAA=%d", in.Tau2, in.PriorTau2, in.NAA)
 	}
-	mean, sd := meanSD(in.D)
+	if !(in.Trim >= 0 && in.Trim < 0.5) {
+		return r, errf(ErrDomain, "trim=%v", in.Trim)
+	}
+	mean, sd, h := trimmedMeanSD(in.D, in.Trim)
 	r.Effect, r.SD, r.W = mean, sd, w
 	r.Lag1 = Lag1(in.D)
 	if r.Lag1 > MaxLag1 {
@@ -105,7 +116,7 @@ func Paired(in PairedInput) (PairedResult, error) {
 	}
 
 	a := sd * sd / float64(w)
-	dfW := float64(w - 1)
+	dfW := float64(h - 1)
 	r.Tau2 = in.Tau2
 	learnedDF := func() float64 {
 		dfAA := float64(in.NAA - 1)
@@ -186,6 +197,50 @@ func Summarize(d []float64) (PairedSummary, error) {
 	}
 	m, s := meanSD(d)
 	return PairedSummary{Mean: m, SD: s, W: len(d)}, nil
+}
+
+// SummarizeTrimmed is Summarize for a paired estimate with PairedInput.Trim
+// = trim: Mean is the trimmed mean and SD the standard deviation that gives
+// its standard error as SD/√W, so TauSquared learns τ² on the same
+// estimator the check uses.
+func SummarizeTrimmed(d []float64, trim float64) (PairedSummary, error) {
+	if len(d) < 2 {
+		return PairedSummary{}, errf(ErrTooFew, "summary needs at least 2 windows, got %d", len(d))
+	}
+	if !finite(d) {
+		return PairedSummary{}, ErrNotFinite
+	}
+	if !(trim >= 0 && trim < 0.5) {
+		return PairedSummary{}, errf(ErrDomain, "trim=%v", trim)
+	}
+	m, s, _ := trimmedMeanSD(d, trim)
+	return PairedSummary{Mean: m, SD: s, W: len(d)}, nil
+}
+
+// trimmedMeanSD returns the trimmed mean of x (g = floor(trim·n) values cut
+// from each end, none when that would leave fewer than 2), the standard
+// deviation sd that makes sd/√n the Tukey–McLaughlin standard error of
+// that mean, s_w / ((1−2·trim)·√n) with s_w the winsorized standard
+// deviation (Wilcox, Introduction to Robust Estimation, 3.3; the
+// reference for its t test has h−1 degrees of freedom), and h = n−2g, the
+// values kept. With trim 0 it is the mean, the sample standard deviation
+// and n.
+func trimmedMeanSD(x []float64, trim float64) (mean, sd float64, h int) {
+	n := len(x)
+	g := int(math.Floor(trim * float64(n)))
+	if g == 0 || n-2*g < 2 {
+		m, s := meanSD(x)
+		return m, s, n
+	}
+	y := append([]float64(nil), x...)
+	slices.Sort(y)
+	h = n - 2*g
+	mean, _ = meanSD(y[g : n-g])
+	for i := 0; i < g; i++ {
+		y[i], y[n-1-i] = y[g], y[n-1-g]
+	}
+	_, sw := meanSD(y)
+	return mean, sw / (1 - 2*trim), h
 }
 
 // TauSquared estimates the between-deployment variance τ² of a paired mean
