@@ -243,6 +243,14 @@ func comparePaired(r *regression, cand, ref *baseline.Record, tau *tauCache) {
 			return
 		}
 		r.est, r.judgeable = pr.Estimate, true
+		if aa := tau.stats(c.Name); TrimFor(stat) > 0 && aa.n >= stats.MinAARuns && aa.total > r.est.SE*r.est.SE {
+			// A trimmed mean's within-run error, estimated from the
+			// windows of one run, can come out small when no window
+			// happened to stall: it is not let below the spread of the
+			// A/A runs' own estimates, the whole null variance of this
+			// comparison.
+			r.est.SE, r.est.DF = math.Sqrt(aa.total), math.Min(r.est.DF, float64(aa.n-1))
+		}
 		c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
 		shifted := make([]float64, len(d))
 		for i, x := range d {
