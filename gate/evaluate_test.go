@@ -248,3 +248,27 @@ func TestSplitName(t *testing.T) {
 		}
 	}
 }
+
+// TestTailCheckIgnoresOneStalledWindow: one candidate window whose p95
+// stalled (x5) does not fail an unchanged e2e.p95, which the plain mean of
+// twelve windows would; the p50 (plain mean) is unaffected anyway.
+func TestTailCheckIgnoresOneStalledWindow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cal := calibration(rng, 10, 0.005)
+	run := pairedRun(rng, 0, 0.005)
+	run.Metrics["e2e"].Windows[4].Stats["p95"] *= 5
+	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{run}, Calibration: map[string][]*baseline.Record{"steady": cal}})
+	c := findCheck(t, v, "e2e.p95", KindRegression)
+	if c.Verdict == Fail || math.Abs(c.Change) > 0.03 || c.Windows != 12 {
+		t.Errorf("e2e.p95 with one stalled window: %+v", c)
+	}
+	// The same regression in every window still fails.
+	run = pairedRun(rng, 0.2, 0.005)
+	v = Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{run}, Calibration: map[string][]*baseline.Record{"steady": cal}})
+	if c := findCheck(t, v, "e2e.p95", KindRegression); c.Verdict != Fail {
+		t.Errorf("e2e.p95 +20%% in every window: %+v", c)
+	}
+	if TrimFor("p95") != TailTrim || TrimFor("p99.9") != TailTrim || TrimFor("p50") != 0 || TrimFor("value") != 0 {
+		t.Error("TrimFor")
+	}
+}
