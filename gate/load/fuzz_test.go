@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -172,6 +173,39 @@ func FuzzSSE(f *testing.F) {
 		}
 		if bytes.Contains([]byte(o.msg), []byte("\n")) {
 			t.Fatalf("multi-line message %q", o.msg)
+		}
+	})
+}
+
+// FuzzJSONBody: any JSON body template either fails to compile with an
+// error or renders, for any field value, a valid JSON document (or a clear
+// error for a missing field); it never panics.
+func FuzzJSONBody(f *testing.F) {
+	f.Add(`{"a": "{{.x}}", "b": ["{{.y}}", 1, true, null], "c": {"d": "x {{.x}} y"}}`, `say "hi"\n`, `[1, {"k": 2}]`)
+	f.Add(`"{{.x}}"`, ``, `3`)
+	f.Add(`{"a": "{{json .x}}"}`, "\x00\xff", `"s"`)
+	f.Add(`[{"n": "{{.y}}"}]`, `x`, `not json`)
+	f.Fuzz(func(t *testing.T, doc, x, y string) {
+		b, static, err := compileJSONBody([]byte(doc))
+		if err != nil {
+			return
+		}
+		if b == nil {
+			if !json.Valid(static) {
+				t.Fatalf("static body %q is not JSON", static)
+			}
+			return
+		}
+		p := &Prompt{Vars: map[string]string{"x": x, "y": y}}
+		if json.Valid([]byte(y)) {
+			p.Raw = map[string]json.RawMessage{"y": json.RawMessage(y)}
+		}
+		out, err := b.render(p)
+		if err != nil {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("body %q with x=%q y=%q rendered %q, not JSON", doc, x, y, out)
 		}
 	})
 }
