@@ -79,15 +79,8 @@ func TestRunPacksClosedWindows(t *testing.T) {
 	tg := httpTarget(srv.URL)
 	tg.Timeout = 100 * time.Millisecond
 	p := Plan{Pacer: ConstantPacer{Rate: 100}, Duration: 2500 * time.Millisecond, Window: 250 * time.Millisecond, Workload: tinyWorkload}
-	r, err := Run(context.Background(), p, tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	packed := 0
+	r, packed := runCountingPacked(t, p, tg)
 	for _, w := range r.Windows {
-		if len(w.packed) > 0 {
-			packed++
-		}
 		if h := w.Histogram(MetricE2E); h == nil || h.TotalCount() != w.Succeeded {
 			t.Errorf("window %d: histogram does not hold its %d successes", w.Index, w.Succeeded)
 		}
@@ -107,16 +100,7 @@ func TestClosedLoopPacksClosedWindows(t *testing.T) {
 	// Building each prompt takes 2 ms, between the start of a request and
 	// its send, so sends cross window boundaries often.
 	p := Plan{Concurrency: 4, Duration: 2500 * time.Millisecond, Window: 200 * time.Millisecond, Workload: slowWorkload{tinyWorkload}}
-	r, err := Run(context.Background(), p, httpTarget(srv.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	packed := 0
-	for _, w := range r.Windows {
-		if len(w.packed) > 0 {
-			packed++
-		}
-	}
+	r, packed := runCountingPacked(t, p, httpTarget(srv.URL))
 	// Windows ending more than a second before the last tick are packed.
 	if packed < 3 {
 		t.Errorf("%d of %d windows packed", packed, len(r.Windows))
@@ -128,4 +112,21 @@ type slowWorkload struct{ Workload }
 func (w slowWorkload) Request(i uint64) Prompt {
 	time.Sleep(2 * time.Millisecond)
 	return w.Workload.Request(i)
+}
+
+// runCountingPacked runs p against tg and counts the windows of the result
+// that were packed during the run.
+func runCountingPacked(t *testing.T, p Plan, tg Target) (*Result, int) {
+	t.Helper()
+	r, err := Run(context.Background(), p, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packed := 0
+	for _, w := range r.Windows {
+		if len(w.packed) > 0 {
+			packed++
+		}
+	}
+	return r, packed
 }
