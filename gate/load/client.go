@@ -159,16 +159,19 @@ func NewTransport(maxConns int) *http.Transport {
 // client sends one kind of request to one target. It is built once per run
 // (prepare) and shared by the workers.
 type client struct {
-	t        Target
-	url      string // request URL
-	display  string // URL for reports (credentials redacted)
-	hc       *http.Client
-	timeout  time.Duration
-	maxBody  int64
-	reqs     []httpReq // the templates of an http target
-	secrets  []string
-	isChat   bool
-	isOpenAI bool
+	t       Target
+	url     string // request URL
+	display string // URL for reports (credentials redacted)
+	hc      *http.Client
+	timeout time.Duration
+	maxBody int64
+	reqs    []httpReq // the templates of an http target
+	// promptUsed: requests depend on the workload's prompt (set once,
+	// read per request).
+	promptUsed bool
+	secrets    []string
+	isChat     bool
+	isOpenAI   bool
 }
 
 func prepareClient(t Target, maxInFlight int) (*client, error) {
@@ -218,7 +221,7 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 	base = strings.TrimRight(base, "/")
 	switch t.API {
 	case APIOpenAIChat, APIOpenAICompletions:
-		c.isOpenAI = true
+		c.isOpenAI, c.promptUsed = true, true
 		c.isChat = t.API == APIOpenAIChat
 		suffix := "/completions"
 		if c.isChat {
@@ -241,7 +244,7 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 		}
 		total := 0.0
 		for i := range t.HTTP {
-			r, err := prepareHTTP(&t.HTTP[i], i, base)
+			r, err := prepareHTTP(&t.HTTP[i], i, base, query)
 			if err != nil {
 				return nil, err
 			}
@@ -252,9 +255,13 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 		for i := range c.reqs {
 			cum += c.reqs[i].weight / total
 			c.reqs[i].cum = cum
-			c.reqs[i].query = query
 		}
 		c.reqs[len(c.reqs)-1].cum = 1
+		for i := range c.reqs {
+			if c.reqs[i].tmpl != nil || c.reqs[i].jbody != nil || c.reqs[i].pathT != nil {
+				c.promptUsed = true
+			}
+		}
 	default:
 		return nil, fmt.Errorf("target: unknown api %q (want openai-chat, openai-completions or http)", t.API)
 	}
@@ -288,7 +295,7 @@ func withQuery(u, query string) string {
 type httpReq struct {
 	spec   *HTTPSpec
 	name   string
-	url    string             // base URL + path, when the path is static
+	url    string             // the request URL, when the path is static
 	base   string             // base URL, for a path template
 	query  string             // the base URL's query, kept at the end
 	pathT  *template.Template // nil when the path is static
@@ -310,8 +317,8 @@ var templateFuncs = template.FuncMap{
 }
 
 // prepareHTTP checks and compiles template i of an http target.
-func prepareHTTP(s *HTTPSpec, i int, base string) (httpReq, error) {
-	r := httpReq{spec: s, name: s.Name, base: base, weight: s.Weight}
+func prepareHTTP(s *HTTPSpec, i int, base, query string) (httpReq, error) {
+	r := httpReq{spec: s, name: s.Name, base: base, query: query, weight: s.Weight}
 	if r.name == "" {
 		r.name = fmt.Sprintf("request %d", i+1)
 	}
@@ -329,7 +336,7 @@ func prepareHTTP(s *HTTPSpec, i int, base string) (httpReq, error) {
 		}
 		r.pathT = tm
 	} else {
-		r.url = base + s.Path
+		r.url = withQuery(base+s.Path, query)
 	}
 	body := s.Body
 	if s.BodyFile != "" {
@@ -402,7 +409,7 @@ func (c *client) pick(i uint64) *httpReq {
 // requestURL returns the URL of prompt p sent with template r.
 func (r *httpReq) requestURL(p *Prompt) (string, error) {
 	if r.pathT == nil {
-		return withQuery(r.url, r.query), nil
+		return r.url, nil
 	}
 	var b strings.Builder
 	if err := r.pathT.Execute(&b, p.Vars); err != nil {
@@ -499,17 +506,7 @@ var includeUsage = &streamOptions{IncludeUsage: true}
 
 // usesPrompt reports whether requests depend on the workload's prompts (a
 // static HTTP body does not, so the prompt is not generated).
-func (c *client) usesPrompt() bool {
-	if c.isOpenAI {
-		return true
-	}
-	for i := range c.reqs {
-		if c.reqs[i].tmpl != nil || c.reqs[i].jbody != nil || c.reqs[i].pathT != nil {
-			return true
-		}
-	}
-	return false
-}
+func (c *client) usesPrompt() bool { return c.promptUsed }
 
 // buildBody returns the request body of prompt p (sent with template r
 // on an http target).
