@@ -6,10 +6,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"text/template"
 	"time"
 
 	"cuelang.org/go/cue/token"
+
+	"github.com/perfgate/perfgate/internal/reqtmpl"
 )
 
 // semantic runs the checks the schema cannot express. Each error names the
@@ -60,14 +61,6 @@ func (c *checker) checkTarget(p *Policy) {
 	}
 }
 
-// templateFuncs names the functions request templates may call (the load
-// engine defines them: json encodes a value as JSON, path escapes a path
-// segment), so that a template using them parses here.
-var templateFuncs = template.FuncMap{
-	"json": func(any) string { return "" },
-	"path": func(any) string { return "" },
-}
-
 func (c *checker) checkWorkload(p *Policy) {
 	w := &p.Workload
 	path := func(s ...string) []string { return append([]string{"workload"}, s...) }
@@ -104,7 +97,7 @@ func (c *checker) checkWorkload(p *Policy) {
 			c.add(append(rp, "method"), token.NoPos, "a GET request has no body; expected POST, PUT or PATCH with a body")
 		}
 		for _, t := range templatesIn(r.Path, r.Body) {
-			if _, err := template.New("t").Option("missingkey=error").Funcs(templateFuncs).Parse(t); err != nil {
+			if _, err := reqtmpl.Parse("t", t); err != nil {
 				c.add(rp, token.NoPos, "the template %q does not parse: %v", t, trimTemplateErr(err))
 			} else if w.Dataset == nil {
 				c.add(rp, token.NoPos, "the template %q fills fields from a dataset, but the workload has none; expected workload.dataset", t)

@@ -628,9 +628,10 @@ workload: dataset: {path: "rows.jsonl", format: "records"}
 		t.Errorf("%+v", p.Workload)
 	}
 	for src, want := range map[string]string{
-		head + `workload: requests: [{path: "/a b"}]`:                 `expected a path starting with "/"`,
-		head + `workload: requests: [{path: "/{{nofunc .id}}"}]`:      `function "nofunc" not defined`,
-		head + `workload: requests: [{path: "/", body: {a: "{{.x"}}]`: `does not parse`,
+		head + `workload: requests: [{path: "/a b"}]`:                                `expected a path starting with "/"`,
+		head + `workload: requests: [{path: "/{{nofunc .id}}"}]`:                     `function "nofunc" not defined`,
+		head + `workload: requests: [{path: "/", body: {a: "{{.x"}}]`:                `does not parse`,
+		head + `workload: requests: [{path: "/", body: {a: "{{range 9}}x{{end}}"}}]`: `{{range}} is not allowed`,
 	} {
 		if _, err := Parse("bad.cue", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s\n: %v, want %q", src, err, want)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/perfgate/perfgate/internal/reqtmpl"
 )
 
 // API kinds of a Target.
@@ -308,14 +310,6 @@ type httpReq struct {
 	cum    float64 // upper end of this template's share of [0, 1)
 }
 
-var templateFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	},
-	"path": func(v any) string { return url.PathEscape(fmt.Sprint(v)) },
-}
-
 // prepareHTTP checks and compiles template i of an http target.
 func prepareHTTP(s *HTTPSpec, i int, base, query string) (httpReq, error) {
 	r := httpReq{spec: s, name: s.Name, base: base, query: query, weight: s.Weight}
@@ -330,7 +324,7 @@ func prepareHTTP(s *HTTPSpec, i int, base, query string) (httpReq, error) {
 		where = "target: " + r.name
 	}
 	if strings.Contains(s.Path, "{{") {
-		tm, err := template.New("path").Option("missingkey=error").Funcs(templateFuncs).Parse(s.Path)
+		tm, err := reqtmpl.Parse("path", s.Path)
 		if err != nil {
 			return r, fmt.Errorf("%s: path template: %w", where, err)
 		}
@@ -355,7 +349,7 @@ func prepareHTTP(s *HTTPSpec, i int, base, query string) (httpReq, error) {
 		r.jbody, r.body = jb, compact
 		body = "{}" // for the default method
 	case strings.Contains(body, "{{"):
-		tm, err := template.New("body").Option("missingkey=error").Funcs(templateFuncs).Parse(body)
+		tm, err := reqtmpl.Parse("body", body)
 		if err != nil {
 			return r, fmt.Errorf("%s: body template: %w", where, err)
 		}

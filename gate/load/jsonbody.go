@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/perfgate/perfgate/internal/reqtmpl"
 )
 
 // jsonBody is a JSON request body whose string values may be templates.
@@ -89,7 +91,7 @@ func compileNode(dec *json.Decoder, templated *bool) (*jsonNode, error) {
 		if m := wholeRef.FindStringSubmatch(v); m != nil {
 			return &jsonNode{ref: m[1]}, nil
 		}
-		t, err := template.New("body").Option("missingkey=error").Funcs(templateFuncs).Parse(v)
+		t, err := reqtmpl.Parse("body", v)
 		if err != nil {
 			return nil, fmt.Errorf("body template %q: %w", truncate(v, 60), err)
 		}
