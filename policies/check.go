@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -129,14 +130,41 @@ func (c *checker) checkWorkload(p *Policy) {
 }
 
 // templatesIn returns the strings of a request that use {{...}}.
+// templatesIn returns the templates of a request as the engine compiles
+// them: the path, and a string body whole, or every string value of a JSON
+// body on its own.
 func templatesIn(path string, body []byte) []string {
 	var out []string
 	if strings.Contains(path, "{{") {
 		out = append(out, path)
 	}
-	if strings.Contains(string(body), "{{") {
-		out = append(out, string(body))
+	var v any
+	if len(body) == 0 || json.Unmarshal(body, &v) != nil {
+		return out
 	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			if strings.Contains(v, "{{") {
+				out = append(out, v)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(v[k])
+			}
+		}
+	}
+	walk(v)
 	return out
 }
 

@@ -619,7 +619,7 @@ target: {url: "http://127.0.0.1:1", api: "http"}
 scenarios: steady: rate: 5
 workload: dataset: {path: "rows.jsonl", format: "records"}
 `
-	good := head + `workload: requests: [{path: "/items/{{path .id}}", body: {x: "{{json .x}}", n: "{{.n}}"}}, {method: "GET", path: "/health", weight: 0.5}]`
+	good := head + `workload: requests: [{path: "/items/{{path .id}}", body: {x: "{{json .x}}", n: "{{.n}}", q: "{{if eq .x \"y\"}}1{{end}}"}}, {method: "GET", path: "/health", weight: 0.5}]`
 	p, err := Parse("good.cue", []byte(good))
 	if err != nil {
 		t.Fatal(err)
@@ -628,10 +628,11 @@ workload: dataset: {path: "rows.jsonl", format: "records"}
 		t.Errorf("%+v", p.Workload)
 	}
 	for src, want := range map[string]string{
-		head + `workload: requests: [{path: "/a b"}]`:                                `expected a path starting with "/"`,
-		head + `workload: requests: [{path: "/{{nofunc .id}}"}]`:                     `function "nofunc" not defined`,
-		head + `workload: requests: [{path: "/", body: {a: "{{.x"}}]`:                `does not parse`,
-		head + `workload: requests: [{path: "/", body: {a: "{{range 9}}x{{end}}"}}]`: `{{range}} is not allowed`,
+		head + `workload: requests: [{path: "/a b"}]`:                                    `expected a path starting with "/"`,
+		head + `workload: requests: [{path: "/{{nofunc .id}}"}]`:                         `function "nofunc" not defined`,
+		head + `workload: requests: [{path: "/", body: {a: "{{.x"}}]`:                    `does not parse`,
+		head + `workload: requests: [{path: "/", body: {a: "{{range 9}}x{{end}}"}}]`:     `{{range}} is not allowed`,
+		head + `workload: requests: [{path: "/", body: {a: "{{if .x}}", b: "{{end}}"}}]`: `does not parse`,
 	} {
 		if _, err := Parse("bad.cue", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s\n: %v, want %q", src, err, want)

@@ -407,7 +407,7 @@ func (r *httpReq) requestURL(p *Prompt) (string, error) {
 	}
 	var b strings.Builder
 	if err := r.pathT.Execute(&b, p.Vars); err != nil {
-		return "", fmt.Errorf("%s: path template, request %d: %w", r.name, p.Index, err)
+		return "", fmt.Errorf("path template, request %d: %w", p.Index, err)
 	}
 	return withQuery(r.base+b.String(), r.query), nil
 }
@@ -524,7 +524,7 @@ func (c *client) buildBody(p *Prompt, r *httpReq) ([]byte, error) {
 	if r.jbody != nil {
 		b, err := r.jbody.render(p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: body template, request %d: %w", r.name, p.Index, err)
+			return nil, fmt.Errorf("body template, request %d: %w", p.Index, err)
 		}
 		return b, nil
 	}
@@ -533,7 +533,7 @@ func (c *client) buildBody(p *Prompt, r *httpReq) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if err := r.tmpl.Execute(&buf, p.Vars); err != nil {
-		return nil, fmt.Errorf("%s: body template, request %d: %w", r.name, p.Index, err)
+		return nil, fmt.Errorf("body template, request %d: %w", p.Index, err)
 	}
 	return buf.Bytes(), nil
 }
@@ -559,8 +559,16 @@ var errRequestTimeout = errors.New("request timeout")
 
 // do sends prompt p and reads the response. itl is a reusable buffer for
 // the inter-chunk gaps.
-func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) outcome {
+func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) (o outcome) {
 	var r *httpReq
+	if len(c.reqs) > 1 {
+		// Failures name the template when there are several.
+		defer func() {
+			if o.class != "" && o.class != classCancelled && r != nil {
+				o.msg = r.name + ": " + o.msg
+			}
+		}()
+	}
 	method, u := http.MethodPost, c.url
 	if !c.isOpenAI {
 		r = c.pick(p.Index)
@@ -600,7 +608,7 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) outcome
 	if c.isOpenAI && c.t.Stream {
 		req.Header.Set("Accept", "text/event-stream")
 	}
-	o := outcome{itl: itl[:0]}
+	o = outcome{itl: itl[:0]}
 	o.sent = time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -624,9 +632,6 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) outcome
 		c.readStream(rctx, ctx, lr, &o)
 	default:
 		c.readBody(rctx, ctx, lr, resp, r, &o)
-	}
-	if o.class != "" && len(c.reqs) > 1 {
-		o.msg = r.name + ": " + o.msg
 	}
 	return o
 }

@@ -342,7 +342,7 @@ func TestHTTPTemplatesByWeight(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, Target{URL: srv.URL + "?v=2", API: APIHTTP, HTTP: []HTTPSpec{
 		{Name: "predict", Weight: 3, Path: "/items/{{path .id}}", JSONBody: json.RawMessage(
-			`{"instances": [{"image": "{{.image}}", "features": "{{.features}}", "caption": "id {{.id}}: {{.image}}"}], "n": "{{.n}}", "fixed": 1.50}`)},
+			`{"instances": [{"image": "{{.image}}", "features": "{{.features}}", "caption": "id {{.id}}: {{.image}}"}], "n": "{{json .n}}", "fixed": 1.50}`)},
 		{Name: "health", Method: "GET", Path: "/health", Weight: 1},
 	}})
 	if !c.usesPrompt() {

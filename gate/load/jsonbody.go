@@ -26,12 +26,15 @@ type jsonNode struct {
 	raw  []byte             // a literal: number, bool, null, or a string without "{{"
 	tmpl *template.Template // a string with "{{"
 	ref  string             // a string that is exactly {{.ref}}
-	keys []string           // object keys in document order (object only)
+	keys [][]byte           // object keys in document order, JSON-encoded (object only)
 	kids []*jsonNode        // object values or array items
 	open byte               // '{' or '[' for containers, 0 otherwise
 }
 
-var wholeRef = regexp.MustCompile(`^\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}$`)
+// wholeRef matches a string that is exactly one field reference, "{{.x}}"
+// or "{{json .x}}" (json would otherwise encode the value twice, since a
+// template's output is encoded as a JSON string).
+var wholeRef = regexp.MustCompile(`^\{\{-?\s*(?:json\s+)?\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}$`)
 
 // compileJSONBody parses doc. When no string holds a template it returns
 // a nil body and the compact document, to be sent as it is.
@@ -70,7 +73,8 @@ func compileNode(dec *json.Decoder, templated *bool) (*jsonNode, error) {
 				if err != nil {
 					return nil, fmt.Errorf("body: %w", err)
 				}
-				n.keys = append(n.keys, kt.(string))
+				k, _ := json.Marshal(kt.(string))
+				n.keys = append(n.keys, k)
 			}
 			kid, err := compileNode(dec, templated)
 			if err != nil {
@@ -120,8 +124,7 @@ func (n *jsonNode) render(buf *bytes.Buffer, p *Prompt) error {
 				buf.WriteByte(',')
 			}
 			if n.open == '{' {
-				k, _ := json.Marshal(n.keys[i])
-				buf.Write(k)
+				buf.Write(n.keys[i])
 				buf.WriteByte(':')
 			}
 			if err := kid.render(buf, p); err != nil {

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,4 +130,30 @@ func runCountingPacked(t *testing.T, p Plan, tg Target) (*Result, int) {
 		}
 	}
 	return r, packed
+}
+
+// TestLateValueIsPackedAgain: a value for a packed window unpacks it, and
+// the next tick that finds the window complete packs it again.
+func TestLateValueIsPackedAgain(t *testing.T) {
+	res := &Result{}
+	p := &Plan{Duration: 2 * time.Second, Window: time.Second}
+	a := newArmRecorder(res, p, false)
+	started := make([]atomic.Int64, p.windows())
+	started[0].Store(1)
+	a.add(&sample{started: 0, intended: 100 * time.Millisecond, sent: 100 * time.Millisecond, done: 200 * time.Millisecond, first: -1, tokens: -1})
+	a.packClosed(3*time.Second, started)
+	if a.packed != 2 || len(res.Windows[0].hist) != 0 {
+		t.Fatalf("packed %d, window 0 dense %d", a.packed, len(res.Windows[0].hist))
+	}
+	// A request started in window 1 but recorded late in window 0 (a
+	// closed-loop send across the boundary, say).
+	started[1].Store(1)
+	a.add(&sample{started: 1, intended: 900 * time.Millisecond, sent: 900 * time.Millisecond, done: 950 * time.Millisecond, first: -1, tokens: -1})
+	if len(res.Windows[0].hist) == 0 {
+		t.Fatal("the late value did not unpack window 0")
+	}
+	a.packClosed(4*time.Second, started)
+	if len(res.Windows[0].hist) != 0 || res.Windows[0].Histogram(MetricE2E).TotalCount() != 2 {
+		t.Errorf("window 0 after the next tick: dense %d, e2e count %d", len(res.Windows[0].hist), res.Windows[0].Histogram(MetricE2E).TotalCount())
+	}
 }

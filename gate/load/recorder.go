@@ -199,7 +199,9 @@ func newPacked(metric string) *hdrhistogram.PackedHistogram {
 func (w *Window) Pack() {
 	for name, h := range w.hist {
 		p := newPacked(name)
-		p.MergeFrom(h) // the same geometry: nothing is dropped
+		if p.MergeFrom(h) > 0 {
+			continue // another geometry (SetHistogram): keep it dense
+		}
 		p.Compact()
 		if w.packed == nil {
 			w.packed = map[string]*hdrhistogram.PackedHistogram{}
@@ -291,8 +293,9 @@ type armRecorder struct {
 	cold      time.Duration
 	lengthCtl bool
 	good      GoodLimits
-	packed    int     // windows before this index are packed
-	recorded  []int64 // samples recorded per measured window
+	packed    int              // windows before this index are packed
+	recorded  []int64          // samples recorded per measured window
+	repack    map[int]struct{} // packed windows a late value unpacked
 	// for the progress rate
 	lastSent, sent, succeeded, failed int64
 }
@@ -329,6 +332,12 @@ func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
 // case that unpacks.) A value
 // that still came late would only unpack its histogram again.
 func (a *armRecorder) packClosed(now time.Duration, started []atomic.Int64) {
+	for k := range a.repack {
+		if started[k].Load() == a.recorded[k] {
+			a.res.Windows[k].Pack()
+			delete(a.repack, k)
+		}
+	}
 	for a.packed < len(a.res.Windows) {
 		w := a.res.Windows[a.packed]
 		if a.warmup+w.End+time.Second > now || started[a.packed].Load() != a.recorded[a.packed] {
@@ -369,6 +378,14 @@ func (a *armRecorder) add(s *sample) {
 	w, measured := a.windowAt(s.intended)
 	if s.started >= 0 {
 		a.recorded[s.started]++
+	}
+	if measured && w.Index < a.packed {
+		// A late value: the window is unpacked below and packed again
+		// at the next tick that finds it complete.
+		if a.repack == nil {
+			a.repack = map[int]struct{}{}
+		}
+		a.repack[w.Index] = struct{}{}
 	}
 	w.Sent++
 	a.sent++

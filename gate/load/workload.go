@@ -366,6 +366,10 @@ func parseRow(s string, format *string) (Prompt, string) {
 		}
 		p.Vars["prompt"] = p.Text
 		delete(p.Raw, "prompt")
+		// The conversation itself is not a template field: keeping it
+		// would hold every dataset row twice.
+		delete(p.Vars, "conversations")
+		delete(p.Raw, "conversations")
 	case FormatPrompts:
 		if !hasPrompt {
 			return Prompt{}, `record has no "prompt" (the dataset's format is prompts)`

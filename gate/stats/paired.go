@@ -54,9 +54,11 @@ type PairedInput struct {
 	// DF selects the degrees-of-freedom rule; the zero value is DFMin.
 	DF DFMethod
 	// Trim, in [0, 0.5), makes the within-run estimate a trimmed mean
-	// (Yuen's: floor(Trim·W) windows cut from each end, the standard error
-	// from the winsorized variance, W−2g−1 degrees of freedom), robust to
-	// a few windows hit by a rare stall in one arm. 0 is the plain mean.
+	// (g = floor(Trim·W) windows cut from each end; the Tukey–McLaughlin
+	// standard error s_w/((1−2·Trim)·√W) from the winsorized standard
+	// deviation s_w, conservative when g < Trim·W; W−2g−1 degrees of
+	// freedom for the within-run part), robust to a few windows hit by a
+	// rare stall in one arm. 0 is the plain mean.
 	Trim float64
 }
 
@@ -65,7 +67,9 @@ type PairedInput struct {
 // Lower, Upper, PExceeds and MDE apply directly.
 type PairedResult struct {
 	Estimate
-	// SD is the sample standard deviation s_d of the window log-ratios.
+	// SD is the sample standard deviation s_d of the window log-ratios
+	// (with Trim: s_w/(1−2·Trim), so that SD/√W is the trimmed mean's
+	// standard error).
 	SD float64
 	// W is the number of windows.
 	W int
@@ -81,7 +85,9 @@ type PairedResult struct {
 }
 
 // Paired computes the paired (duet) estimate of the change from the
-// per-window log-ratios: d̄, s_d, SE = sqrt(s_d²/W + τ²) and DF.
+// per-window log-ratios: d̄, s_d, SE = sqrt(s_d²/W + τ²) and DF (with
+// in.Trim, d̄ is the trimmed mean, s_d as PairedResult.SD says, and W−1
+// becomes W−2g−1 below).
 //
 // When NAA >= MinAARuns, τ² = in.Tau2 and DF = min(W-1, NAA-1) (or
 // Welch-Satterthwaite with DFWelch). When NAA < MinAARuns, τ² =

@@ -1,0 +1,29 @@
+package load
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestJSONBodyRendering(t *testing.T) {
+	p := &Prompt{
+		Vars: map[string]string{"x": `say "hi"`, "n": "3", "list": "[1,2]"},
+		Raw:  map[string]json.RawMessage{"n": json.RawMessage("3"), "list": json.RawMessage("[1,2]")},
+	}
+	for doc, want := range map[string]string{
+		// {{json .x}} alone is the field's value, not encoded twice.
+		`{"a": "{{json .x}}", "b": "{{ .x }}", "n": "{{json .n}}"}`: `{"a":"say \"hi\"","b":"say \"hi\"","n":3}`,
+		// Inside a longer string a template's output is one JSON string.
+		`{"s": "n={{.n}} x={{.x}}", "l": "{{.list}}", "k\u00e9": [true, null]}`: `{"s":"n=3 x=say \"hi\"","l":[1,2],"ké":[true,null]}`,
+		`"{{.x}}"`: `"say \"hi\""`,
+	} {
+		b, _, err := compileJSONBody([]byte(doc))
+		if err != nil || b == nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		got, err := b.render(p)
+		if err != nil || string(got) != want {
+			t.Errorf("%s\n got %s (%v)\nwant %s", doc, got, err, want)
+		}
+	}
+}
