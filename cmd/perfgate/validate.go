@@ -75,8 +75,25 @@ func summarizePolicy(p *policies.Policy) string {
 			sc = append(sc, s.Name+" ("+s.Kind+")")
 		}
 	}
-	return fmt.Sprintf("policy %q, %s target, scenarios %s, %s, %s",
-		p.Name, p.Target.API, strings.Join(sc, ", "), plural(len(p.SLOs), "SLO"), plural(len(p.Regression.Gate), "gating metric"))
+	target := p.Target.API + " target"
+	if reqs := p.Workload.Requests; len(reqs) > 1 {
+		// How the load splits across the request templates.
+		total := 0.0
+		for _, r := range reqs {
+			total += r.Weight
+		}
+		var parts []string
+		for i, r := range reqs {
+			name := r.Name
+			if name == "" {
+				name = fmt.Sprintf("request %d", i+1)
+			}
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", name, 100*r.Weight/total))
+		}
+		target += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return fmt.Sprintf("policy %q, %s, scenarios %s, %s, %s",
+		p.Name, target, strings.Join(sc, ", "), plural(len(p.SLOs), "SLO"), plural(len(p.Regression.Gate), "gating metric"))
 }
 
 func plural(n int, what string) string {

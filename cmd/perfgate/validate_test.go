@@ -97,3 +97,19 @@ func TestEveryCommandHelpHasAnExample(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateShowsTheTemplateMix(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.cue")
+	src := `name: "two"
+target: {url: "http://127.0.0.1:1", api: "http"}
+scenarios: steady: rate: 5
+workload: requests: [{name: "predict", path: "/predict", weight: 3}, {method: "GET", path: "/health"}]
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := validateCLI(t, nil, path)
+	if code != exitPass || !strings.Contains(stdout, "http target (predict 75%, request 2 25%)") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}
