@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -209,10 +210,26 @@ func allWarnings(in Input) []string {
 			add(w)
 		}
 	}
+	// A warning several checks share (the prior τ before calibration, say)
+	// is one line that names them all.
+	var texts []string
+	labels := map[string][]string{}
 	for _, c := range checks(in.Verdict) {
 		for _, w := range c.Warnings {
-			add(checkLabel(c) + ": " + w)
+			w = oneLine(w)
+			if w == "" {
+				continue
+			}
+			if _, ok := labels[w]; !ok {
+				texts = append(texts, w)
+			}
+			if l := checkLabel(c); !slices.Contains(labels[w], l) {
+				labels[w] = append(labels[w], l)
+			}
 		}
+	}
+	for _, w := range texts {
+		add(strings.Join(labels[w], ", ") + ": " + w)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -463,5 +464,19 @@ func TestNoCredentials(t *testing.T) {
 				t.Errorf("output contains %q", secret)
 			}
 		}
+	}
+}
+
+func TestSharedWarningsAreOneLine(t *testing.T) {
+	prior := "between-deployment variance is a prior, not learned from A/A runs"
+	v := &gate.Verdict{Checks: []gate.Check{
+		{Scenario: "steady", Name: "e2e.p95", Warnings: []string{prior, "pooled over windows"}},
+		{Scenario: "steady", Name: "tpot.p50", Warnings: []string{prior}},
+		{Scenario: "capacity", Name: "capacity", Warnings: []string{prior}},
+	}}
+	got := allWarnings(Input{Verdict: v})
+	want := []string{"steady e2e.p95, steady tpot.p50, capacity capacity: " + prior, "steady e2e.p95: pooled over windows"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
