@@ -286,7 +286,7 @@ type scrapeSample struct {
 type armRecorder struct {
 	res       *Result
 	warmup    time.Duration
-	window    time.Duration
+	plan      *Plan         // the normalized plan: window of a time
 	measEnd   time.Duration // nominal end of the measured windows
 	clientLag *hdrhistogram.Histogram
 	e2eAll    *hdrhistogram.Histogram // for progress
@@ -313,8 +313,8 @@ func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
 	return &armRecorder{
 		recorded:  make([]int64, n),
 		res:       res,
+		plan:      p,
 		warmup:    p.Warmup,
-		window:    p.Window,
 		measEnd:   p.Warmup + p.Duration,
 		clientLag: NewHistogram(MetricScheduleLag),
 		e2eAll:    NewHistogram(MetricE2E),
@@ -327,10 +327,9 @@ func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
 // packClosed packs the measured windows that are complete at now (run
 // time): their time is more than a second past, and every request handed
 // to a worker for them (started, per window of the due time) has been
-// recorded. (A closed-loop request is recorded in the window of its
-// actual send, which can be the next one: its late value is the rare
-// case that unpacks.) A value
-// that still came late would only unpack its histogram again.
+// recorded. A value that still comes late (a closed-loop request is
+// recorded in the window of its actual send, which can be the next one)
+// unpacks its histogram, and the window is packed again once complete.
 func (a *armRecorder) packClosed(now time.Duration, started []atomic.Int64) {
 	for k := range a.repack {
 		if started[k].Load() == a.recorded[k] {
@@ -364,14 +363,10 @@ func (p *Plan) windowOf(t time.Duration) int {
 // windowAt returns the window of a time relative to the run start, and
 // whether it is a measured one.
 func (a *armRecorder) windowAt(t time.Duration) (*Window, bool) {
-	if t < a.warmup {
-		return a.res.Warmup, false
+	if i := a.plan.windowOf(t); i >= 0 {
+		return a.res.Windows[i], true
 	}
-	i := int((t - a.warmup) / a.window)
-	if i >= len(a.res.Windows) {
-		i = len(a.res.Windows) - 1
-	}
-	return a.res.Windows[i], true
+	return a.res.Warmup, false
 }
 
 func (a *armRecorder) add(s *sample) {
