@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -136,6 +137,9 @@ func (n *jsonNode) render(buf *bytes.Buffer, p *Prompt) error {
 		} else {
 			buf.WriteByte(']')
 		}
+	case n.ref == "max_tokens" && p.MaxTokens > 0:
+		// The requested output length, a number whatever the row says.
+		buf.WriteString(strconv.Itoa(p.MaxTokens))
 	case n.ref != "":
 		if raw, ok := p.Raw[n.ref]; ok {
 			buf.Write(raw)

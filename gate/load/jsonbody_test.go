@@ -2,6 +2,7 @@ package load
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,27 @@ func TestJSONBodyRendering(t *testing.T) {
 		if err != nil || string(got) != want {
 			t.Errorf("%s\n got %s (%v)\nwant %s", doc, got, err, want)
 		}
+	}
+}
+
+// TestJSONBodyMaxTokens: "{{.max_tokens}}" is the prompt's requested output
+// length as a number, for synthetic prompts and overridden dataset rows.
+func TestJSONBodyMaxTokens(t *testing.T) {
+	b, _, err := compileJSONBody([]byte(`{"n": "{{.max_tokens}}", "s": "n={{.max_tokens}}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn := Synthetic{Seed: 1, InputTokens: Dist{Mean: 4}, OutputTokens: Dist{Mean: 9}}.Request(3)
+	if got, err := b.render(&syn); err != nil || string(got) != `{"n":9,"s":"n=9"}` {
+		t.Errorf("synthetic: %s %v", got, err)
+	}
+	d, err := ReadDataset(strings.NewReader(`{"prompt":"a","max_tokens":4}`), "d.jsonl", DatasetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.MaxTokens = 7
+	row := d.Request(0)
+	if got, err := b.render(&row); err != nil || string(got) != `{"n":7,"s":"n=7"}` {
+		t.Errorf("overridden row: %s %v", got, err)
 	}
 }

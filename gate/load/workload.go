@@ -32,7 +32,8 @@ type Prompt struct {
 	// "max_tokens".
 	Vars map[string]string
 	// Raw holds the JSON value of every field of Vars that is not a JSON
-	// string, so a JSON body template can insert it with its type.
+	// string, so a JSON body template can insert it with its type
+	// ("max_tokens" is always MaxTokens, a number, and need not be here).
 	Raw map[string]json.RawMessage
 }
 
@@ -155,7 +156,6 @@ func (s Synthetic) Request(i uint64) Prompt {
 		InputTokens: in,
 		MaxTokens:   out,
 		Vars:        map[string]string{"prompt": text, "max_tokens": strconv.Itoa(out)},
-		Raw:         map[string]json.RawMessage{"max_tokens": json.RawMessage(strconv.Itoa(out))},
 	}
 }
 
@@ -393,10 +393,6 @@ func parseRow(s string, format *string) (Prompt, string) {
 	}
 	if p.MaxTokens > 0 {
 		p.Vars["max_tokens"] = strconv.Itoa(p.MaxTokens)
-		if p.Raw == nil {
-			p.Raw = map[string]json.RawMessage{}
-		}
-		p.Raw["max_tokens"] = json.RawMessage(strconv.Itoa(p.MaxTokens))
 	}
 	p.InputTokens = max(1, estimateTokens(p.Text))
 	return p, ""
@@ -425,12 +421,6 @@ func (d *Dataset) Request(i uint64) Prompt {
 		}
 		vars["max_tokens"] = strconv.Itoa(d.MaxTokens)
 		p.Vars = vars
-		raw := make(map[string]json.RawMessage, len(p.Raw)+1)
-		for k, v := range p.Raw {
-			raw[k] = v
-		}
-		raw["max_tokens"] = json.RawMessage(strconv.Itoa(d.MaxTokens))
-		p.Raw = raw
 	}
 	return p
 }
