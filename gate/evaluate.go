@@ -237,13 +237,14 @@ func comparePaired(r *regression, cand, ref *baseline.Record, tau *tauCache) {
 		// that the within-run part of the variance is known to W-1 degrees
 		// of freedom, and the evaluation (docs/evaluation.md) shows it
 		// costs power with no gain in false alarms.
-		pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: tau2, NAA: nAA, PriorTau2: tau.prior2, DF: stats.DFWelch, Trim: TrimFor(stat)})
+		trim := TrimFor(stat)
+		pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: tau2, NAA: nAA, PriorTau2: tau.prior2, DF: stats.DFWelch, Trim: trim})
 		if err != nil {
 			notJudged(r, "paired estimate: "+err.Error())
 			return
 		}
 		r.est, r.judgeable = pr.Estimate, true
-		if aa := tau.stats(c.Name); TrimFor(stat) > 0 && aa.n >= stats.MinAARuns && aa.total > r.est.SE*r.est.SE {
+		if aa := tau.stats(c.Name); trim > 0 && aa.n >= stats.MinAARuns && aa.total > r.est.SE*r.est.SE {
 			// A trimmed mean's within-run error, estimated from the
 			// windows of one run, can come out small when no window
 			// happened to stall: it is not let below the spread of the

@@ -175,16 +175,7 @@ scenarios: steady: rate: 5
 	if err != nil || len(lt.HTTP) != 2 || lt.HTTP[0].Weight != 4 || lt.HTTP[1].Name != "health" {
 		t.Fatalf("target: %v %+v", err, lt.HTTP)
 	}
-	wl, err := Workload(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := load.Run(context.Background(), load.Plan{
-		Pacer: load.ConstantPacer{Rate: 100}, Duration: 300 * time.Millisecond, Window: 100 * time.Millisecond, Workload: wl,
-	}, lt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runBriefly(t, p, lt, 100, 300*time.Millisecond, 100*time.Millisecond)
 	var ok, predict, health int
 	for _, w := range res.Windows {
 		ok += int(w.Succeeded)
@@ -235,16 +226,7 @@ func TestImageClassifierExampleAgainstTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wl, err := Workload(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := load.Run(context.Background(), load.Plan{
-		Pacer: load.ConstantPacer{Rate: 40}, Duration: 500 * time.Millisecond, Window: 250 * time.Millisecond, Workload: wl,
-	}, lt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runBriefly(t, p, lt, 40, 500*time.Millisecond, 250*time.Millisecond)
 	pooled, err := res.Pooled()
 	if err != nil {
 		t.Fatal(err)
@@ -252,4 +234,19 @@ func TestImageClassifierExampleAgainstTheSimulator(t *testing.T) {
 	if pooled.Succeeded == 0 || pooled.Failed != 0 {
 		t.Errorf("succeeded %d, failed %d: %v %v", pooled.Succeeded, pooled.Failed, pooled.Errors, res.ErrorExamples)
 	}
+}
+
+// runBriefly runs the policy's workload against lt at a constant rate for
+// a moment.
+func runBriefly(t *testing.T, p *policies.Policy, lt load.Target, rate float64, d, window time.Duration) *load.Result {
+	t.Helper()
+	wl, err := Workload(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := load.Run(context.Background(), load.Plan{Pacer: load.ConstantPacer{Rate: rate}, Duration: d, Window: window, Workload: wl}, lt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
