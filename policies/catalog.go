@@ -6,33 +6,34 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
-// MetricDefsVersion names the version of the metric definitions in the
-// schema's #Catalog. It is stored with every baseline record, so values
-// measured under another definition are never compared silently. Bump it
-// when a definition changes meaning.
-const MetricDefsVersion = "perfgate/metrics/v1"
+// MetricDefsVersion is metric.DefsVersion, stored with every record.
+const MetricDefsVersion = metric.DefsVersion
 
 // Units of metric values.
 const (
-	UnitMs    = "ms"    // milliseconds
-	UnitRatio = "ratio" // a fraction in [0, 1]
-	UnitRPS   = "req/s" // requests per second
-	UnitTPS   = "tok/s" // tokens per second
+	UnitMs    = metric.Ms
+	UnitRatio = metric.Ratio
+	UnitRPS   = metric.RPS
+	UnitTPS   = metric.TPS
 	UnitBytes = "bytes"
 	UnitCount = "count"
 )
 
 // What a metric needs from the policy before it can be measured.
 const (
-	NeedsStreaming = "streaming" // an OpenAI API with stream: true
-	NeedsOpenAI    = "openai"    // an OpenAI API
-	NeedsGoodput   = "goodput"   // a goodput section
-	NeedsCapacity  = "capacity"  // a capacity scenario
+	NeedsStreaming = metric.NeedsStreaming
+	NeedsOpenAI    = metric.NeedsOpenAI
+	NeedsGoodput   = metric.NeedsGoodput
+	NeedsCapacity  = metric.NeedsCapacity
 )
 
-// Metric is one entry of the metric catalog (#Catalog in the schema).
+// Metric is one entry of the schema's #Catalog, which validates the metric
+// names of policy files. Package metric is the catalog the rest of perfgate
+// reads; TestCatalogMatchesSchema keeps the two in step.
 type Metric struct {
 	Name string `json:"-"`
 	// Unit of the metric's values (Unit*).
@@ -83,10 +84,10 @@ func LookupMetric(name string) (Metric, bool) {
 }
 
 // Stats are the statistics of distribution metrics, as in "ttft.p95".
-var Stats = []string{"p50", "p90", "p95", "p99", "p99.9", "mean", "max"}
+var Stats = metric.Stats
 
 // ServerStats are the statistics of scraped server series, as in "server.rss.max".
-var ServerStats = []string{"max", "mean"}
+var ServerStats = metric.ServerStats
 
 // MetricRef is a parsed metric reference: "ttft.p95", "error_rate" or
 // "server.kv_cache_usage.max".
