@@ -69,6 +69,18 @@ type Record struct {
 	Key string `json:"-"`
 }
 
+// ErrorCounts returns how many of the record's measured requests failed
+// and how many completed (failed or succeeded), summed over its windows:
+// the numerator and denominator of its error rate. Requests cancelled at
+// the end of the run are in neither.
+func (r *Record) ErrorCounts() (failed, total int64) {
+	for _, w := range r.Windows {
+		failed += w.Failed
+		total += w.Failed + w.Succeeded
+	}
+	return failed, total
+}
+
 // Env fingerprints where a record was measured; records from different
 // environments are not compared silently.
 type Env struct {
