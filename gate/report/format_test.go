@@ -4,9 +4,14 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
-func TestFormatValue(t *testing.T) {
+// TestValueCells pins the values as every report prints them (table cells,
+// notes, JUnit text), at the edges metric.Format's own test leaves out:
+// unit switches, rounding boundaries, signs and values that are not numbers.
+func TestValueCells(t *testing.T) {
 	for _, tc := range []struct {
 		v    float64
 		unit string
@@ -33,8 +38,8 @@ func TestFormatValue(t *testing.T) {
 		{math.Inf(1), "req/s", "n/a"},
 		{-2500, "ms", "-2.50 s"},
 	} {
-		if got := formatValue(tc.v, tc.unit); got != tc.want {
-			t.Errorf("formatValue(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.want)
+		if got := metric.Format(tc.v, tc.unit); got != tc.want {
+			t.Errorf("metric.Format(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.want)
 		}
 	}
 }
@@ -79,8 +84,8 @@ func TestFormatMisc(t *testing.T) {
 		{formatUSD(math.Inf(-1)), "n/a"},
 		{formatPercent(0.2), "20%"},
 		{formatPercent(0.125), "12.5%"},
-		{thousands(-1234567), "-1,234,567"},
-		{thousands(999), "999"},
+		{metric.Thousands(-1234567), "-1,234,567"},
+		{metric.Thousands(999), "999"},
 		{formatDuration(71*time.Second + 400*time.Millisecond), "1m 11s"},
 		{formatDuration(48 * time.Second), "48s"},
 		{formatDuration(2*time.Hour + 5*time.Minute), "2h 05m"},

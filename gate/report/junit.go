@@ -9,6 +9,7 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 type junitSuites struct {
@@ -208,9 +209,9 @@ func validityText(arm string, r *baseline.Record) string {
 	if r.Partial {
 		s += ", partial"
 	}
-	s += "; offered " + formatValue(r.Offered, "req/s") + ", achieved " + formatValue(r.Achieved, "req/s")
+	s += "; offered " + metric.Format(r.Offered, metric.RPS) + ", achieved " + metric.Format(r.Achieved, metric.RPS)
 	if lag, ok := schedLagP99(r); ok {
-		s += "; schedule lag p99 " + formatValue(lag, "ms")
+		s += "; schedule lag p99 " + metric.Format(lag, metric.Ms)
 	}
 	return s
 }
@@ -248,13 +249,13 @@ func checkNumbers(c gate.Check) string {
 	var parts []string
 	if c.Kind == gate.KindSLO {
 		op, limit := sloLimit(c)
-		parts = append(parts, "limit "+strings.TrimSpace(op+" "+formatValue(limit, c.Unit)))
-		parts = append(parts, "candidate "+formatValue(c.Candidate, c.Unit))
+		parts = append(parts, "limit "+strings.TrimSpace(op+" "+metric.Format(limit, c.Unit)))
+		parts = append(parts, "candidate "+metric.Format(c.Candidate, c.Unit))
 	} else {
 		if c.Mode != gate.ModeNone {
-			parts = append(parts, "baseline "+formatValue(c.Baseline, c.Unit))
+			parts = append(parts, "baseline "+metric.Format(c.Baseline, c.Unit))
 		}
-		parts = append(parts, "candidate "+formatValue(c.Candidate, c.Unit))
+		parts = append(parts, "candidate "+metric.Format(c.Candidate, c.Unit))
 		if c.Mode != gate.ModeNone {
 			parts = append(parts, "change "+changeCell(c))
 		}
@@ -269,7 +270,7 @@ func checkNumbers(c gate.Check) string {
 		parts = append(parts, "windows "+strconv.Itoa(c.Windows))
 	}
 	if c.Samples > 0 {
-		parts = append(parts, "samples "+thousands(float64(c.Samples)))
+		parts = append(parts, "samples "+metric.Thousands(float64(c.Samples)))
 	}
 	if c.History > 0 {
 		parts = append(parts, "history "+strconv.Itoa(c.History)+" runs")

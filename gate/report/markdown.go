@@ -11,6 +11,7 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // DefaultMaxChars is GitHub's limit on the body of an issue or pull-request
@@ -192,10 +193,10 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 		}
 	}
 	if hidden > 0 {
-		fmt.Fprintf(&b, "… %s more checks in report.json (failing and inconclusive checks are listed first).\n\n", thousands(float64(hidden)))
+		fmt.Fprintf(&b, "… %s more checks in report.json (failing and inconclusive checks are listed first).\n\n", metric.Thousands(float64(hidden)))
 	}
 	if n := countCapacity(in) - capacityShown; n > 0 && capacityShown >= maxCapacity {
-		fmt.Fprintf(&b, "… %s more capacity results in report.json.\n\n", thousands(float64(n)))
+		fmt.Fprintf(&b, "… %s more capacity results in report.json.\n\n", metric.Thousands(float64(n)))
 	}
 	if hasRegression(all) {
 		b.WriteString("<sub>Change: candidate vs baseline with its confidence interval. MDE: the smallest worsening this run would have caught 95% of the time.</sub>\n\n")
@@ -243,14 +244,14 @@ func summaryLine(in Input, all []gate.Check) string {
 			word string
 		}{{c.fail, "fail"}, {c.invalid, "invalid"}, {c.warn, "warn"}, {c.pass, "pass"}, {c.info, "informational"}} {
 			if x.n > 0 {
-				cs = append(cs, thousands(float64(x.n))+" "+x.word)
+				cs = append(cs, metric.Thousands(float64(x.n))+" "+x.word)
 			}
 		}
 		noun := "checks"
 		if c.total == 1 {
 			noun = "check"
 		}
-		parts = append(parts, fmt.Sprintf("%s %s: %s", thousands(float64(c.total)), noun, strings.Join(cs, ", ")))
+		parts = append(parts, fmt.Sprintf("%s %s: %s", metric.Thousands(float64(c.total)), noun, strings.Join(cs, ", ")))
 	}
 	if m := modeText(in.Mode); m != "" {
 		parts = append(parts, m)
@@ -289,11 +290,11 @@ func writeTable(b *strings.Builder, rows []gate.Check) {
 		if c.Kind == gate.KindSLO {
 			op, limit := sloLimit(c)
 			if op := formatOp(op); op != "" {
-				name += " " + op + " " + formatValue(limit, c.Unit)
+				name += " " + op + " " + metric.Format(limit, c.Unit)
 			}
 		} else {
 			if c.Mode != gate.ModeNone {
-				base = formatValue(c.Baseline, c.Unit)
+				base = metric.Format(c.Baseline, c.Unit)
 				change = changeCell(c)
 			}
 			if c.MDE != 0 {
@@ -301,7 +302,7 @@ func writeTable(b *strings.Builder, rows []gate.Check) {
 			}
 		}
 		verdict := verdictCell(c)
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name, base, formatValue(c.Candidate, c.Unit), change, mde, verdict)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name, base, metric.Format(c.Candidate, c.Unit), change, mde, verdict)
 	}
 	b.WriteString("\n")
 }
@@ -318,13 +319,13 @@ func sloLimit(c gate.Check) (string, float64) {
 // absoluteChange reports whether a check's change is a difference of
 // proportions (error rates) rather than a relative change.
 func absoluteChange(c gate.Check) bool {
-	return c.Unit == "ratio" || c.Metric == "error_rate"
+	return c.Unit == metric.Ratio || c.Metric == metric.ErrorRate
 }
 
 func changeCell(c gate.Check) string {
 	s := formatInterval(c.Change, c.CILow, c.CIHigh, absoluteChange(c))
 	if finite(c.Confidence) && c.Confidence > 0 && c.Confidence < 1 && math.Abs(c.Confidence-0.95) > 1e-9 {
-		s += " (" + formatNumber(c.Confidence*100) + "%)"
+		s += " (" + metric.FormatNumber(c.Confidence*100) + "%)"
 	}
 	return s
 }
@@ -345,7 +346,7 @@ func verdictCell(c gate.Check) string {
 	}
 	w := statusWord(c.Verdict)
 	if c.Verdict == "" {
-		w = na
+		w = metric.NA
 	}
 	if c.Verdict == gate.Pass || c.Verdict == "" {
 		return w
@@ -440,9 +441,9 @@ func writeCapacity(b *strings.Builder, in Input, sc string, run *baseline.Record
 	} else if plan != nil && plan.Baseline != nil {
 		baseRPS = plan.Baseline.CapacityRPS
 	}
-	s := "**Capacity:** " + formatValue(capRPS, "req/s")
+	s := "**Capacity:** " + metric.Format(capRPS, metric.RPS)
 	if finite(baseRPS) {
-		s += " (baseline " + formatValue(baseRPS, "req/s")
+		s += " (baseline " + metric.Format(baseRPS, metric.RPS)
 		if baseRPS > 0 && finite(capRPS) {
 			s += ", " + formatChange(capRPS/baseRPS-1, false)
 		}
@@ -477,9 +478,9 @@ func planSentence(p *gate.CapacityPlan) string {
 	case base.Replicas == c.Replicas:
 		s = fmt.Sprintf("needs %s, as the baseline does,", replicas(c.Replicas))
 	default:
-		s = fmt.Sprintf("needs %s instead of %s", replicas(c.Replicas), thousands(float64(base.Replicas)))
+		s = fmt.Sprintf("needs %s instead of %s", replicas(c.Replicas), metric.Thousands(float64(base.Replicas)))
 	}
-	s += fmt.Sprintf(" for %s at %s headroom", formatValue(p.PeakRPS, "req/s"), formatPercent(p.Headroom))
+	s += fmt.Sprintf(" for %s at %s headroom", metric.Format(p.PeakRPS, metric.RPS), formatPercent(p.Headroom))
 	cost := func(cand, b float64, per string) string {
 		if base == nil {
 			return "; " + formatUSD(cand) + " per " + per
@@ -507,7 +508,7 @@ func replicas(n int) string {
 	if n == 1 {
 		return "1 replica"
 	}
-	return thousands(float64(n)) + " replicas"
+	return metric.Thousands(float64(n)) + " replicas"
 }
 
 // chartKey picks the latency series to plot: the p95 of the SLO that broke
@@ -521,21 +522,28 @@ func chartKey(c *baseline.Capacity) string {
 			}
 		}
 	}
-	if f := strings.Fields(c.BrokenBy); len(f) > 0 && have[f[0]] && strings.HasSuffix(f[0], ".p95") {
+	isP95 := func(k string) bool {
+		_, stat := metric.SplitName(k)
+		return stat == chartStat
+	}
+	if f := strings.Fields(c.BrokenBy); len(f) > 0 && have[f[0]] && isP95(f[0]) {
 		return f[0]
 	}
-	for _, k := range []string{"e2e.p95", "ttft.p95"} {
-		if have[k] {
+	for _, m := range []string{metric.E2E, metric.TTFT} {
+		if k := m + "." + chartStat; have[k] {
 			return k
 		}
 	}
 	for _, k := range sortedKeys(have) {
-		if strings.HasSuffix(k, ".p95") && !strings.HasPrefix(k, "error_rate") {
+		if m, _ := metric.SplitName(k); isP95(k) && m != metric.ErrorRate {
 			return k
 		}
 	}
 	return ""
 }
+
+// chartStat is the statistic a capacity chart plots.
+const chartStat = "p95"
 
 type chartPoint struct{ rate, y float64 }
 
@@ -573,7 +581,7 @@ func writeChart(b *strings.Builder, in Input, sc string, run *baseline.Record) {
 	if len(pts) < 2 {
 		return
 	}
-	metric := strings.TrimSuffix(key, ".p95")
+	name, _ := metric.SplitName(key)
 	var xs, ys, limits []string
 	limit, hasLimit := sloLimitFor(in, sc, key)
 	for _, p := range pts {
@@ -584,7 +592,7 @@ func writeChart(b *strings.Builder, in Input, sc string, run *baseline.Record) {
 		}
 	}
 	b.WriteString("```mermaid\nxychart-beta\n")
-	fmt.Fprintf(b, "    title \"%s: p95 %s latency vs load\"\n", chartText(clip(sc, maxNameChars)), chartText(metric))
+	fmt.Fprintf(b, "    title \"%s: p95 %s latency vs load\"\n", chartText(clip(sc, maxNameChars)), chartText(name))
 	fmt.Fprintf(b, "    x-axis \"offered rate (req/s)\" [%s]\n", strings.Join(xs, ", "))
 	b.WriteString("    y-axis \"p95 latency (ms)\"\n")
 	fmt.Fprintf(b, "    line [%s]\n", strings.Join(ys, ", "))
@@ -592,9 +600,9 @@ func writeChart(b *strings.Builder, in Input, sc string, run *baseline.Record) {
 		fmt.Fprintf(b, "    line [%s]\n", strings.Join(limits, ", "))
 	}
 	b.WriteString("```\n\n")
-	caption := fmt.Sprintf("p95 `%s` latency at each rate the capacity search measured", codeText(metric))
+	caption := fmt.Sprintf("p95 `%s` latency at each rate the capacity search measured", codeText(name))
 	if hasLimit {
-		caption += "; flat line: the SLO limit, " + formatValue(limit, "ms")
+		caption += "; flat line: the SLO limit, " + metric.Format(limit, metric.Ms)
 	}
 	b.WriteString("<sub>" + caption + ".</sub>\n\n")
 	writeSteps(b, run.Capacity, key)
@@ -622,8 +630,8 @@ func writeSteps(b *strings.Builder, c *baseline.Capacity, key string) {
 		if !ok {
 			v = math.NaN()
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", formatValue(st.Rate, "req/s"), formatValue(st.Achieved, "req/s"),
-			thousands(float64(st.Samples)), formatValue(v, "ms"), met)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", metric.Format(st.Rate, metric.RPS), metric.Format(st.Achieved, metric.RPS),
+			metric.Thousands(float64(st.Samples)), metric.Format(v, metric.Ms), met)
 	}
 	if more > 0 {
 		fmt.Fprintf(b, "\n… %d more steps in report.json\n", more)
@@ -634,7 +642,7 @@ func writeSteps(b *strings.Builder, c *baseline.Capacity, key string) {
 // sloLimitFor finds the limit of the scenario's SLO on key, in ms.
 func sloLimitFor(in Input, sc, key string) (float64, bool) {
 	for _, c := range checks(in.Verdict) {
-		if c.Scenario != sc || c.Kind != gate.KindSLO || checkName(c) != key || c.Unit != "ms" {
+		if c.Scenario != sc || c.Kind != gate.KindSLO || checkName(c) != key || c.Unit != metric.Ms {
 			continue
 		}
 		_, l := sloLimit(c)
@@ -806,7 +814,7 @@ func writeValidity(b *strings.Builder, in Input, open, compact bool) {
 	var items []string
 	for i, a := range arms {
 		if i == limit {
-			items = append(items, fmt.Sprintf("- … %s more runs in report.json", thousands(float64(len(arms)-limit))))
+			items = append(items, fmt.Sprintf("- … %s more runs in report.json", metric.Thousands(float64(len(arms)-limit))))
 			break
 		}
 		items = append(items, "- "+validityLine(mdText(clip(a.label, maxNameChars)), a.r))
@@ -823,15 +831,15 @@ func validityLine(label string, r *baseline.Record) string {
 		status += ", partial"
 	}
 	s := label + ": " + status
-	s += "; offered " + formatValue(r.Offered, "req/s") + ", achieved " + formatValue(r.Achieved, "req/s")
+	s += "; offered " + metric.Format(r.Offered, metric.RPS) + ", achieved " + metric.Format(r.Achieved, metric.RPS)
 	if r.Offered > 0 && finite(r.Achieved) {
-		s += " (" + formatNumber(r.Achieved/r.Offered*100) + "%)"
+		s += " (" + metric.FormatNumber(r.Achieved/r.Offered*100) + "%)"
 	}
 	if lag, ok := schedLagP99(r); ok {
-		s += "; schedule lag p99 " + formatValue(lag, "ms")
+		s += "; schedule lag p99 " + metric.Format(lag, metric.Ms)
 	}
 	if r.ColdStart > 0 {
-		s += "; cold start " + formatValue(r.ColdStart, "ms")
+		s += "; cold start " + metric.Format(r.ColdStart, metric.Ms)
 	}
 	s += errorsText(r)
 	reasons := r.Invalid
@@ -882,13 +890,13 @@ func errorsText(r *baseline.Record) string {
 	})
 	parts := make([]string, 0, len(classes))
 	for _, c := range classes {
-		part := thousands(float64(byClass[c])) + " " + mdText(c)
+		part := metric.Thousands(float64(byClass[c])) + " " + mdText(c)
 		if msg := r.ErrorExamples[c]; msg != "" {
 			part += " (" + mdText(clip(oneLine(msg), maxReasonChars)) + ")"
 		}
 		parts = append(parts, part)
 	}
-	return fmt.Sprintf("; %s of %s requests failed: %s", thousands(float64(failed)), thousands(float64(sent)), strings.Join(parts, ", "))
+	return fmt.Sprintf("; %s of %s requests failed: %s", metric.Thousands(float64(failed)), metric.Thousands(float64(sent)), strings.Join(parts, ", "))
 }
 
 func writeWarnings(b *strings.Builder, in Input, compact bool) {
@@ -903,12 +911,12 @@ func writeWarnings(b *strings.Builder, in Input, compact bool) {
 	var items []string
 	for i, w := range ws {
 		if i == limit {
-			items = append(items, fmt.Sprintf("- … %s more warnings in report.json", thousands(float64(len(ws)-limit))))
+			items = append(items, fmt.Sprintf("- … %s more warnings in report.json", metric.Thousands(float64(len(ws)-limit))))
 			break
 		}
 		items = append(items, "- "+mdText(clip(w, maxReasonChars)))
 	}
-	writeDetails(b, fmt.Sprintf("Warnings (%s)", thousands(float64(len(ws)))), items, false)
+	writeDetails(b, fmt.Sprintf("Warnings (%s)", metric.Thousands(float64(len(ws)))), items, false)
 }
 
 func writeDetails(b *strings.Builder, summary string, items []string, open bool) {

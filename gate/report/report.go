@@ -19,6 +19,7 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // Input is everything a report shows about one gate run.
@@ -248,7 +249,7 @@ func checkName(c gate.Check) string {
 		return c.Name
 	}
 	switch {
-	case c.Metric != "" && c.Stat != "" && c.Stat != "value":
+	case c.Metric != "" && c.Stat != "" && c.Stat != metric.ValueStat:
 		return c.Metric + "." + c.Stat
 	case c.Metric != "":
 		return c.Metric
@@ -312,7 +313,7 @@ func schedLagP99(r *baseline.Record) (float64, bool) {
 	if r == nil || r.Metrics == nil {
 		return 0, false
 	}
-	m := r.Metrics["schedule_lag"]
+	m := r.Metrics[metric.ScheduleLag]
 	if m == nil || m.Pooled.Stats == nil {
 		return 0, false
 	}
