@@ -361,17 +361,12 @@ func jsonRun(r *baseline.Record, arm string) JSONRun {
 			OS: r.Env.OS, Arch: r.Env.Arch, CPUs: r.Env.CPUs, TargetHost: r.Env.Target,
 			Model: r.Env.Model, Perfgate: r.Env.Perfgate, Labels: r.Env.Labels,
 		},
-		Errors:        map[string]int64{},
 		ErrorExamples: map[string]string{},
 	}
-	for _, w := range r.Windows {
-		j.Sent += w.Sent
-		j.Succeeded += w.Succeeded
-		j.Failed += w.Failed
-		for class, n := range w.Errors {
-			j.Errors[class] += n
-		}
-	}
+	j.Sent, j.Errors = sentAndErrors(r)
+	var completed int64
+	j.Failed, completed = r.ErrorCounts()
+	j.Succeeded = completed - j.Failed
 	for class, msg := range r.ErrorExamples {
 		j.ErrorExamples[class] = msg
 	}

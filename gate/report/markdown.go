@@ -866,18 +866,11 @@ func validityLine(label string, r *baseline.Record) string {
 // first message of each class: "; 12 of 40 requests failed: 12 timeout
 // (no complete response within 500ms)". It is empty when none failed.
 func errorsText(r *baseline.Record) string {
-	var sent, failed int64
-	byClass := map[string]int64{}
-	for _, w := range r.Windows {
-		sent += w.Sent
-		failed += w.Failed
-		for c, n := range w.Errors {
-			byClass[c] += n
-		}
-	}
+	failed, _ := r.ErrorCounts()
 	if failed == 0 {
 		return ""
 	}
+	sent, byClass := sentAndErrors(r)
 	classes := make([]string, 0, len(byClass))
 	for c := range byClass {
 		classes = append(classes, c)

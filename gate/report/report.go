@@ -303,6 +303,19 @@ func partial(in Input) bool {
 	return false
 }
 
+// sentAndErrors returns how many requests a record's windows sent (cancelled
+// ones included) and its failed requests by error class.
+func sentAndErrors(r *baseline.Record) (sent int64, byClass map[string]int64) {
+	byClass = map[string]int64{}
+	for _, w := range r.Windows {
+		sent += w.Sent
+		for class, n := range w.Errors {
+			byClass[class] += n
+		}
+	}
+	return sent, byClass
+}
+
 // finite reports whether v is a usable number.
 func finite(v float64) bool {
 	return !math.IsNaN(v) && !math.IsInf(v, 0)

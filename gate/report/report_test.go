@@ -480,3 +480,31 @@ func TestSharedWarningsAreOneLine(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestFailedRequests checks the request counts that the comment and
+// report.json give for a run with failures and with requests cancelled at
+// the end, which were sent but neither failed nor succeeded.
+func TestFailedRequests(t *testing.T) {
+	in := passInput()
+	r := in.Runs[0]
+	r.Windows[0].Succeeded, r.Windows[0].Failed, r.Windows[0].Errors = 35, 3, map[string]int64{"timeout": 2, "http-5xx": 1}
+	r.Windows[1].Succeeded, r.Windows[1].Failed, r.Windows[1].Errors = 39, 1, map[string]int64{"timeout": 1}
+	r.ErrorExamples = map[string]string{"timeout": "no complete response within 500ms"}
+	sent := int64(40 * len(r.Windows))
+
+	want := fmt.Sprintf("; 4 of %d requests failed: 3 timeout (no complete response within 500ms), 1 http-5xx", sent)
+	if got := errorsText(r); got != want {
+		t.Errorf("errorsText = %q\nwant %q", got, want)
+	}
+	if md := Markdown(in, MarkdownOptions{}); !strings.Contains(md, want) {
+		t.Errorf("comment lacks %q", want)
+	}
+	run := BuildJSON(in).Runs[0]
+	if run.Sent != sent || run.Failed != 4 || run.Succeeded != sent-4-2 ||
+		run.Errors["timeout"] != 3 || run.Errors["http-5xx"] != 1 || len(run.Errors) != 2 {
+		t.Errorf("report.json run: sent %d, succeeded %d, failed %d, errors %v", run.Sent, run.Succeeded, run.Failed, run.Errors)
+	}
+	if got := errorsText(record("steady", 3, 8, 8, 1)); got != "" {
+		t.Errorf("errorsText without failures = %q, want empty", got)
+	}
+}
