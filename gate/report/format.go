@@ -1,9 +1,11 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/perfgate/perfgate/gate/metric"
 )
@@ -105,4 +107,19 @@ func formatOp(op string) string {
 		return "≥"
 	}
 	return ""
+}
+
+// formatDuration prints a duration for people: "48s", "1m 12s", "1h 05m".
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
+	case d < time.Hour:
+		s := int(d.Round(time.Second) / time.Second)
+		return fmt.Sprintf("%dm %02ds", s/60, s%60)
+	}
+	m := int(d.Round(time.Minute) / time.Minute)
+	return fmt.Sprintf("%dh %02dm", m/60, m%60)
 }

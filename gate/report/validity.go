@@ -1,0 +1,115 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
+)
+
+func writeValidity(b *strings.Builder, in Input, open, compact bool) {
+	type arm struct {
+		label string
+		r     *baseline.Record
+	}
+	var arms []arm
+	for _, r := range in.Runs {
+		if r == nil {
+			continue
+		}
+		arms = append(arms, arm{r.Scenario, r})
+		if r.Reference != nil {
+			arms = append(arms, arm{r.Scenario + " (baseline arm)", r.Reference})
+		}
+	}
+	if len(arms) == 0 {
+		return
+	}
+	// Invalid arms first, so they survive the cap.
+	sort.SliceStable(arms, func(i, j int) bool { return !arms[i].r.Valid && arms[j].r.Valid })
+	limit := maxRunsListed
+	if compact {
+		limit = maxRunsListed / 4
+	}
+	var items []string
+	for i, a := range arms {
+		if i == limit {
+			items = append(items, fmt.Sprintf("- … %s more runs in report.json", metric.Thousands(float64(len(arms)-limit))))
+			break
+		}
+		items = append(items, "- "+validityLine(mdText(clip(a.label, maxNameChars)), a.r))
+	}
+	writeDetails(b, "Validity of the run", items, open)
+}
+
+func validityLine(label string, r *baseline.Record) string {
+	status := "valid"
+	if !r.Valid {
+		status = "**invalid**"
+	}
+	if r.Partial {
+		status += ", partial"
+	}
+	s := label + ": " + status
+	s += "; offered " + metric.Format(r.Offered, metric.RPS) + ", achieved " + metric.Format(r.Achieved, metric.RPS)
+	if r.Offered > 0 && finite(r.Achieved) {
+		s += " (" + metric.FormatNumber(r.Achieved/r.Offered*100) + "%)"
+	}
+	if lag, ok := schedLagP99(r); ok {
+		s += "; schedule lag p99 " + metric.Format(lag, metric.Ms)
+	}
+	if r.ColdStart > 0 {
+		s += "; cold start " + metric.Format(r.ColdStart, metric.Ms)
+	}
+	s += errorsText(r)
+	reasons := r.Invalid
+	more := 0
+	if len(reasons) > maxInvalidReason {
+		more = len(reasons) - maxInvalidReason
+		reasons = reasons[:maxInvalidReason]
+	}
+	for i, x := range reasons {
+		if i == 0 {
+			s += ": "
+		} else {
+			s += "; "
+		}
+		s += mdText(clip(oneLine(x), maxReasonChars))
+	}
+	if more > 0 {
+		s += fmt.Sprintf("; … %d more", more)
+	}
+	return s
+}
+
+// errorsText says how many measured requests failed, by class, with the
+// first message of each class: "; 12 of 40 requests failed: 12 timeout
+// (no complete response within 500ms)". It is empty when none failed.
+func errorsText(r *baseline.Record) string {
+	failed, _ := r.ErrorCounts()
+	if failed == 0 {
+		return ""
+	}
+	sent, byClass := sentAndErrors(r)
+	classes := make([]string, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	sort.Slice(classes, func(i, j int) bool {
+		if byClass[classes[i]] != byClass[classes[j]] {
+			return byClass[classes[i]] > byClass[classes[j]]
+		}
+		return classes[i] < classes[j]
+	})
+	parts := make([]string, 0, len(classes))
+	for _, c := range classes {
+		part := metric.Thousands(float64(byClass[c])) + " " + mdText(c)
+		if msg := r.ErrorExamples[c]; msg != "" {
+			part += " (" + mdText(clip(oneLine(msg), maxReasonChars)) + ")"
+		}
+		parts = append(parts, part)
+	}
+	return fmt.Sprintf("; %s of %s requests failed: %s", metric.Thousands(float64(failed)), metric.Thousands(float64(sent)), strings.Join(parts, ", "))
+}
