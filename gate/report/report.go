@@ -20,6 +20,7 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/metric"
+	"github.com/perfgate/perfgate/internal/redact"
 )
 
 // Input is everything a report shows about one gate run.
@@ -257,8 +258,9 @@ func checkName(c gate.Check) string {
 	return "check"
 }
 
-// cleanURL drops credentials, query and fragment from a URL, so that a
-// token passed in a URL is never rendered. Unparseable input gives "".
+// cleanURL drops credentials, query and fragment from a URL (redact.Parsed),
+// so that a token passed in a URL is never rendered. Input that is not an
+// absolute URL gives "".
 func cleanURL(raw string) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -268,12 +270,9 @@ func cleanURL(raw string) string {
 	if err != nil || u.Host == "" {
 		return ""
 	}
-	u.User = nil
-	u.RawQuery = ""
-	u.ForceQuery = false
-	u.Fragment = ""
-	u.RawFragment = ""
-	return u.String()
+	// A fragment never names what was measured; the report leaves it out.
+	u.Fragment, u.RawFragment = "", ""
+	return redact.Parsed(u)
 }
 
 // hostOf returns the host (and port) of a URL, or "".
