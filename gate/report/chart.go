@@ -113,12 +113,7 @@ func writeChart(b *strings.Builder, in Input, sc string, run *baseline.Record) {
 func writeSteps(b *strings.Builder, c *baseline.Capacity, key string) {
 	b.WriteString("<details><summary>Capacity search steps</summary>\n\n")
 	b.WriteString("| rate | achieved | samples | " + codeText(key) + " | SLOs |\n| --: | --: | --: | --: | :-- |\n")
-	steps := c.Steps
-	more := 0
-	if len(steps) > maxChartPoints {
-		more = len(steps) - maxChartPoints
-		steps = steps[:maxChartPoints]
-	}
+	steps, more := firstN(c.Steps, maxChartPoints)
 	for _, st := range steps {
 		met := "met"
 		if !st.Met {

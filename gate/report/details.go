@@ -153,15 +153,21 @@ func writeWarnings(b *strings.Builder, in Input, compact bool) {
 	if compact {
 		limit = maxWarnings / 8
 	}
-	var items []string
-	for i, w := range ws {
-		if i == limit {
-			items = append(items, fmt.Sprintf("- … %s more warnings in report.json", metric.Thousands(float64(len(ws)-limit))))
-			break
-		}
-		items = append(items, "- "+mdText(clip(w, maxReasonChars)))
-	}
+	items := listItems(len(ws), limit, "warnings", func(i int) string { return mdText(clip(ws[i], maxReasonChars)) })
 	writeDetails(b, fmt.Sprintf("Warnings (%s)", metric.Thousands(float64(len(ws)))), items, false)
+}
+
+// listItems renders n items as list lines, at most limit of them; a last
+// line says how many more report.json has.
+func listItems(n, limit int, what string, item func(i int) string) []string {
+	items := make([]string, 0, min(n, limit+1))
+	for i := range n {
+		if i == limit {
+			return append(items, fmt.Sprintf("- … %s more %s in report.json", metric.Thousands(float64(n-limit)), what))
+		}
+		items = append(items, "- "+item(i))
+	}
+	return items
 }
 
 func writeDetails(b *strings.Builder, summary string, items []string, open bool) {

@@ -41,3 +41,11 @@ var chartEscaper = strings.NewReplacer("\"", "'", "\n", " ", "\r", " ", "[", "("
 
 // chartText makes s safe inside a quoted Mermaid string.
 func chartText(s string) string { return chartEscaper.Replace(s) }
+
+// firstN returns the first n elements of s and how many it leaves out.
+func firstN[T any](s []T, n int) (first []T, more int) {
+	if len(s) <= n {
+		return s, 0
+	}
+	return s[:n], len(s) - n
+}

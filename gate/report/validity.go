@@ -33,14 +33,9 @@ func writeValidity(b *strings.Builder, in Input, open, compact bool) {
 	if compact {
 		limit = maxRunsListed / 4
 	}
-	var items []string
-	for i, a := range arms {
-		if i == limit {
-			items = append(items, fmt.Sprintf("- … %s more runs in report.json", metric.Thousands(float64(len(arms)-limit))))
-			break
-		}
-		items = append(items, "- "+validityLine(mdText(clip(a.label, maxNameChars)), a.r))
-	}
+	items := listItems(len(arms), limit, "runs", func(i int) string {
+		return validityLine(mdText(clip(arms[i].label, maxNameChars)), arms[i].r)
+	})
 	writeDetails(b, "Validity of the run", items, open)
 }
 
@@ -64,12 +59,7 @@ func validityLine(label string, r *baseline.Record) string {
 		s += "; cold start " + metric.Format(r.ColdStart, metric.Ms)
 	}
 	s += errorsText(r)
-	reasons := r.Invalid
-	more := 0
-	if len(reasons) > maxInvalidReason {
-		more = len(reasons) - maxInvalidReason
-		reasons = reasons[:maxInvalidReason]
-	}
+	reasons, more := firstN(r.Invalid, maxInvalidReason)
 	for i, x := range reasons {
 		if i == 0 {
 			s += ": "
