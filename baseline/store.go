@@ -25,8 +25,8 @@ type Store interface {
 	// Save stores r and returns its key. Saving a record that is already
 	// stored is a no-op that returns the same key. A record with Pinned set
 	// is pinned after it is saved. Save then prunes the record's group down
-	// to the store's keep limit; if only that fails, the error wraps
-	// ErrPrune and the key is returned.
+	// to the store's keep limit (see DefaultKeep); if only that fails, the
+	// error wraps ErrPrune and the key is returned.
 	Save(ctx context.Context, r *Record) (key string, err error)
 	// List returns the records that match q. Records that cannot be decoded
 	// are skipped and reported in skipped, each error naming the file; err
@@ -356,29 +356,6 @@ func collect(ctx context.Context, q Query, ix *Index, keys []string, describe fu
 		return b.Time.Compare(a.Time)
 	})
 	return recs, skipped, nil
-}
-
-// prunable returns the keys of one group that exceed keep: all keys of the
-// group sorted newest first, minus the first keep unpinned ones and every
-// pinned one.
-func prunable(keys []string, pinned []string, keep int) []string {
-	if keep <= 0 {
-		return nil
-	}
-	sorted := slices.Clone(keys)
-	slices.SortFunc(sorted, func(a, b string) int { return strings.Compare(path.Base(b), path.Base(a)) })
-	var out []string
-	n := 0
-	for _, k := range sorted {
-		if slices.Contains(pinned, k) {
-			continue
-		}
-		n++
-		if n > keep {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // backoff returns the wait before retry attempt (0-based), with full
