@@ -164,6 +164,9 @@ func contractPinsAndExcludes(t *testing.T, open openStore) {
 	if got := keysOf(recs); !slices.Equal(got, []string{keys[0], keys[3], keys[1]}) || !recs[0].Pinned || recs[1].Pinned {
 		t.Errorf("pinned first, excluded gone: %v", got)
 	}
+	if got := list(t, s, Query{Excluded: true}); !slices.Equal(got, []string{keys[2]}) {
+		t.Errorf("excluded records: %v", got)
+	}
 	// The gate reads its history with a limit: the pinned record takes the
 	// first slot, ahead of newer ones.
 	if got := list(t, s, Query{Policy: "p", Limit: 2}); !slices.Equal(got, []string{keys[0], keys[3]}) {
@@ -182,6 +185,9 @@ func contractPinsAndExcludes(t *testing.T, open openStore) {
 	do(s.Unpin, keys[2])
 	if got := list(t, s, q); !slices.Equal(got, []string{keys[3], keys[2], keys[1], keys[0]}) {
 		t.Errorf("after include and unpin: %v", got)
+	}
+	if got := list(t, s, Query{Excluded: true}); got != nil {
+		t.Errorf("excluded records after include: %v", got)
 	}
 	// Unpin and Include of a normal record change nothing.
 	do(s.Unpin, keys[1])
@@ -281,12 +287,20 @@ func contractNotFound(t *testing.T, open openStore) {
 	s, _ := open(t, 0)
 	saveAll(t, s, KindRun, 0)
 	missing := "p/s/run/main/19990101T000000.000000000Z-x-00000000.json"
-	for name, op := range map[string]func(context.Context, string) error{"Pin": s.Pin, "Exclude": s.Exclude} {
-		if err := op(ctx, missing); !errors.Is(err, ErrNotFound) {
-			t.Errorf("%s of a missing record: %v, want ErrNotFound", name, err)
+	ops := map[string]func(context.Context, string) error{"Pin": s.Pin, "Unpin": s.Unpin, "Exclude": s.Exclude, "Include": s.Include}
+	for name, op := range ops {
+		err := op(ctx, missing)
+		if name == "Pin" || name == "Exclude" {
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s of a missing record: %v, want ErrNotFound", name, err)
+			}
+		} else if err != nil {
+			t.Errorf("%s of a missing record: %v, want nothing to do", name, err)
 		}
-		if err := op(ctx, "../../etc/passwd"); err == nil || errors.Is(err, ErrNotFound) {
-			t.Errorf("%s of a malformed key: %v, want a malformed-key error", name, err)
+		for _, bad := range []string{"../../etc/passwd", "p/s/run/main", "p/s/run/main/.hidden.json", "p/s/run/ma in/x.json"} {
+			if err := op(ctx, bad); !errors.Is(err, ErrMalformedKey) {
+				t.Errorf("%s(%q): %v, want ErrMalformedKey", name, bad, err)
+			}
 		}
 	}
 }
