@@ -166,7 +166,9 @@ func TestBaselineCommandBadInput(t *testing.T) {
 		if code != exitInvalid || !strings.Contains(stderr, c.want) {
 			t.Errorf("baseline %v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
-		noCrash(t, stdout, stderr)
+		if strings.Contains(stdout+stderr, "panic") {
+			t.Errorf("baseline %v panicked:\n%s%s", c.args, stdout, stderr)
+		}
 	}
 	code, stdout, _ := perfgateIn(t, bareEnv, "baseline", "--help")
 	if code != exitPass || !strings.Contains(stdout, "Example:") {
