@@ -13,47 +13,88 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/perfgate/perfgate/internal/fakegithub"
+	"github.com/perfgate/perfgate/internal/ghclient"
 )
 
 const testToken = "ghs_s3cr3tT0ken"
 
-func newBranchStore(t *testing.T, opts ...BranchOption) (*fakegithub.Server, *BranchStore) {
+// fakeClient returns a client of fake, retrying through the transport
+// perfgate uses; the transport's waits are recorded in *slept, not slept.
+func fakeClient(t *testing.T, fake *fakegithub.Server) (*github.Client, *[]time.Duration) {
 	t.Helper()
-	fake := fakegithub.New()
-	fake.RequireToken(testToken)
-	client := fake.Client(t)
-	if err := fake.CreateRepo("o", "r", "main"); err != nil {
-		t.Fatal(err)
-	}
-	opts = append([]BranchOption{WithRetry(0, time.Millisecond, 20*time.Millisecond)}, opts...)
-	s, err := NewBranchStore(client, "o", "r", "", opts...)
+	var (
+		mu    sync.Mutex
+		slept []time.Duration
+	)
+	rt := &ghclient.RetryTransport{Sleep: func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		slept = append(slept, d)
+		return nil
+	}}
+	c, err := ghclient.New(fake.URL, testToken, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fake, s
+	return c, &slept
 }
 
-func TestBranchStoreSaveList(t *testing.T) {
-	fake, s := newBranchStore(t)
+// newFake starts a fake GitHub API with the repository o/r.
+func newFake(t *testing.T) *fakegithub.Server {
+	t.Helper()
+	fake := fakegithub.New()
+	t.Cleanup(fake.Close)
+	fake.RequireToken(testToken)
+	if err := fake.CreateRepo("o", "r", "main"); err != nil {
+		t.Fatal(err)
+	}
+	return fake
+}
+
+// testRetry makes conflict backoffs short.
+var testRetry = WithRetry(0, time.Millisecond, 20*time.Millisecond)
+
+func newBranchStore(t *testing.T, opts ...BranchOption) (*fakegithub.Server, *BranchStore, *[]time.Duration) {
+	t.Helper()
+	fake := newFake(t)
+	client, slept := fakeClient(t, fake)
+	s, err := NewBranchStore(client, "o", "r", "", append([]BranchOption{testRetry}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, s, slept
+}
+
+// openBranchStore opens a BranchStore in a new fake repository.
+func openBranchStore(t *testing.T, keep int) (Store, writeRaw) {
+	fake, s, _ := newBranchStore(t, WithKeep(keep))
+	return s, func(t *testing.T, name string, data []byte) {
+		t.Helper()
+		if err := fake.PutFile("o", "r", DefaultBranch, name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBranchStoreContract(t *testing.T) { testStoreContract(t, openBranchStore) }
+
+// TestBranchStoreOrphanBranch checks that List leaves a missing branch
+// alone and the first Save creates it with no history in common with the
+// code, and that blobs are read once.
+func TestBranchStoreOrphanBranch(t *testing.T) {
+	fake, s, _ := newBranchStore(t)
 	ctx := context.Background()
-	// A missing branch has no records, and listing it writes nothing.
-	recs, skipped, err := s.List(ctx, Query{})
-	if err != nil || recs != nil || skipped != nil {
-		t.Fatalf("List on a missing branch: %v %v %v", recs, skipped, err)
+	if got := list(t, s, Query{}); got != nil {
+		t.Fatalf("List on a missing branch: %v", got)
 	}
 	if _, ok := fake.Head("o", "r", DefaultBranch); ok {
 		t.Fatal("List created the branch")
 	}
-	want := testRecord(t, 1, "p", "s", KindRun, "main")
-	k1, err := s.Save(ctx, want)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k1 := saveAll(t, s, KindRun, 1)[0]
 	head, ok := fake.Head("o", "r", DefaultBranch)
 	if !ok {
 		t.Fatal("Save did not create the branch")
 	}
-	// The branch is an orphan: its first commit has no parent.
 	for range 10 {
 		parents, _ := fake.Parents("o", "r", head)
 		if len(parents) == 0 {
@@ -61,7 +102,7 @@ func TestBranchStoreSaveList(t *testing.T) {
 		}
 		head = parents[0]
 	}
-	if msg, _ := fake.Parents("o", "r", head); msg != nil {
+	if parents, _ := fake.Parents("o", "r", head); parents != nil {
 		t.Error("branch history does not end in an orphan commit")
 	}
 	if got := fake.Paths("o", "r", DefaultBranch); !slices.Equal(got, []string{"README.md", k1}) {
@@ -70,75 +111,36 @@ func TestBranchStoreSaveList(t *testing.T) {
 	if got := fake.Paths("o", "r", "main"); !slices.Equal(got, []string{"README.md"}) {
 		t.Errorf("default branch changed: %v", got)
 	}
-	k2, err := s.Save(ctx, testRecord(t, 2, "p", "s", KindRun, "main"))
-	if err != nil {
+	saveAll(t, s, KindRun, 2)
+	if _, _, err := s.List(ctx, Query{}); err != nil {
 		t.Fatal(err)
-	}
-	// Saving the same record again is a no-op.
-	if k, err := s.Save(ctx, want); err != nil || k != k1 {
-		t.Errorf("second save: %q %v", k, err)
-	}
-	recs, skipped, err = s.List(ctx, Query{Policy: "p", Scenario: "s", Kind: KindRun, Branch: "main"})
-	if err != nil || skipped != nil {
-		t.Fatal(err, skipped)
-	}
-	if got := keysOf(recs); !slices.Equal(got, []string{k2, k1}) {
-		t.Fatalf("List = %v", got)
-	}
-	recs[1].Key = ""
-	if data1, _ := Encode(recs[1]); data1 == nil || string(data1) != string(mustEncode(t, want)) {
-		t.Error("listed record differs from the saved one")
-	}
-	// A corrupt file is skipped and named; the others are returned.
-	bad := "p/s/run/main/20250301T130000.000000000Z-abc-00000000.json"
-	if err := fake.PutFile("o", "r", DefaultBranch, bad, []byte(`{"schema": "perfgate/record/v1", "kind": `)); err != nil {
-		t.Fatal(err)
-	}
-	recs, skipped, err = s.List(ctx, Query{Policy: "p"})
-	if err != nil || len(recs) != 2 || len(skipped) != 1 {
-		t.Fatalf("with a corrupt file: %d records, skipped %v, %v", len(recs), skipped, err)
-	}
-	if msg := skipped[0].Error(); !strings.Contains(msg, "o/r@perfgate-baselines:"+bad) || !strings.Contains(msg, "truncated") {
-		t.Errorf("skipped error %q does not name the branch path", msg)
 	}
 	// Blobs are immutable: listing again reads no blob twice.
 	before := fake.Calls(fakegithub.OpGetBlob)
-	if _, _, err := s.List(ctx, Query{Policy: "p"}); err != nil {
-		t.Fatal(err)
-	}
+	list(t, s, Query{})
 	if after := fake.Calls(fakegithub.OpGetBlob); after != before {
 		t.Errorf("second List fetched %d blobs again", after-before)
 	}
-}
-
-func mustEncode(t *testing.T, r *Record) []byte {
-	t.Helper()
-	data, err := Encode(r)
-	if err != nil {
+	if err := s.Pin(ctx, k1); err != nil {
 		t.Fatal(err)
 	}
-	return data
+	index, _ := fake.File("o", "r", DefaultBranch, indexName)
+	if !strings.Contains(string(index), `"schema": "perfgate/index/v1"`) || !strings.Contains(string(index), k1) {
+		t.Errorf("index.json = %s", index)
+	}
 }
 
 func TestBranchStoreConcurrent(t *testing.T) {
-	fake, s := newBranchStore(t, WithKeep(100))
+	fake, s, _ := newBranchStore(t, WithKeep(100))
 	ctx := context.Background()
 	const n = 20
-	pinKeys := make([]string, n)
-	for i := range n {
-		k, err := s.Save(ctx, testRecord(t, 1000+i, "p", "s", KindCalibration, "main"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pinKeys[i] = k
-	}
+	pinKeys := saveAll(t, s, KindCalibration, span(1000, 1000+n)...)
 	// Separate stores share nothing but the repository, like separate jobs.
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)
 	start := make(chan struct{})
 	for i := range n {
-		other, err := NewBranchStore(s.client, "o", "r", "", WithKeep(100), WithSeed(uint64(i)),
-			WithRetry(0, time.Millisecond, 20*time.Millisecond))
+		other, err := NewBranchStore(s.client, "o", "r", "", WithKeep(100), WithSeed(uint64(i)), testRetry)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,100 +190,78 @@ func TestBranchStoreConcurrent(t *testing.T) {
 	}
 }
 
-func TestBranchStoreRetries(t *testing.T) {
-	fake, s := newBranchStore(t)
+// TestBranchStoreRetryLayers checks that each error is retried by one
+// layer: conflicts by the store, server errors and rate limits by the
+// client's transport, never by both.
+func TestBranchStoreRetryLayers(t *testing.T) {
+	fake, s, slept := newBranchStore(t)
 	ctx := context.Background()
-	k, err := s.Save(ctx, testRecord(t, 1, "p", "s", KindRun, "main"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The branch moved under the writer twice, then a gateway error.
+	k := saveAll(t, s, KindRun, 1)[0]
+
+	// The branch moved under the writer twice: the store re-tries the write.
 	fake.FailNext(fakegithub.OpPutContents, http.StatusConflict, 2)
-	fake.FailNext(fakegithub.OpPutContents, http.StatusBadGateway, 1)
 	fake.ResetCalls()
-	if _, err := s.Save(ctx, testRecord(t, 2, "p", "s", KindRun, "main")); err != nil {
-		t.Fatalf("Save after conflicts: %v", err)
+	saveAll(t, s, KindRun, 2)
+	if got := fake.Calls(fakegithub.OpPutContents); got != 3 || len(*slept) != 0 {
+		t.Errorf("conflicts: %d PUTs, transport waits %v; want 3 and none", got, *slept)
 	}
-	if got := fake.Calls(fakegithub.OpPutContents); got != 4 {
-		t.Errorf("PUT calls = %d, want 4 (3 failures, 1 success)", got)
-	}
+	// The index changed under Pin three times: re-read and re-applied.
 	fake.FailNext(fakegithub.OpPutContents, http.StatusConflict, 3)
+	fake.ResetCalls()
 	if err := s.Pin(ctx, k); err != nil {
 		t.Fatalf("Pin after conflicts: %v", err)
 	}
-	// Retries are bounded.
+	if got := fake.Calls(fakegithub.OpGetContents); got < 4 {
+		t.Errorf("Pin read the index %d times over 4 attempts", got)
+	}
+	// A gateway error: the transport retries the PUT once after a wait.
+	fake.FailNext(fakegithub.OpPutContents, http.StatusBadGateway, 1)
+	fake.ResetCalls()
+	saveAll(t, s, KindRun, 3)
+	if got := fake.Calls(fakegithub.OpPutContents); got != 2 || len(*slept) != 1 {
+		t.Errorf("502: %d PUTs, transport waits %v; want 2 and one", got, *slept)
+	}
+	// Conflict retries are bounded.
 	few, _ := NewBranchStore(s.client, "o", "r", "", WithRetry(3, time.Millisecond, time.Millisecond))
 	fake.FailNext(fakegithub.OpPutContents, http.StatusConflict, 5)
-	err = few.Exclude(ctx, k)
-	if err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts") {
+	if err := few.Exclude(ctx, k); err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts") {
 		t.Errorf("Exclude with 5 conflicts and 3 attempts: %v", err)
 	}
 	fake.FailNext(fakegithub.OpPutContents, 0, 0)
+
+	// A rate limit that outlasts the transport's retries reaches the caller
+	// after DefaultRetries+1 requests, not DefaultAttempts times as many.
+	fake.SecondaryRateLimitNext(fakegithub.OpPutContents, time.Second, 10*ghclient.DefaultRetries)
+	fake.ResetCalls()
+	*slept = nil
+	_, err := s.Save(ctx, testRecord(t, 4, "p", "s", KindRun, "main"))
+	if err == nil || !strings.Contains(err.Error(), "rate limit") {
+		t.Errorf("Save under a lasting rate limit: %v", err)
+	}
+	if got := fake.Calls(fakegithub.OpPutContents); got != ghclient.DefaultRetries+1 || len(*slept) != ghclient.DefaultRetries {
+		t.Errorf("rate limit: %d PUTs and %d waits, want %d and %d", got, len(*slept), ghclient.DefaultRetries+1, ghclient.DefaultRetries)
+	}
 }
 
-func TestBranchStorePinExcludePrune(t *testing.T) {
-	fake, s := newBranchStore(t, WithKeep(3))
-	ctx := context.Background()
-	q := Query{Policy: "p", Scenario: "s", Kind: KindRun, Branch: "main"}
-	var keys []string
-	for i := range 3 {
-		k, err := s.Save(ctx, testRecord(t, i, "p", "s", KindRun, "main"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
+func TestBranchStorePruneDeletes(t *testing.T) {
+	fake, s, _ := newBranchStore(t, WithKeep(2))
+	saveAll(t, s, KindRun, span(0, 5)...)
+	if got := fake.Statuses(fakegithub.OpDeleteContents); got[http.StatusOK] != 3 || len(got) != 1 {
+		t.Errorf("delete statuses %v, want 3 × 200", got)
 	}
-	if err := s.Pin(ctx, keys[0]); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Exclude(ctx, keys[2]); err != nil {
-		t.Fatal(err)
-	}
-	recs, _, _ := s.List(ctx, q)
-	if got := keysOf(recs); !slices.Equal(got, []string{keys[0], keys[1]}) || !recs[0].Pinned {
-		t.Errorf("pinned first, excluded gone: %v", got)
-	}
-	for i := 3; i < 7; i++ {
-		k, err := s.Save(ctx, testRecord(t, i, "p", "s", KindRun, "main"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	var files []string
+	var records []string
 	for _, p := range fake.Paths("o", "r", DefaultBranch) {
-		if strings.HasSuffix(p, ".json") && p != "index.json" {
-			files = append(files, p)
+		if isRecordPath(p) {
+			records = append(records, p)
 		}
 	}
-	if want := []string{keys[0], keys[4], keys[5], keys[6]}; !slices.Equal(files, want) {
-		t.Errorf("after pruning: %v, want %v", files, want)
-	}
-	if fake.Statuses(fakegithub.OpDeleteContents)[http.StatusOK] != 3 {
-		t.Errorf("deletes: %v", fake.Statuses(fakegithub.OpDeleteContents))
-	}
-	recs, _, _ = s.List(ctx, Query{Policy: "p", Limit: 2})
-	if got := keysOf(recs); !slices.Equal(got, []string{keys[0], keys[6]}) {
-		t.Errorf("limit 2: %v, want the pinned and the newest", got)
-	}
-	if err := s.Unpin(ctx, keys[0]); err != nil {
-		t.Fatal(err)
-	}
-	recs, _, _ = s.List(ctx, Query{Policy: "p", Limit: 2})
-	if got := keysOf(recs); !slices.Equal(got, []string{keys[6], keys[5]}) {
-		t.Errorf("after unpin: %v", got)
-	}
-	if err := s.Pin(ctx, keys[1]); !errors.Is(err, ErrNotFound) {
-		t.Errorf("pin of a pruned record: %v", err)
-	}
-	index, _ := fake.File("o", "r", DefaultBranch, "index.json")
-	if !strings.Contains(string(index), `"schema": "perfgate/index/v1"`) {
-		t.Errorf("index.json = %s", index)
+	if len(records) != 2 {
+		t.Errorf("files left on the branch: %v", records)
 	}
 }
 
 func TestBranchStoreManyRecords(t *testing.T) {
-	fake, s := newBranchStore(t)
+	fake, s, _ := newBranchStore(t)
 	ctx := context.Background()
 	const n = 150
 	for i := range n {
@@ -315,14 +295,11 @@ func TestBranchStoreManyRecords(t *testing.T) {
 }
 
 func TestBranchStoreReadOnlyAndSecrets(t *testing.T) {
-	fake, s := newBranchStore(t)
+	fake, s, _ := newBranchStore(t)
 	ctx := context.Background()
-	k, err := s.Save(ctx, testRecord(t, 1, "p", "s", KindRun, "main"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := saveAll(t, s, KindRun, 1)[0]
 	fake.SetReadOnly(true)
-	_, err = s.Save(ctx, testRecord(t, 2, "p", "s", KindRun, "main"))
+	_, err := s.Save(ctx, testRecord(t, 2, "p", "s", KindRun, "main"))
 	var er *github.ErrorResponse
 	if !errors.As(err, &er) || er.Response.StatusCode != http.StatusForbidden {
 		t.Errorf("read-only save: %v, want a 403 *github.ErrorResponse", err)

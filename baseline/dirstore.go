@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perfgate/perfgate/internal/atomicfile"
 )
 
 // DirStore is a Store in a local directory (for actions/cache and other CI
@@ -28,14 +30,28 @@ type DirStore struct {
 	mu   sync.Mutex // serialises index updates and pruning within the process
 }
 
+// recordPerm is the mode of record and index files, readable like the
+// store's directories (0755): records hold no secrets (error examples are
+// redacted).
+const recordPerm = 0o644
+
+// writeFile replaces name with data atomically (atomicfile.WriteFile).
+func writeFile(name string, data []byte) error {
+	if err := atomicfile.WriteFile(name, data, recordPerm); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	return nil
+}
+
 var _ Store = (*DirStore)(nil)
 
 // staleTemp is the age after which a leftover temporary file is removed.
 const staleTemp = time.Hour
 
 // NewDirStore returns a store in dir, creating it if needed. keep is the
-// number of unpinned records kept per (policy, scenario, kind, branch);
-// keep <= 0 keeps every record. Pinned records are never pruned.
+// number of unpinned records kept per (policy, scenario, kind, branch):
+// 0 means DefaultKeep, a negative keep keeps every record, and calibration
+// groups keep at least CalibrationRecords. Pinned records are never pruned.
 func NewDirStore(dir string, keep int) (*DirStore, error) {
 	if dir == "" {
 		return nil, errors.New("baseline: directory store: empty path")
@@ -65,7 +81,7 @@ func (s *DirStore) Save(ctx context.Context, r *Record) (string, error) {
 		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			return "", fmt.Errorf("baseline: save %s: %w", name, err)
 		}
-		if err := writeAtomic(name, data); err != nil {
+		if err := writeFile(name, data); err != nil {
 			return "", err
 		}
 	}
@@ -78,41 +94,6 @@ func (s *DirStore) Save(ctx context.Context, r *Record) (string, error) {
 		return key, fmt.Errorf("%w: %w", ErrPrune, err)
 	}
 	return key, nil
-}
-
-// writeAtomic replaces name with data: a temporary file in the same
-// directory, fsync, rename, fsync of the directory.
-func writeAtomic(name string, data []byte) (err error) {
-	dir, base := filepath.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("baseline: write %s: %w", name, err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		return fmt.Errorf("baseline: write %s: %w", name, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: makes the rename durable on Linux
-		d.Close()
-	}
-	return nil
 }
 
 // List returns matching records; see Store and Query.
@@ -235,7 +216,7 @@ func (s *DirStore) update(ctx context.Context, key string, op state) error {
 	if !ix.apply(key, op) {
 		return nil
 	}
-	return writeAtomic(filepath.Join(s.dir, indexName), ix.encode())
+	return writeFile(filepath.Join(s.dir, indexName), ix.encode())
 }
 
 // prune removes the records of the group directory dir beyond keep, and
@@ -259,7 +240,8 @@ func (s *DirStore) prune(dir string) error {
 			keys = append(keys, dir+"/"+name)
 		}
 	}
-	if s.keep <= 0 || len(keys) <= s.keep {
+	keep := groupKeep(s.keep, dir)
+	if keep < 0 || len(keys) <= keep {
 		return nil
 	}
 	unlock, err := s.lock()
@@ -271,7 +253,7 @@ func (s *DirStore) prune(dir string) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range prunable(keys, ix.Pinned, s.keep) {
+	for _, k := range prunable(keys, ix.Pinned, keep) {
 		if err := os.Remove(s.file(k)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("baseline: prune %s: %w", s.file(k), err)
 		}

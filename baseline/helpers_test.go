@@ -59,3 +59,12 @@ func testRecord(t testing.TB, i int, policy, scenario, kind, branch string) *Rec
 	r.Metrics["requests_per_s"] = rate
 	return r
 }
+
+func mustEncode(t *testing.T, r *Record) []byte {
+	t.Helper()
+	data, err := Encode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

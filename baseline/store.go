@@ -25,8 +25,8 @@ type Store interface {
 	// Save stores r and returns its key. Saving a record that is already
 	// stored is a no-op that returns the same key. A record with Pinned set
 	// is pinned after it is saved. Save then prunes the record's group down
-	// to the store's keep limit; if only that fails, the error wraps
-	// ErrPrune and the key is returned.
+	// to the store's keep limit (see DefaultKeep); if only that fails, the
+	// error wraps ErrPrune and the key is returned.
 	Save(ctx context.Context, r *Record) (key string, err error)
 	// List returns the records that match q. Records that cannot be decoded
 	// are skipped and reported in skipped, each error naming the file; err
@@ -34,11 +34,13 @@ type Store interface {
 	List(ctx context.Context, q Query) (recs []*Record, skipped []error, err error)
 	// Pin marks a stored record as pinned (and not excluded).
 	Pin(ctx context.Context, key string) error
-	// Unpin returns a pinned record to normal.
+	// Unpin returns a pinned record to normal; a key that is not pinned
+	// (stored or not) is left as it is.
 	Unpin(ctx context.Context, key string) error
 	// Exclude marks a stored record as excluded (and not pinned).
 	Exclude(ctx context.Context, key string) error
-	// Include returns an excluded record to normal.
+	// Include returns an excluded record to normal; a key that is not
+	// excluded (stored or not) is left as it is.
 	Include(ctx context.Context, key string) error
 }
 
@@ -51,12 +53,17 @@ type Store interface {
 // unless more than Limit records are pinned, in which case the newest Limit
 // pinned records are returned. Returned records have Pinned set from the
 // store's index and Key set to their key.
+//
+// With Excluded set, List returns the excluded records instead, newest
+// first: what "perfgate baseline list" shows after the others. The gate
+// never sets it.
 type Query struct {
 	Policy   string
 	Scenario string
 	Kind     string // KindRun, KindCalibration or "" for both
 	Branch   string
 	Limit    int
+	Excluded bool
 }
 
 // errGone is returned by a read function of collect for a record deleted
@@ -67,9 +74,12 @@ var errGone = errors.New("record gone")
 // removing old records failed.
 var ErrPrune = errors.New("record saved, but pruning old records failed")
 
-// ErrNotFound is wrapped by Pin, Unpin, Exclude and Include when no record
-// has the key.
+// ErrNotFound is wrapped by Pin and Exclude when no record has the key.
 var ErrNotFound = errors.New("no such record")
+
+// ErrMalformedKey is wrapped by Pin, Unpin, Exclude and Include when the
+// key could not have come from Key.
+var ErrMalformedKey = errors.New("baseline: malformed key")
 
 // Key returns the key r is stored under:
 //
@@ -147,13 +157,12 @@ func sanitize(s string) string {
 // checkKey rejects keys that could not have come from Key.
 func checkKey(key string) error {
 	parts := strings.Split(key, "/")
-	if len(parts) != 5 || !strings.HasSuffix(key, ".json") {
-		return fmt.Errorf("baseline: malformed key %q (want policy/scenario/kind/branch/name.json)", key)
-	}
+	ok := len(parts) == 5 && strings.HasSuffix(key, ".json")
 	for _, p := range parts {
-		if p == "" || sanitize(p) != p {
-			return fmt.Errorf("baseline: malformed key %q", key)
-		}
+		ok = ok && p != "" && sanitize(p) == p
+	}
+	if !ok {
+		return fmt.Errorf("%w %q (want policy/scenario/kind/branch/name.json, as Key returns)", ErrMalformedKey, key)
 	}
 	return nil
 }
@@ -288,14 +297,15 @@ func (s state) String() string {
 	return "include"
 }
 
-// order returns the candidate keys in List order: excluded keys dropped,
-// pinned keys first, each part newest first (keys of one group sort by time;
-// across groups the order is refined after decoding).
-func (ix *Index) order(keys []string) []string {
+// order returns the candidate keys in List order: excluded keys dropped
+// (or only they kept, with excluded set), pinned keys first, each part
+// newest first (keys of one group sort by time; across groups the order is
+// refined after decoding).
+func (ix *Index) order(keys []string, excluded bool) []string {
 	var pinned, rest []string
 	for _, k := range keys {
 		switch {
-		case slices.Contains(ix.Excluded, k):
+		case slices.Contains(ix.Excluded, k) != excluded:
 		case slices.Contains(ix.Pinned, k):
 			pinned = append(pinned, k)
 		default:
@@ -320,7 +330,7 @@ func collect(ctx context.Context, q Query, ix *Index, keys []string, describe fu
 			candidates = append(candidates, k)
 		}
 	}
-	for _, k := range ix.order(candidates) {
+	for _, k := range ix.order(candidates, q.Excluded) {
 		if q.Limit > 0 && len(recs) >= q.Limit {
 			break
 		}
@@ -356,29 +366,6 @@ func collect(ctx context.Context, q Query, ix *Index, keys []string, describe fu
 		return b.Time.Compare(a.Time)
 	})
 	return recs, skipped, nil
-}
-
-// prunable returns the keys of one group that exceed keep: all keys of the
-// group sorted newest first, minus the first keep unpinned ones and every
-// pinned one.
-func prunable(keys []string, pinned []string, keep int) []string {
-	if keep <= 0 {
-		return nil
-	}
-	sorted := slices.Clone(keys)
-	slices.SortFunc(sorted, func(a, b string) int { return strings.Compare(path.Base(b), path.Base(a)) })
-	var out []string
-	n := 0
-	for _, k := range sorted {
-		if slices.Contains(pinned, k) {
-			continue
-		}
-		n++
-		if n > keep {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // backoff returns the wait before retry attempt (0-based), with full

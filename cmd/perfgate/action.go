@@ -14,6 +14,7 @@ import (
 
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/internal/ghaction"
+	"github.com/perfgate/perfgate/internal/ghclient"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -189,8 +190,8 @@ func runAction(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
-	rt := &ghaction.RetryTransport{Log: func(msg string) { fmt.Fprintf(e.stderr, "perfgate: %s\n", msg) }}
-	gh, err := ghaction.NewClient(e.getenv("GITHUB_API_URL"), in.token, rt)
+	rt := &ghclient.RetryTransport{Log: func(msg string) { fmt.Fprintf(e.stderr, "perfgate: %s\n", msg) }}
+	gh, err := ghclient.New(e.getenv("GITHUB_API_URL"), in.token, rt)
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/internal/fakegithub"
+	"github.com/perfgate/perfgate/internal/ghclient"
 )
 
 // newFake starts a fake GitHub with acme/chat and PR 42, and returns a
@@ -28,11 +29,11 @@ func newFake(t *testing.T) (*fakegithub.Server, *GitHubComments, *[]time.Duratio
 		t.Fatal(err)
 	}
 	var slept []time.Duration
-	rt := &RetryTransport{Sleep: func(_ context.Context, d time.Duration) error {
+	rt := &ghclient.RetryTransport{Sleep: func(_ context.Context, d time.Duration) error {
 		slept = append(slept, d)
 		return nil
 	}}
-	c, err := NewClient(strings.TrimSuffix(s.URL, "/"), "s3cret-token", rt)
+	c, err := ghclient.New(strings.TrimSuffix(s.URL, "/"), "s3cret-token", rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestUpsertReadOnlyToken(t *testing.T) {
 	}
 	// Other failures are not mistaken for a read-only token.
 	s.SetReadOnly(false)
-	s.FailNext(fakegithub.OpListIssueComments, http.StatusBadGateway, 1)
+	s.FailNext(fakegithub.OpListIssueComments, http.StatusBadGateway, ghclient.DefaultRetries+1) // more than the transport retries
 	if _, err := g.Upsert(context.Background(), 42, marker, marker+"\nx", true); err == nil || errors.Is(err, ErrReadOnly) {
 		t.Errorf("502: err = %v", err)
 	}
@@ -203,13 +204,13 @@ func TestRetryTransportBounds(t *testing.T) {
 	s, g, slept := newFake(t)
 	marker := report.Marker("p")
 	// More rate limits than retries: the caller gets the rate-limit error.
-	s.SecondaryRateLimitNext(fakegithub.OpListIssueComments, time.Second, DefaultRetries+1)
+	s.SecondaryRateLimitNext(fakegithub.OpListIssueComments, time.Second, ghclient.DefaultRetries+1)
 	_, err := g.Upsert(context.Background(), 42, marker, marker+"\nx", true)
 	if err == nil || errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), "rate limit") {
 		t.Fatalf("err = %v, want a rate-limit error", err)
 	}
-	if len(*slept) != DefaultRetries {
-		t.Errorf("%d waits, want %d", len(*slept), DefaultRetries)
+	if len(*slept) != ghclient.DefaultRetries {
+		t.Errorf("%d waits, want %d", len(*slept), ghclient.DefaultRetries)
 	}
 	// A wait longer than MaxWait is not attempted. (A fresh client: go-github
 	// itself refuses requests until a reported rate limit ends.)

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/perfgate/perfgate/baseline"
+)
+
+func init() {
+	register(&command{
+		name:    "baseline",
+		summary: "list the stored runs; pin, unpin, exclude or include them",
+		usage: fmt.Sprintf(`Usage: perfgate baseline list --store S [--policy P] [--scenario S] [--branch B]
+                              [--kind run|calibration] [--limit N]
+       perfgate baseline pin|unpin|exclude|include --store S KEY...
+
+Shows and curates the records a store keeps (--store as for "perfgate run": a
+directory, dir:PATH, or branch:NAME with GITHUB_TOKEN and GITHUB_REPOSITORY).
+
+  list     one line per record: key, time, kind, branch, commit, and
+           "pinned" or "excluded". Pinned records come first, then the
+           others newest first: the order the gate reads its history in, so
+           the first regression.history run records of a branch are what
+           history mode compares with. Excluded records follow.
+  pin      always compare with these records, and never prune them.
+  unpin    return pinned records to normal.
+  exclude  never compare with these records (a run on a noisy machine, a
+           broken deployment); they still age out.
+  include  return excluded records to normal.
+
+Each save keeps the newest %d unpinned records of its policy, scenario,
+kind and branch (calibration records: at least %d, as many as the gate
+reads) and prunes older ones; pinned records are never pruned.
+
+Example:
+  perfgate baseline list --store .perfgate --policy chat-api --branch main
+  perfgate baseline pin --store branch:perfgate-baselines \
+      chat-api/steady/run/main/20260301T120000.000000000Z-4f2c9a1b7d3e-1a2b3c4d.json
+
+Exit codes: 0 done, 2 invalid input (flags, an unknown or malformed key),
+3 the store could not be read or written.
+`, baseline.DefaultKeep, baseline.CalibrationRecords),
+		run: runBaseline,
+	})
+}
+
+// baselineOps are the subcommands that change the state of records.
+var baselineOps = map[string]struct {
+	do   func(baseline.Store, context.Context, string) error
+	done string
+}{
+	"pin":     {baseline.Store.Pin, "pinned"},
+	"unpin":   {baseline.Store.Unpin, "unpinned"},
+	"exclude": {baseline.Store.Exclude, "excluded"},
+	"include": {baseline.Store.Include, "included"},
+}
+
+func runBaseline(ctx context.Context, e *env, args []string) int {
+	c := commands["baseline"]
+	if len(args) == 0 {
+		return usageError(c, e, "no subcommand: want list, pin, unpin, exclude or include")
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, c.usage)
+		return exitPass
+	}
+	op, isOp := baselineOps[sub]
+	if sub != "list" && !isOp {
+		return usageError(c, e, "unknown subcommand %q: want list, pin, unpin, exclude or include", sub)
+	}
+	fs := newFlagSet(c, e)
+	spec := fs.String("store", "", "the store: a directory, dir:PATH or branch:NAME (required)")
+	var q baseline.Query
+	if sub == "list" {
+		fs.StringVar(&q.Policy, "policy", "", "only records of this policy")
+		fs.StringVar(&q.Scenario, "scenario", "", "only records of this scenario")
+		fs.StringVar(&q.Branch, "branch", "", "only records of this branch")
+		fs.StringVar(&q.Kind, "kind", "", "only records of this kind: run or calibration")
+		fs.IntVar(&q.Limit, "limit", 0, "show at most this many records (0: all)")
+	}
+	// Flags may come before or after the keys.
+	var keys []string
+	for {
+		if done, code := parseFlags(c, fs, e, args); done {
+			return code
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		keys, args = append(keys, fs.Arg(0)), fs.Args()[1:]
+	}
+	if *spec == "" {
+		return usageError(c, e, "--store is required")
+	}
+	switch {
+	case q.Kind != "" && q.Kind != baseline.KindRun && q.Kind != baseline.KindCalibration:
+		return usageError(c, e, "--kind %q: want %s or %s", q.Kind, baseline.KindRun, baseline.KindCalibration)
+	case q.Limit < 0:
+		return usageError(c, e, "--limit %d: want 0 (all) or more", q.Limit)
+	case sub == "list" && len(keys) > 0:
+		return usageError(c, e, "list takes no arguments (got %q)", keys[0])
+	case isOp && len(keys) == 0:
+		return usageError(c, e, "%s needs at least one record key (see perfgate baseline list)", sub)
+	}
+	st, err := baseline.Open(*spec, baseline.OpenOptions{Getenv: e.getenv})
+	if err != nil {
+		return usageError(c, e, "--store: %v", err)
+	}
+	if sub == "list" {
+		return listBaselines(ctx, e, st, q)
+	}
+	code := exitPass
+	for _, k := range keys {
+		err := op.do(st, ctx, k)
+		switch {
+		case err == nil:
+			fmt.Fprintf(e.stdout, "%s %s\n", op.done, k)
+		case errors.Is(err, baseline.ErrNotFound):
+			fmt.Fprintf(e.stderr, "perfgate baseline %s: no record %s in %s (\"perfgate baseline list --store %s\" shows the keys)\n", sub, k, *spec, *spec)
+			code = max(code, exitInvalid)
+		case errors.Is(err, baseline.ErrMalformedKey):
+			fmt.Fprintf(e.stderr, "perfgate baseline %s: %v\n", sub, err)
+			code = max(code, exitInvalid)
+		default:
+			fmt.Fprintf(e.stderr, "perfgate baseline %s: %v\n", sub, err)
+			code = exitNoTrust
+		}
+	}
+	return code
+}
+
+// listBaselines prints the records q selects: the ones the gate reads, in
+// its order, then the excluded ones.
+func listBaselines(ctx context.Context, e *env, st baseline.Store, q baseline.Query) int {
+	recs, skipped, err := st.List(ctx, q)
+	read := len(recs) // recs[read:] are excluded
+	if err == nil && (q.Limit == 0 || read < q.Limit) {
+		xq := q
+		xq.Excluded = true
+		if q.Limit > 0 {
+			xq.Limit = q.Limit - read
+		}
+		var excluded []*baseline.Record
+		var more []error
+		excluded, more, err = st.List(ctx, xq)
+		recs, skipped = append(recs, excluded...), append(skipped, more...)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "perfgate baseline list: skipped a record that cannot be read: %v\n", s)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "perfgate baseline list: %v\n", err)
+		return exitNoTrust
+	}
+	if len(recs) == 0 {
+		fmt.Fprintln(e.stdout, "no stored records match")
+		return exitPass
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tTIME\tKIND\tBRANCH\tCOMMIT\tSTATE")
+	for i, r := range recs {
+		state := "-"
+		switch {
+		case i >= read:
+			state = "excluded"
+		case r.Pinned:
+			state = "pinned"
+		}
+		commit := r.Commit
+		if len(commit) > 12 {
+			commit = commit[:12]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Time.UTC().Format(time.DateTime+"Z"), r.Kind,
+			orDash(r.Branch), orDash(commit), state)
+	}
+	tw.Flush()
+	return exitPass
+}
+
+// orDash shows an empty table cell as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
