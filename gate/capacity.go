@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // CapacitySearch finds the highest arrival rate at which the SLOs hold,
@@ -155,7 +156,7 @@ func StepMeets(rec *baseline.Record, slos []SLO) (met bool, breached string, val
 	met = true
 	values = map[string]float64{}
 	for _, name := range []string{"e2e.p95", "error_rate"} {
-		m, s := SplitName(name)
+		m, s := metric.SplitName(name)
 		if pv, err := valueOf(rec, m, s, DefaultAlpha); err == nil && !pv.noData {
 			values[name] = pv.value
 		}
@@ -164,13 +165,13 @@ func StepMeets(rec *baseline.Record, slos []SLO) (met bool, breached string, val
 		met, breached = false, grow
 	}
 	for _, slo := range slos {
-		if slo.Metric == "capacity" || !hasMetric(rec, slo.Metric) {
+		if slo.Metric == metric.Capacity || !hasMetric(rec, slo.Metric) {
 			continue
 		}
 		pv, err := valueOf(rec, slo.Metric, slo.Stat, DefaultAlpha)
 		if err != nil || pv.noData {
 			// Nothing succeeded: the step fails if anything was sent.
-			if slo.Metric != "error_rate" && len(rec.Windows) > 0 {
+			if slo.Metric != metric.ErrorRate && len(rec.Windows) > 0 {
 				met = false
 				if breached == "" {
 					breached = slo.Name + " " + slo.Text + " (no successful requests)"
@@ -219,7 +220,7 @@ func queueGrowth(rec *baseline.Record) string {
 		return ""
 	}
 	if last > QueueGrowthRatio*first && last-first > QueueGrowthMin {
-		return fmt.Sprintf("queue growing: %s.p50 rose from %s to %s within the step", name, FormatValue(first, "ms"), FormatValue(last, "ms"))
+		return fmt.Sprintf("queue growing: %s.p50 rose from %s to %s within the step", name, metric.Format(first, metric.Ms), metric.Format(last, metric.Ms))
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // Cost is a policy's cost model for capacity planning.
@@ -39,7 +40,7 @@ func sizing(rec *baseline.Record, cost Cost) Sizing {
 	if cost.InstanceHourUSD > 0 {
 		perSecond := cost.InstanceHourUSD / 3600
 		s.USDPerMillionRequests = perSecond / c * 1e6
-		if m, ok := rec.Metrics["output_tokens"]; ok {
+		if m, ok := rec.Metrics[metric.OutputTokens]; ok {
 			if tok := m.Pooled.Stats["mean"]; tok > 0 {
 				s.USDPerThousandOutputTokens = perSecond / (c * tok) * 1e3
 			}

@@ -78,7 +78,7 @@ func TestPairedUnchangedPasses(t *testing.T) {
 	cal := calibration(rng, 10, 0.005)
 	fails, passes := 0, 0
 	for i := 0; i < 50; i++ {
-		v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, 0, 0.005)}, Calibration: map[string][]*baseline.Record{"steady": cal}})
+		v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, 0, 0.005)}, Calibration: LearnCalibration(map[string][]*baseline.Record{"steady": cal}, gateRules)})
 		switch v.Outcome {
 		case Fail:
 			fails++
@@ -94,7 +94,7 @@ func TestPairedUnchangedPasses(t *testing.T) {
 func TestPairedRegressionFailsNamingMetric(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	cal := calibration(rng, 10, 0.005)
-	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, 0.20, 0.005)}, Calibration: map[string][]*baseline.Record{"steady": cal}})
+	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, 0.20, 0.005)}, Calibration: LearnCalibration(map[string][]*baseline.Record{"steady": cal}, gateRules)})
 	if v.Outcome != Fail {
 		t.Fatalf("outcome %s, want fail: %s", v.Outcome, v.Reason)
 	}
@@ -117,7 +117,7 @@ func TestPairedRegressionFailsNamingMetric(t *testing.T) {
 func TestPairedImprovementPasses(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	cal := calibration(rng, 10, 0.005)
-	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, -0.2, 0.005)}, Calibration: map[string][]*baseline.Record{"steady": cal}})
+	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, -0.2, 0.005)}, Calibration: LearnCalibration(map[string][]*baseline.Record{"steady": cal}, gateRules)})
 	if v.Outcome != Pass {
 		t.Fatalf("an improvement gave %s: %s", v.Outcome, v.Reason)
 	}
@@ -234,21 +234,6 @@ func TestSLOChecks(t *testing.T) {
 	}
 }
 
-func TestSplitName(t *testing.T) {
-	for in, want := range map[string][2]string{
-		"ttft.p95":                  {"ttft", "p95"},
-		"e2e.p99.9":                 {"e2e", "p99.9"},
-		"requests_per_s":            {"requests_per_s", "value"},
-		"server.kv_cache_usage.max": {"server.kv_cache_usage", "max"},
-		"server.rss":                {"server.rss", "value"},
-	} {
-		m, s := SplitName(in)
-		if m != want[0] || s != want[1] {
-			t.Errorf("SplitName(%q) = %q, %q; want %q, %q", in, m, s, want[0], want[1])
-		}
-	}
-}
-
 // TestTailCheckIgnoresOneStalledWindow: one candidate window whose p95
 // stalled (x5) does not fail an unchanged e2e.p95, which the plain mean of
 // twelve windows would; the p50 (plain mean) is unaffected anyway.
@@ -257,18 +242,30 @@ func TestTailCheckIgnoresOneStalledWindow(t *testing.T) {
 	cal := calibration(rng, 10, 0.005)
 	run := pairedRun(rng, 0, 0.005)
 	run.Metrics["e2e"].Windows[4].Stats["p95"] *= 5
-	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{run}, Calibration: map[string][]*baseline.Record{"steady": cal}})
+	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{run}, Calibration: LearnCalibration(map[string][]*baseline.Record{"steady": cal}, gateRules)})
 	c := findCheck(t, v, "e2e.p95", KindRegression)
 	if c.Verdict == Fail || math.Abs(c.Change) > 0.03 || c.Windows != 12 {
 		t.Errorf("e2e.p95 with one stalled window: %+v", c)
 	}
 	// The same regression in every window still fails.
 	run = pairedRun(rng, 0.2, 0.005)
-	v = Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{run}, Calibration: map[string][]*baseline.Record{"steady": cal}})
+	v = Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{run}, Calibration: LearnCalibration(map[string][]*baseline.Record{"steady": cal}, gateRules)})
 	if c := findCheck(t, v, "e2e.p95", KindRegression); c.Verdict != Fail {
 		t.Errorf("e2e.p95 +20%% in every window: %+v", c)
 	}
 	if TrimFor("p95") != TailTrim || TrimFor("p99.9") != TailTrim || TrimFor("p50") != 0 || TrimFor("value") != 0 {
 		t.Error("TrimFor")
+	}
+}
+
+// BenchmarkEvaluatePaired is one paired evaluation with a calibration
+// built once, as an evaluation's trials share it.
+func BenchmarkEvaluatePaired(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cal := LearnCalibration(map[string][]*baseline.Record{"steady": calibration(rng, 10, 0.005)}, gateRules)
+	runs := []*baseline.Record{pairedRun(rng, 0.05, 0.005)}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Evaluate(Input{Rules: gateRules, Runs: runs, Calibration: cal})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/stats"
 )
 
@@ -84,7 +85,7 @@ func spikeChecks(rec *baseline.Record) []Check {
 	c := base
 	c.Name, c.Metric, c.Stat, c.Unit = "spike.e2e.p95", "e2e", "p95", "ms"
 	c.Baseline, c.Candidate = level, peak
-	c.Reason = fmt.Sprintf("spike ×%.3g: window p95 latency peaked at %s against %s before it (%+.0f%%)", sp.Factor, FormatValue(peak, "ms"), FormatValue(level, "ms"), 100*(peak/level-1))
+	c.Reason = fmt.Sprintf("spike ×%.3g: window p95 latency peaked at %s against %s before it (%+.0f%%)", sp.Factor, metric.Format(peak, metric.Ms), metric.Format(level, metric.Ms), 100*(peak/level-1))
 	out = append(out, c)
 	if spikeTotal > 0 {
 		e := base
@@ -101,7 +102,7 @@ func spikeChecks(rec *baseline.Record) []Check {
 		r.Reason = fmt.Sprintf("spike: p95 latency did not come back within %.0f%% of its level before the spike by the end of the run", 100*RecoveryTolerance)
 	} else {
 		r.Candidate = 1000 * recovered
-		r.Reason = fmt.Sprintf("spike: recovered %s after the spike ended (window p95 within %.0f%% of its level before)", FormatValue(1000*recovered, "ms"), 100*RecoveryTolerance)
+		r.Reason = fmt.Sprintf("spike: recovered %s after the spike ended (window p95 within %.0f%% of its level before)", metric.Format(1000*recovered, metric.Ms), 100*RecoveryTolerance)
 	}
 	return append(out, r)
 }

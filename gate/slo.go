@@ -7,6 +7,7 @@ import (
 	mstats "github.com/aclements/go-moremath/stats"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/stats"
 )
 
@@ -55,34 +56,30 @@ type pointValue struct {
 // valueOf computes statistic metric.stat of rec with one-sided bounds at
 // level 1-alpha: a jackknife over windows for histogram statistics, the
 // spread of window values for rates, a Wilson interval for error_rate.
-func valueOf(rec *baseline.Record, metric, stat string, alpha float64) (pointValue, error) {
+func valueOf(rec *baseline.Record, name, stat string, alpha float64) (pointValue, error) {
 	z := stats.NormalQuantile(1 - alpha)
-	switch metric {
-	case "capacity":
+	switch name {
+	case metric.Capacity:
 		if rec.Capacity == nil {
 			return pointValue{noData: true}, nil
 		}
 		se := capacitySE(rec.Capacity)
 		v := rec.Capacity.RPS
-		return pointValue{value: v, low: v * math.Exp(-z*se), high: v * math.Exp(z*se), unit: "req/s", count: int64(len(rec.Capacity.Steps))}, nil
-	case "cold_start":
-		return pointValue{value: rec.ColdStart, low: rec.ColdStart, high: rec.ColdStart, unit: "ms", count: 1, noData: rec.ColdStart == 0}, nil
-	case "error_rate":
-		var failed, total int64
-		for _, w := range rec.Windows {
-			failed += w.Failed
-			total += w.Failed + w.Succeeded
-		}
+		return pointValue{value: v, low: v * math.Exp(-z*se), high: v * math.Exp(z*se), unit: metric.RPS, count: int64(len(rec.Capacity.Steps))}, nil
+	case metric.ColdStart:
+		return pointValue{value: rec.ColdStart, low: rec.ColdStart, high: rec.ColdStart, unit: metric.Ms, count: 1, noData: rec.ColdStart == 0}, nil
+	case metric.ErrorRate:
+		failed, total := errorCounts(rec)
 		if total == 0 {
-			return pointValue{noData: true, unit: "ratio"}, nil
+			return pointValue{noData: true, unit: metric.Ratio}, nil
 		}
 		lo, hi, err := stats.Wilson(int(failed), int(total), 1-2*alpha)
 		if err != nil {
 			return pointValue{}, err
 		}
-		return pointValue{value: float64(failed) / float64(total), low: lo, high: hi, count: total, unit: "ratio", windows: len(rec.Windows)}, nil
+		return pointValue{value: float64(failed) / float64(total), low: lo, high: hi, count: total, unit: metric.Ratio, windows: len(rec.Windows)}, nil
 	}
-	s, err := seriesOf(rec, metric, stat)
+	s, err := seriesOf(rec, name, stat)
 	if err != nil {
 		return pointValue{}, err
 	}
@@ -91,7 +88,7 @@ func valueOf(rec *baseline.Record, metric, stat string, alpha float64) (pointVal
 		pv.noData = true
 		return pv, nil
 	}
-	if !tailOK(stat, s.pooledCount) {
+	if !metric.EnoughTail(stat, s.pooledCount) {
 		pv.tailShort = true
 	}
 	se, err := logSE(s)
@@ -114,7 +111,7 @@ func logSE(s *series) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		scale := scaleOf(s.unit)
+		_, scale := metric.RecordScale(s.metric)
 		_, se, err := stats.Jackknife(len(hs), func(excl int) float64 {
 			return math.Log(leaveOneOut(hs, excl, s.stat, scale))
 		})
@@ -132,13 +129,6 @@ func logSE(s *series) (float64, error) {
 		return 0, nil
 	}
 	return mstats.StdDev(logs) / math.Sqrt(float64(len(logs))), nil
-}
-
-func scaleOf(unit string) float64 {
-	if unit == "ms" {
-		return 1e-3
-	}
-	return 1
 }
 
 // checkSLO judges one SLO on one record. A breach beyond the confidence
@@ -166,44 +156,24 @@ func checkSLO(rec *baseline.Record, slo SLO, alpha float64) Check {
 		return c
 	case pv.tailShort:
 		c.Verdict, c.Gating = Warn, false
-		c.Reason = fmt.Sprintf("%s: only %d samples, too few for %s (needs %d); informational", slo.Name, pv.count, slo.Stat, minCountFor(slo.Stat))
+		c.Reason = slo.Name + ": " + tooFewErr(pv.count, slo.Stat).Error()
 		return c
 	}
 	favourable := pv.low // the bound on the side that would rescue the SLO
 	if !slo.upperIsBad() {
 		favourable = pv.high
 	}
-	v := FormatValue(pv.value, pv.unit)
+	v := metric.Format(pv.value, pv.unit)
 	switch {
 	case slo.Holds(pv.value):
 		c.Verdict = Pass
 		c.Reason = fmt.Sprintf("%s = %s meets %s", slo.Name, v, slo.Text)
 	case !slo.Holds(favourable):
 		c.Verdict = Fail
-		c.Reason = fmt.Sprintf("%s = %s breaks %s (even its %.0f%% bound %s does)", slo.Name, v, slo.Text, 100*(1-alpha), FormatValue(favourable, pv.unit))
+		c.Reason = fmt.Sprintf("%s = %s breaks %s (even its %.0f%% bound %s does)", slo.Name, v, slo.Text, 100*(1-alpha), metric.Format(favourable, pv.unit))
 	default:
 		c.Verdict = Warn
-		c.Reason = fmt.Sprintf("%s = %s breaks %s, but within noise (%.0f%% bound %s)", slo.Name, v, slo.Text, 100*(1-alpha), FormatValue(favourable, pv.unit))
+		c.Reason = fmt.Sprintf("%s = %s breaks %s, but within noise (%.0f%% bound %s)", slo.Name, v, slo.Text, 100*(1-alpha), metric.Format(favourable, pv.unit))
 	}
 	return c
-}
-
-// FormatValue renders v in unit (ms, ratio, req/s, ...) for people:
-// "812ms", "1.2s", "0.1%", "38.5 req/s"; "n/a" when v is not a number.
-func FormatValue(v float64, unit string) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "n/a"
-	}
-	switch unit {
-	case "ms":
-		if v >= 1000 {
-			return fmt.Sprintf("%.3gs", v/1000)
-		}
-		return fmt.Sprintf("%.3gms", v)
-	case "ratio":
-		return fmt.Sprintf("%.3g%%", 100*v)
-	case "":
-		return fmt.Sprintf("%.4g", v)
-	}
-	return fmt.Sprintf("%.4g %s", v, unit)
 }

@@ -10,6 +10,14 @@
 // FAIL when the lower confidence bound of the worsening is above δ (Holm
 // corrected across the gating checks), PASS when the upper bound is below Δ,
 // WARN otherwise. Every check reports its minimum detectable effect.
+//
+// Evaluate chooses each check's comparison mode in one place (modeOf) and
+// hands the check to a comparator, one type and file per way of comparing
+// (compare_*.go: paired windows, paired capacity, stored history, error
+// proportions, no baseline); each returns an estimate of the change. Holm's
+// step-down and the three-valued verdict are applied to all estimates in
+// one place (decide.go). What the A/A runs say about the noise is computed
+// once by the caller (LearnCalibration) and passed in Input.Calibration.
 package gate
 
 // Outcome is the verdict of a check or of a whole run.
@@ -111,7 +119,13 @@ type Check struct {
 type Verdict struct {
 	Outcome Outcome `json:"verdict"`
 	// Reason is one sentence that says why.
-	Reason   string   `json:"reason"`
+	Reason string `json:"reason"`
+	// Mode is the run's comparison mode: ModePaired if any regression
+	// check of a gating metric was paired, else ModeHistory if any was
+	// against stored runs, else ModeNone (no baseline, or no gating
+	// metric measured). Reports show it; callers read it here instead of
+	// deciding it again.
+	Mode     string   `json:"mode"`
 	Checks   []Check  `json:"checks"`
 	Warnings []string `json:"warnings,omitempty"`
 	// Capacity holds the capacity planning of capacity scenarios, when the

@@ -125,7 +125,7 @@ func runCompare(ctx context.Context, e *env, args []string) int {
 		in.History = map[string][]*baseline.Record{rec.Scenario: history}
 	}
 	if len(cal) > 0 {
-		in.Calibration = map[string][]*baseline.Record{rec.Scenario: cal}
+		in.Calibration = gate.LearnCalibration(map[string][]*baseline.Record{rec.Scenario: cal}, in.Rules)
 	}
 	v := gate.Evaluate(in)
 	v.Warnings = append(v.Warnings, warnings...)

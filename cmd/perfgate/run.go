@@ -17,6 +17,7 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/gate/runner"
 	"github.com/perfgate/perfgate/policies"
@@ -287,7 +288,9 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 		mode = gate.ModePaired
 	}
 	if o.Store != nil {
-		in.History, in.Calibration, warnings = loadBaselines(ctx, o.Store, p, o.BaseBranch, baseURL != "")
+		var cal map[string][]*baseline.Record
+		in.History, cal, warnings = loadBaselines(ctx, o.Store, p, o.BaseBranch, baseURL != "")
+		in.Calibration = gate.LearnCalibration(cal, in.Rules)
 		if mode == gate.ModeNone && len(in.History) > 0 {
 			mode = gate.ModeHistory
 		}
@@ -490,18 +493,18 @@ func printVerdict(w io.Writer, v *gate.Verdict) {
 				mde = fmt.Sprintf("%+.1f%%", 100*c.MDE)
 			}
 		}
-		base := gate.FormatValue(c.Baseline, c.Unit)
+		base := metric.Format(c.Baseline, c.Unit)
 		if c.Kind == gate.KindRegression && c.Mode == gate.ModeNone {
 			base = "—" // no baseline to compare with
 		}
 		if c.Kind == gate.KindSLO {
-			base = c.Op + " " + gate.FormatValue(c.Limit, c.Unit)
+			base = c.Op + " " + metric.Format(c.Limit, c.Unit)
 		}
 		verdict := string(c.Verdict)
 		if !c.Gating {
 			verdict += " (info)"
 		}
-		fmt.Fprintf(w, "%-10s %-22s %-11s %12s %12s  %-26s %8s  %s\n", c.Scenario, c.Name, c.Kind, base, gate.FormatValue(c.Candidate, c.Unit), change, mde, verdict)
+		fmt.Fprintf(w, "%-10s %-22s %-11s %12s %12s  %-26s %8s  %s\n", c.Scenario, c.Name, c.Kind, base, metric.Format(c.Candidate, c.Unit), change, mde, verdict)
 	}
 }
 

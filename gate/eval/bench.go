@@ -60,7 +60,7 @@ type Bench struct {
 	nom           map[string]*baseline.Record
 	poolOnce      sync.Once
 	poolErr       error
-	memo          gate.Memo // A/A summaries of the pool, shared by every trial
+	cal           [][2]gate.CalibrationRun // the calibration records summarized once, shared by every trial
 }
 
 // NewBench prepares an evaluation of cfg.
@@ -171,6 +171,7 @@ func (b *Bench) Prepare(workers int, progress func(done, total int)) error {
 	b.poolOnce.Do(func() {
 		n := b.cfg.Pool
 		aa := make([][2]*baseline.Record, n)
+		cal := make([][2]gate.CalibrationRun, n)
 		hist := make([][2]*baseline.Record, n)
 		b.poolErr = parallel(n, workers, progress, func(k int) error {
 			s := b.seed(rolePoolSchedule, k)
@@ -184,21 +185,24 @@ func (b *Bench) Prepare(workers int, progress func(done, total int)) error {
 			}
 			for j := range 2 {
 				aa[k][j] = paired(rb[j], ra[j], baseline.KindCalibration)
+				if cal[k][j], err = gate.NewCalibrationRun(aa[k][j], b.cfg.Rules); err != nil {
+					return err
+				}
 			}
 			for j := range 2 {
 				hist[k][j] = withoutWindowHists(ra[j])
 			}
 			return nil
 		})
-		b.aa, b.hist = aa, hist
+		b.aa, b.cal, b.hist = aa, cal, hist
 	})
 	return b.poolErr
 }
 
 // pick returns a seeded choice of n pool entries for trial i.
-func (b *Bench) pick(pool [][2]*baseline.Record, n, i int) map[string][]*baseline.Record {
+func pick[T any](b *Bench, pool [][2]T, n, i int) map[string][]T {
 	rng := rand.New(rand.NewPCG(b.seed(rolePick, i), uint64(n)))
-	out := map[string][]*baseline.Record{}
+	out := map[string][]T{}
 	for _, k := range rng.Perm(len(pool))[:n] {
 		out[ScenarioSteady] = append(out[ScenarioSteady], pool[k][0])
 		out[ScenarioSaturation] = append(out[ScenarioSaturation], pool[k][1])
@@ -232,7 +236,7 @@ type trial struct {
 	modes []string
 	sched uint64
 	base  [2]*baseline.Record
-	aa    map[string][]*baseline.Record
+	aa    gate.Calibration
 	hist  map[string][]*baseline.Record
 }
 
@@ -249,9 +253,9 @@ func (b *Bench) newTrial(i int, modes []string) (*trial, error) {
 				return nil, err
 			}
 			t.base = base
-			t.aa = b.pick(b.aa, b.cfg.NAA, i)
+			t.aa = pick(b, b.cal, b.cfg.NAA, i)
 		case ModeHistory:
-			t.hist = b.pick(b.hist, b.cfg.History, i)
+			t.hist = pick(b, b.hist, b.cfg.History, i)
 		default:
 			return nil, fmt.Errorf("eval: unknown mode %q", m)
 		}
@@ -271,7 +275,6 @@ func (t *trial) run(in Injection) (TrialResult, error) {
 			Rules:       b.cfg.Rules,
 			Runs:        []*baseline.Record{paired(cand[0], t.base[0], baseline.KindRun), paired(cand[1], t.base[1], baseline.KindRun)},
 			Calibration: t.aa,
-			Memo:        &b.memo,
 		})
 	}
 	if t.hist != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/stats"
 )
 
@@ -38,7 +39,7 @@ func (b *Bench) Components() ([]Component, error) {
 	}
 	var out []Component
 	for _, check := range Gate {
-		metric, stat := gate.SplitName(check)
+		metric, stat := metric.SplitName(check)
 		k := 0
 		if scenarioOf(check) == ScenarioSaturation {
 			k = 1

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/perfgate/perfgate/baseline"
-	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/sim"
 )
 
@@ -137,12 +137,12 @@ func (b *Bench) Realised(check, knob string, v float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	metric, stat := gate.SplitName(check)
-	x, y := pooledStat(cand, metric, stat), pooledStat(base, metric, stat)
+	name, stat := metric.SplitName(check)
+	x, y := pooledStat(cand, name, stat), pooledStat(base, name, stat)
 	if !(x > 0 && y > 0) {
 		return 0, fmt.Errorf("eval: %s not measured without noise", check)
 	}
-	if gate.HigherIsBetter(metric) {
+	if metric.HigherIsBetter(name) {
 		return y/x - 1, nil
 	}
 	return x/y - 1, nil

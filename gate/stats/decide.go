@@ -89,29 +89,3 @@ func ExplainDirected(lcb, ucb, negligible, material float64, higherIsBetter bool
 	}
 	return fmt.Sprintf("inconclusive: interval [%s, %s] reaches material %s and does not clear negligible %s", pct(lcb), pct(ucb), pct(material), pct(negligible))
 }
-
-// MinTailSamples is the expected number of values above a percentile that
-// a window (or pool) needs for that percentile to be estimated there.
-const MinTailSamples = 10
-
-// TailSamples returns the expected number of values above the q-quantile
-// among n values, n·(1-q), for q in [0,1] (q = 0.95 for p95). It returns
-// 0 for n <= 0 and NaN for q outside [0,1].
-func TailSamples(n int, q float64) float64 {
-	if !(q >= 0 && q <= 1) {
-		return math.NaN()
-	}
-	if n <= 0 {
-		return 0
-	}
-	return float64(n) * (1 - q)
-}
-
-// EnoughTailSamples reports whether n values leave at least MinTailSamples
-// expected values above the q-quantile (q in [0,1]; 0.99 needs n >= 1000).
-// A percentile without enough tail samples per window is informational
-// only, or is computed on the pooled histogram with a Jackknife SE.
-func EnoughTailSamples(n int, q float64) bool {
-	// The tolerance absorbs rounding of 1-q (1-0.95 is 0.04999...).
-	return TailSamples(n, q) >= MinTailSamples-1e-9
-}

@@ -39,26 +39,6 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func TestTailSamples(t *testing.T) {
-	for _, c := range []struct {
-		n    int
-		q    float64
-		want bool
-	}{
-		{200, 0.95, true}, {199, 0.95, false},
-		{1000, 0.99, true}, {999, 0.99, false},
-		{20, 0.5, true}, {0, 0.5, false},
-		{100, 0.9, true}, {5000, 0.999, false},
-	} {
-		if got := EnoughTailSamples(c.n, c.q); got != c.want {
-			t.Errorf("EnoughTailSamples(%d, %v) = %v, want %v", c.n, c.q, got, c.want)
-		}
-	}
-	if !math.IsNaN(TailSamples(10, 1.5)) || TailSamples(-3, 0.5) != 0 {
-		t.Error("TailSamples out of range")
-	}
-}
-
 func TestExplainDirectedHigherIsBetter(t *testing.T) {
 	neg, mat := LogChange(0.03), LogChange(0.10)
 	// Throughput down 8% [-16%, +0.5%]: on the worse scale the bounds are

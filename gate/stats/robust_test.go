@@ -45,7 +45,6 @@ func TestNoPanics(t *testing.T) {
 		NewcombeDiff(rng.IntN(5)-1, rng.IntN(5)-1, rng.IntN(5)-1, rng.IntN(5)-1, num())
 		Decide(num(), num(), num(), num())
 		Explain(num(), num(), num(), num())
-		EnoughTailSamples(rng.IntN(100)-1, num())
 		TQuantile(num(), num())
 		TCDF(num(), num())
 	}

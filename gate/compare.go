@@ -1,0 +1,111 @@
+package gate
+
+import (
+	"math"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
+	"github.com/perfgate/perfgate/gate/stats"
+)
+
+// A comparator estimates the change of one gating check between this run
+// and its baseline, in one way: paired arms window by window (paired), a
+// paired capacity (capacityPaired), stored runs (history), error
+// proportions (proportion), or nothing to compare with (noBaseline). Each
+// lives in its own file; adding a way to compare is adding a type.
+//
+// compare fills the check's measured values (unit, candidate and baseline
+// values, samples, windows, stored runs, warnings) and returns the estimate
+// that decide judges, or an error saying why the check cannot be judged:
+// the check is then informational and never fails the gate.
+type comparator interface {
+	compare(c *Check) (estimate, error)
+}
+
+// modeOf returns the comparison mode of rec: paired when it carries its
+// live baseline arm, history when stored runs of the base branch exist,
+// else none. It is the one place the mode of a check is chosen.
+func modeOf(rec *baseline.Record, history []*baseline.Record) string {
+	switch {
+	case rec.Reference != nil:
+		return ModePaired
+	case len(history) > 0:
+		return ModeHistory
+	}
+	return ModeNone
+}
+
+// comparatorFor returns the comparator of check c of rec in mode, given
+// the scenario's stored runs (at most rules.History of them) and what its
+// A/A runs say about the check.
+func comparatorFor(c *Check, mode string, rec *baseline.Record, history []*baseline.Record, aa aaStats, rules Rules) comparator {
+	th := logThresholds{neg: stats.LogChange(rules.Negligible), mat: stats.LogChange(rules.Material)}
+	sign := 1.0
+	if c.HigherIsBetter {
+		// A throughput drop is a positive (worse) log-ratio.
+		sign = -1
+	}
+	switch {
+	case c.Metric == metric.ErrorRate:
+		p := proportion{rec: rec, neg: rules.ErrorRateNegligible, mat: rules.ErrorRateMaterial}
+		switch mode {
+		case ModePaired:
+			p.baseline = []*baseline.Record{rec.Reference}
+		case ModeHistory:
+			p.baseline, p.history = history, true
+		}
+		return p
+	case mode == ModePaired && c.Metric == metric.Capacity:
+		return capacityPaired{cand: rec, ref: rec.Reference, sign: sign, aa: aa, th: th}
+	case mode == ModePaired:
+		return paired{cand: rec, ref: rec.Reference, sign: sign, aa: aa, th: th}
+	case mode == ModeHistory:
+		return historyComparator{rec: rec, history: history, sign: sign, th: th}
+	}
+	return noBaseline{rec: rec, alpha: rules.Alpha}
+}
+
+// regression is a gating check on its way to a verdict: the check and the
+// comparator's estimate of its change (nil when it cannot be judged).
+type regression struct {
+	check Check
+	est   estimate
+}
+
+// compareCheck builds the regression check of gating check name of rec.
+func compareCheck(rec *baseline.Record, name string, history []*baseline.Record, aa aaStats, rules Rules) *regression {
+	m, stat := metric.SplitName(name)
+	r := &regression{check: Check{
+		Scenario: rec.Scenario, Name: name, Metric: m, Stat: stat, Kind: KindRegression,
+		HigherIsBetter: metric.HigherIsBetter(m), Gating: true,
+	}}
+	if len(history) > rules.History {
+		history = history[:rules.History]
+	}
+	c := &r.check
+	c.Mode = modeOf(rec, history)
+	est, err := comparatorFor(c, c.Mode, rec, history, aa, rules).compare(c)
+	if err != nil {
+		notJudged(c, err)
+		return r
+	}
+	r.est = est
+	return r
+}
+
+// notJudged makes c informational, saying why.
+func notJudged(c *Check, why error) {
+	c.Gating = false
+	c.Verdict = Warn
+	c.Reason = c.Name + ": " + why.Error()
+}
+
+// logThresholds are the negligible and material changes on the log scale,
+// ln(1+δ) and ln(1+Δ).
+type logThresholds struct{ neg, mat float64 }
+
+// estimate returns e as a log-scale change judged against th, with no
+// signed-rank cross-check.
+func (th logThresholds) estimate(e stats.Estimate) *logChange {
+	return &logChange{Estimate: e, logThresholds: th, wilcoxonP: math.NaN()}
+}

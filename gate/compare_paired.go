@@ -1,0 +1,182 @@
+package gate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
+	"github.com/perfgate/perfgate/gate/stats"
+)
+
+// paired compares the two arms of a paired (duet) run window by window:
+// the mean of the per-window log-ratios, with τ² from the A/A runs
+// (docs/statistics.md). When the windows hold too few values above a
+// percentile, it compares the pooled percentiles instead, with a paired
+// delete-one-window jackknife for their within-run error.
+type paired struct {
+	cand, ref *baseline.Record
+	sign      float64 // -1 for higher-is-better metrics, so positive is worse
+	aa        aaStats
+	th        logThresholds
+}
+
+func (p paired) compare(c *Check) (estimate, error) {
+	cs, err1 := seriesOf(p.cand, c.Metric, c.Stat)
+	bs, err2 := seriesOf(p.ref, c.Metric, c.Stat)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	c.Unit, c.Candidate, c.Baseline, c.Samples = cs.unit, cs.pooled, bs.pooled, cs.pooledCount
+	d, pooled, err := pairedDiffs(cs, bs, p.sign)
+	if err != nil {
+		return nil, err
+	}
+	c.Windows = len(d)
+	if pooled {
+		return p.comparePooled(c, cs, bs)
+	}
+	// Welch-Satterthwaite degrees of freedom: min(W-1, N_AA-1) ignores
+	// that the within-run part of the variance is known to W-1 degrees of
+	// freedom, and the evaluation (docs/evaluation.md) shows it costs
+	// power with no gain in false alarms.
+	trim := TrimFor(c.Stat)
+	pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: p.aa.tau2, NAA: p.aa.n, PriorTau2: p.aa.prior2, DF: stats.DFWelch, Trim: trim})
+	if err != nil {
+		return nil, fmt.Errorf("paired estimate: %w", err)
+	}
+	est := p.th.estimate(pr.Estimate)
+	if trim > 0 && p.aa.n >= stats.MinAARuns && p.aa.total > est.SE*est.SE {
+		// A trimmed mean's within-run error, estimated from the windows of
+		// one run, can come out small when no window happened to stall:
+		// it is not let below the spread of the A/A runs' own estimates,
+		// the whole null variance of this comparison.
+		est.SE, est.DF = math.Sqrt(p.aa.total), math.Min(est.DF, float64(p.aa.n-1))
+	}
+	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	shifted := make([]float64, len(d))
+	for i, x := range d {
+		shifted[i] = x - p.th.neg
+	}
+	if sr, err := stats.SignedRank(shifted); err == nil {
+		est.wilcoxonP = sr.PGreater
+	}
+	return est, nil
+}
+
+// comparePooled estimates the change of the pooled statistic, for windows
+// with too few tail values.
+func (p paired) comparePooled(c *Check, cs, bs *series) (estimate, error) {
+	effect, se, n, err := pooledPaired(cs, bs, p.sign)
+	if err != nil {
+		return nil, err
+	}
+	c.Warnings = append(c.Warnings, fmt.Sprintf("%s has too few values per window for %s: pooled over windows", c.Metric, c.Stat))
+	if p.aa.n >= stats.MinAARuns {
+		// The jackknife of a pooled percentile is itself noisy (it is not
+		// a consistent estimator for quantiles: one stalled window makes
+		// it explode), so splitting the A/A variance into within and
+		// between parts, or adding this run's jackknife, is unreliable
+		// here: the spread of the A/A runs' own pooled estimates is the
+		// null variance of this comparison, used whole.
+		return p.th.estimate(stats.Estimate{Effect: effect, SE: math.Sqrt(p.aa.total), DF: float64(p.aa.n - 1)}), nil
+	}
+	pr := pairedWithSE(effect, se, n, p.aa)
+	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	return p.th.estimate(pr.Estimate), nil
+}
+
+// pairedDiffs returns the per-window signed log-ratios of two aligned
+// series. pooled is true when the windows have too few tail values for the
+// statistic but the pooled sample has enough: the caller then estimates
+// on the pooled statistic.
+func pairedDiffs(cs, bs *series, sign float64) (d []float64, pooled bool, err error) {
+	n := min(len(cs.values), len(bs.values))
+	if n < 2 {
+		return nil, false, fmt.Errorf("only %d paired windows (needs 2)", n)
+	}
+	if cs.windowsTailOK() && bs.windowsTailOK() {
+		for i := 0; i < n; i++ {
+			d = append(d, sign*math.Log(cs.values[i]/bs.values[i]))
+		}
+		return d, false, nil
+	}
+	if _, isPct := metric.Quantile(cs.stat); isPct {
+		if metric.EnoughTail(cs.stat, cs.pooledCount) && metric.EnoughTail(cs.stat, bs.pooledCount) && cs.hists[0] != "" {
+			return nil, true, nil
+		}
+		return nil, false, tooFewErr(min(cs.pooledCount, bs.pooledCount), cs.stat)
+	}
+	for i := 0; i < n; i++ {
+		if cs.values[i] > 0 && bs.values[i] > 0 {
+			d = append(d, sign*math.Log(cs.values[i]/bs.values[i]))
+		}
+	}
+	if len(d) < 2 {
+		return nil, false, fmt.Errorf("fewer than 2 windows with values in both arms")
+	}
+	return d, false, nil
+}
+
+// pooledPaired estimates the signed log-ratio of the pooled statistic of
+// two aligned series and its within-run standard error by a paired
+// delete-one-window jackknife over the n windows both have.
+func pooledPaired(cs, bs *series, sign float64) (effect, se float64, n int, err error) {
+	ch, err1 := cs.decodedHists()
+	bh, err2 := bs.decodedHists()
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, 0, err
+	}
+	n = min(len(ch), len(bh))
+	_, scale := metric.RecordScale(cs.metric)
+	effect = sign * math.Log(cs.pooled/bs.pooled)
+	_, se, err = stats.Jackknife(n, func(excl int) float64 {
+		return sign * math.Log(leaveOneOut(ch[:n], excl, cs.stat, scale)/leaveOneOut(bh[:n], excl, cs.stat, scale))
+	})
+	if err != nil || math.IsNaN(se) || math.IsNaN(effect) || math.IsInf(effect, 0) {
+		return 0, 0, 0, fmt.Errorf("the pooled estimate of %s.%s failed", cs.metric, cs.stat)
+	}
+	return effect, se, n, nil
+}
+
+// pairedWithSE applies the paired method's τ² and degrees-of-freedom rules
+// to an effect whose within-run standard error comes from elsewhere (a
+// jackknife, a capacity bracket), by building w window differences with
+// the same mean and standard error.
+func pairedWithSE(effect, se float64, w int, aa aaStats) stats.PairedResult {
+	if w < 2 {
+		w = 2
+	}
+	// Values ±a around effect (one at effect when w is odd) have mean
+	// effect and sample standard deviation sd = se·√w.
+	sd := se * math.Sqrt(float64(w))
+	a := sd
+	if w%2 == 0 {
+		a = sd * math.Sqrt(float64(w-1)/float64(w))
+	}
+	d := make([]float64, w)
+	for i := range d {
+		switch {
+		case w%2 == 1 && i == w-1:
+			d[i] = effect
+		case i%2 == 0:
+			d[i] = effect + a
+		default:
+			d[i] = effect - a
+		}
+	}
+	pr, err := stats.Paired(stats.PairedInput{D: d, Tau2: aa.tau2, NAA: aa.n, PriorTau2: aa.prior2})
+	if err != nil {
+		return stats.PairedResult{Estimate: stats.Estimate{Effect: effect, SE: math.Sqrt(se*se + aa.tau2), DF: float64(w - 1)}}
+	}
+	pr.Effect = effect
+	pr.SE = math.Sqrt(se*se + pr.Tau2)
+	pr.Lag1 = 0
+	return pr
+}
+
+// tooFewErr says that n values are too few for percentile stat.
+func tooFewErr(n int64, stat string) error {
+	return fmt.Errorf("only %d samples, too few for %s (needs %d); informational", n, stat, metric.MinCount(stat))
+}

@@ -1,0 +1,91 @@
+package gate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/perfgate/perfgate/baseline"
+)
+
+// finish sets the overall outcome and its one-sentence reason.
+func finish(v *Verdict, runs []*baseline.Record) {
+	var invalid []string
+	for _, rec := range runs {
+		if rec == nil {
+			continue
+		}
+		if rec.Partial {
+			invalid = append(invalid, fmt.Sprintf("scenario %s was cut short", rec.Scenario))
+		}
+		if !rec.Valid {
+			reasons := strings.Join(rec.Invalid, "; ")
+			if reasons == "" {
+				reasons = "the load generator did not keep up"
+			}
+			invalid = append(invalid, fmt.Sprintf("scenario %s: %s", rec.Scenario, reasons))
+		}
+	}
+	var fails, warns []Check
+	for _, c := range v.Checks {
+		switch {
+		case c.Verdict == Fail:
+			fails = append(fails, c)
+		case c.Verdict == Warn:
+			warns = append(warns, c)
+		}
+	}
+	sort.SliceStable(fails, func(i, j int) bool { return fails[i].Kind == KindRegression && fails[j].Kind != KindRegression })
+	switch {
+	case len(invalid) > 0:
+		v.Outcome = Invalid
+		v.Reason = "The measurement cannot be trusted: " + strings.Join(invalid, "; ") + "."
+	case len(fails) > 0:
+		v.Outcome = Fail
+		v.Reason = fmt.Sprintf("%s.", fails[0].Reason)
+		if len(fails) > 1 {
+			v.Reason = fmt.Sprintf("%d checks failed; first: %s.", len(fails), fails[0].Reason)
+		}
+	case len(warns) > 0:
+		v.Outcome = Warn
+		v.Reason = fmt.Sprintf("No check failed, but %d %s: %s.", len(warns), plural(len(warns), "is inconclusive or informational", "are inconclusive or informational"), warns[0].Reason)
+	case len(v.Checks) == 0:
+		v.Outcome = Pass
+		v.Reason = "Nothing to judge: the policy has no SLOs and no gating metric was measured."
+	default:
+		v.Outcome = Pass
+		v.Reason = fmt.Sprintf("All %d checks passed.", len(v.Checks))
+		if worst := largestRegression(v.Checks); worst != nil {
+			v.Reason = fmt.Sprintf("All %d checks passed; the largest change is %s %s, and this run could have detected a worsening of %+.1f%%.", len(v.Checks), worst.Name, formatChange(worst), 100*worst.MDE)
+		}
+	}
+}
+
+// largestRegression returns the gating regression check with the largest
+// worsening.
+func largestRegression(cs []Check) *Check {
+	var best *Check
+	worse := func(c *Check) float64 {
+		if c.HigherIsBetter {
+			return -c.Change
+		}
+		return c.Change
+	}
+	for i := range cs {
+		c := &cs[i]
+		if c.Kind != KindRegression || !c.Gating || c.Metric == "error_rate" {
+			continue
+		}
+		if best == nil || worse(c) > worse(best) {
+			best = c
+		}
+	}
+	return best
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
