@@ -70,23 +70,33 @@ func (c *checker) lookupUser(path []string) cue.Value {
 	return c.user.LookupPath(c.cuePath(path))
 }
 
-// cuePath converts a policy path to a cue.Path, telling list indices from
-// field names with the schema tree.
+// cuePath converts a policy path to a cue.Path.
 func (c *checker) cuePath(path []string) cue.Path {
+	return cue.MakePath(c.selectors(path)...)
+}
+
+// selectors converts a policy path to CUE selectors, telling list indices
+// from field names with the schema tree, and below it (in a request body,
+// say) with the policy as written.
+func (c *checker) selectors(path []string) []cue.Selector {
 	sels := make([]cue.Selector, 0, len(path))
 	n := c.tree
 	for _, p := range path {
-		if n != nil && n.kind == listNode {
-			if i, err := strconv.Atoi(p); err == nil {
+		if i, err := strconv.Atoi(p); err == nil && i >= 0 {
+			list := n != nil && n.kind == listNode
+			if n == nil {
+				list = c.user.LookupPath(cue.MakePath(sels...)).IncompleteKind() == cue.ListKind
+			}
+			if list {
 				sels = append(sels, cue.Index(i))
-				n = n.elem
+				n = n.lookup([]string{p})
 				continue
 			}
 		}
 		sels = append(sels, cue.Str(p))
 		n = n.lookup([]string{p})
 	}
-	return cue.MakePath(sels...)
+	return sels
 }
 
 // posOf returns the position of the value at path in the user's file, or of

@@ -13,8 +13,8 @@ import (
 // report turns one group into a plain sentence.
 func (c *checker) report(g errGroup) {
 	n := c.tree.lookup(g.path)
-	if len(g.path) == 0 {
-		c.add(nil, g.pos, "%s", strings.Join(g.msgs, "; "))
+	if len(g.path) == 0 || g.cat == catOther {
+		c.add(g.path, g.pos, "%s", g.generic())
 		return
 	}
 	switch g.cat {
@@ -28,10 +28,14 @@ func (c *checker) report(g errGroup) {
 			c.add(g.path, c.posOf(g.path[:len(g.path)-1]), "this field is required; expected %s", describe(n))
 			return
 		}
+		if n == nil {
+			c.add(g.path, g.pos, "expected a concrete value, found %s", c.found(g.path))
+			return
+		}
 		c.add(g.path, g.pos, "expected a concrete value (%s), found %s", describe(n), c.found(g.path))
 	default:
 		if n == nil {
-			c.add(g.path, g.pos, "%s", strings.Join(g.msgs, "; "))
+			c.add(g.path, g.pos, "%s", g.generic())
 			return
 		}
 		c.add(g.path, g.pos, "expected %s, found %s%s", describe(n), c.found(g.path), c.suggestValue(g.path, n))
@@ -50,8 +54,8 @@ func (c *checker) unknownMsg(path []string) string {
 	if parent.isMap() && parent.field(name) == nil {
 		if parent.key == "#MetricRef" {
 			msg := fmt.Sprintf("unknown metric %q; expected %s", name, defPhrases["#MetricRef"])
-			if _, err := ParseMetricRef(name); err != nil && !strings.HasPrefix(err.Error(), "unknown metric") {
-				msg = err.Error()
+			if _, err := ParseMetricRef(name); err != nil && knownMetricPrefix(name) {
+				msg = err.Error() // it says what is wrong after the metric's name
 			}
 			return msg + didYouMean(name, metricRefNames())
 		}
@@ -64,6 +68,18 @@ func (c *checker) unknownMsg(path []string) string {
 	}
 	return fmt.Sprintf("unknown field %q; expected one of %s", name, joinWords(valid, "or")) +
 		didYouMean(name, parent.fieldNames(nil))
+}
+
+// knownMetricPrefix reports whether ref starts with a metric of the catalog
+// or with "server.", so that ParseMetricRef can say more than that the
+// metric is unknown.
+func knownMetricPrefix(ref string) bool {
+	if strings.HasPrefix(ref, "server.") {
+		return true
+	}
+	name, _, _ := strings.Cut(ref, ".")
+	_, known := LookupMetric(name)
+	return known
 }
 
 // didYouMean returns "; did you mean X?" when a candidate is close to s.
@@ -124,10 +140,10 @@ func (c *checker) found(path []string) string {
 // slos."ttft.p95", regression.gate[0].
 func (c *checker) formatPath(path []string) string {
 	var b strings.Builder
-	n := c.tree
-	for _, p := range path {
+	for i, sel := range c.selectors(path) {
+		p := path[i]
 		switch {
-		case n != nil && n.kind == listNode:
+		case sel.Type() == cue.IndexLabel:
 			b.WriteString("[" + p + "]")
 		case ast.IsValidIdent(p):
 			if b.Len() > 0 {
@@ -140,7 +156,6 @@ func (c *checker) formatPath(path []string) string {
 			}
 			b.WriteString(strconv.Quote(p))
 		}
-		n = n.lookup([]string{p})
 	}
 	return b.String()
 }

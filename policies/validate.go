@@ -23,6 +23,18 @@ type checker struct {
 	// replaced are the paths whose values were found wrong and replaced by
 	// "_" for the next pass; errors at or below them are consequences.
 	replaced [][]string
+	// errorsOf lists the errors of a failed validation; nil means
+	// cueerrors.Errors. Tests give CUE's errors other words with it, to
+	// prove that no message depends on CUE's wording.
+	errorsOf func(error) []cueerrors.Error
+	// trace, when set, sees every group of CUE's errors of every pass, so
+	// tests can compare classifications.
+	trace func(errGroup)
+	// missing are the required fields the first pass found missing.
+	missing [][]string
+	// unexplained are the problems whose kind the structure did not tell;
+	// they are reported in CUE's words only when nothing else is.
+	unexplained []errGroup
 }
 
 // maxPasses bounds the validation passes. CUE reports errors in tiers (a
@@ -34,14 +46,14 @@ const maxPasses = 6
 // value when the policy is valid, and the user's value for positions.
 func (c *checker) validate(s *compiled, f *ast.File) (cue.Value, cue.Value) {
 	c.seen = map[string]bool{}
-	for pass := 0; pass < maxPasses; pass++ {
+	for i := 0; i < maxPasses; i++ {
 		user := s.ctx.BuildFile(f)
 		if err := user.Err(); err != nil {
 			c.addCUEErrors(err)
 			return cue.Value{}, user
 		}
 		v := s.policy.Unify(user)
-		if pass == 0 {
+		if i == 0 {
 			c.user, c.unified = user, v
 			if unknown := c.walk(c.tree, nil, f); len(unknown) > 0 {
 				for _, p := range unknown {
@@ -56,19 +68,26 @@ func (c *checker) validate(s *compiled, f *ast.File) (cue.Value, cue.Value) {
 			return v, c.user
 		}
 		edited, found := false, false
-		groups := c.group(err)
+		groups := c.group(c.cueErrors(err), pass{user: user, unified: v})
 		for _, g := range groups {
+			if c.trace != nil {
+				c.trace(g)
+			}
 			key := fmt.Sprint(g.cat, g.path)
 			if c.seen[key] || c.isConsequence(g) || hasDeeper(g, groups) {
 				continue
 			}
 			c.seen[key] = true
 			found = true
-			c.report(g)
+			if g.cat == catOther {
+				c.unexplained = append(c.unexplained, g)
+			} else {
+				c.report(g)
+			}
 			switch g.cat {
 			case catUnknown:
 				edited = editSyntax(f.Decls, g.path, true, &f.Decls) || edited
-			case catMismatch, catIncomplete:
+			case catMismatch, catIncomplete, catOther:
 				c.replaced = append(c.replaced, g.path)
 				edited = editSyntax(f.Decls, g.path, false, &f.Decls) || edited
 			}
@@ -78,10 +97,27 @@ func (c *checker) validate(s *compiled, f *ast.File) (cue.Value, cue.Value) {
 		}
 	}
 	if len(c.errs) == 0 {
+		// Unexplained groups are mostly consequences of problems reported
+		// already (CUE re-checks a definition of the schema on its own
+		// when the policy's value for it is wrong); alone, they are all
+		// there is to say.
+		for _, g := range c.unexplained {
+			c.report(g)
+		}
+	}
+	if len(c.errs) == 0 {
 		// Unreachable unless the passes ran out: say so rather than accept.
 		c.add(nil, token.NoPos, "the policy could not be validated; simplify it and try again")
 	}
 	return cue.Value{}, c.user
+}
+
+// cueErrors lists the errors of a failed validation.
+func (c *checker) cueErrors(err error) []cueerrors.Error {
+	if c.errorsOf != nil {
+		return c.errorsOf(err)
+	}
+	return cueerrors.Errors(err)
 }
 
 // isConsequence reports whether g only follows from a value an earlier pass
@@ -95,11 +131,12 @@ func (c *checker) isConsequence(g errGroup) bool {
 	return false
 }
 
-// hasDeeper reports whether g is a mismatch of a struct or list in which
-// another group points at the actual culprit (a disjunction such as
-// "*[defaults] | [...#MetricRef]" fails as a whole and element by element).
+// hasDeeper reports whether g is a mismatch (or an unclassified problem)
+// of a struct or list in which another group points at the actual culprit
+// (a disjunction such as "*[defaults] | [...#MetricRef]" fails as a whole
+// and element by element).
 func hasDeeper(g errGroup, groups []errGroup) bool {
-	if g.cat != catMismatch {
+	if g.cat != catMismatch && g.cat != catOther {
 		return false
 	}
 	for _, h := range groups {
