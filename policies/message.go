@@ -24,10 +24,6 @@ func (c *checker) report(g errGroup) {
 		parent := g.path[:len(g.path)-1]
 		c.add(g.path, c.posOf(parent), "this field is required; expected %s", describe(n))
 	case catIncomplete:
-		if !c.lookupUser(g.path).Exists() {
-			c.add(g.path, c.posOf(g.path[:len(g.path)-1]), "this field is required; expected %s", describe(n))
-			return
-		}
 		if n == nil {
 			c.add(g.path, g.pos, "expected a concrete value, found %s", c.found(g.path))
 			return
