@@ -38,17 +38,23 @@ func ParseFile(path string) (*Policy, error) {
 // with its position in filename. Problems that only the Go-side checks find
 // are reported once the policy satisfies the schema.
 func Parse(filename string, src []byte) (*Policy, error) {
-	f, errs := parseSyntax(filename, src)
+	return parse(&checker{filename: filename}, src)
+}
+
+// parse is Parse with the checker given, so that tests can substitute how
+// CUE's errors are listed (see checker.errorsOf).
+func parse(c *checker, src []byte) (*Policy, error) {
+	f, errs := parseSyntax(c.filename, src)
 	if errs != nil {
 		return nil, errs
 	}
 	s := schema()
-	c := &checker{filename: filename, tree: s.tree}
+	c.tree = s.tree
 	v, user := c.validate(s, f)
 	if len(c.errs) > 0 {
 		return nil, c.result()
 	}
-	p := &Policy{File: filename}
+	p := &Policy{File: c.filename}
 	if err := v.Decode(p); err != nil {
 		// The schema accepted what the Go types reject: a bug in perfgate,
 		// reported as such rather than as the user's mistake.

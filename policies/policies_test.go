@@ -290,15 +290,16 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 }
 
-// TestAllErrorsAtOnce: CUE reports problems in tiers (a missing required
-// field hides everything else); Parse reports every kind in one go.
-func TestAllErrorsAtOnce(t *testing.T) {
-	src := `name: "chat"
+const allErrorsAtOnce = `name: "chat"
 scenarios: burst: {rate: 5}
 scenarios: steady: {rate: 0, arival: "poisson"}
 colour: 1
 `
-	_, err := Parse("all.cue", []byte(src))
+
+// TestAllErrorsAtOnce: CUE reports problems in tiers (a missing required
+// field hides everything else); Parse reports every kind in one go.
+func TestAllErrorsAtOnce(t *testing.T) {
+	_, err := Parse("all.cue", []byte(allErrorsAtOnce))
 	want := []string{
 		"all.cue:1:1: target: this field is required",
 		"all.cue:2:12: scenarios.burst.kind: this field is required",

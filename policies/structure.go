@@ -44,7 +44,7 @@ func (c *checker) walk(n *node, path []string, f *ast.File) (unknown [][]string)
 	if uv.IncompleteKind() != cue.StructKind {
 		return nil // not a struct at all: a type error, which CUE reports
 	}
-	allowed, needed := c.allowedIn(path), c.requiredIn(path)
+	allowed := c.allowedIn(path)
 	active := func(fd *field) bool { return fd.always || slices.ContainsFunc(fd.conds, allowed) }
 	it, err := uv.Fields()
 	if err != nil {
@@ -65,14 +65,9 @@ func (c *checker) walk(n *node, path []string, f *ast.File) (unknown [][]string)
 			unknown = append(unknown, fp)
 		}
 	}
-	for _, fd := range n.fields {
-		if !slices.Contains(fd.reqConds, "") && !slices.ContainsFunc(fd.reqConds, needed) {
-			continue
-		}
+	for _, fd := range c.missingFields(n, path) {
 		fp := append(slices.Clip(path), fd.name)
-		if c.lookupUser(fp).Exists() || c.unified.LookupPath(c.cuePath(fp)).Exists() {
-			continue
-		}
+		c.missing = append(c.missing, fp)
 		c.seen[fmt.Sprint(catMissing, fp)] = true
 		c.add(fp, c.posOf(path), "this field is required; expected %s", describe(fd.node))
 	}

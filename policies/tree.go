@@ -340,6 +340,32 @@ func isTop(n *node) bool {
 	return n.kind == leafNode && ok && id.Name == "_"
 }
 
+// isOpen reports whether n accepts any field: _ or {...}.
+func isOpen(n *node) bool {
+	if isTop(n) {
+		return true
+	}
+	_, ok := n.expr.(*ast.StructLit) // only {...} stays a leaf
+	return n.kind == leafNode && ok
+}
+
+// asStruct returns n if it is a struct, the struct alternative of a
+// disjunction such as #Length (int & >0 | #LengthDist), or nil.
+func asStruct(n *node) *node {
+	if n == nil {
+		return nil
+	}
+	if n.kind == structNode {
+		return n
+	}
+	for _, a := range n.alts {
+		if a.kind == structNode {
+			return a
+		}
+	}
+	return nil
+}
+
 func disjuncts(x ast.Expr) []ast.Expr {
 	if b, ok := x.(*ast.BinaryExpr); ok && b.Op == token.OR {
 		return append(disjuncts(b.X), disjuncts(b.Y)...)
