@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,7 @@ func newActionHarness(t *testing.T) *actionHarness {
 	// (a share of the median latency) absorbs a busy test machine.
 	cfg := sim.DefaultConfig()
 	cfg.Slowdown = 5
-	url, stop, err := serveSim(cfg)
+	url, stop, err := serveSim(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/pipeline"
 	"github.com/perfgate/perfgate/gate/sim"
+	"github.com/perfgate/perfgate/policies"
 )
 
 //go:embed demo.cue
@@ -23,23 +26,7 @@ func init() {
 	register(&command{
 		name:    "demo",
 		summary: "show the whole gate on the built-in simulated inference server (about a minute)",
-		usage: `Usage: perfgate demo [--out DIR] [--slowdown X]
-
-Starts two simulated inference servers on 127.0.0.1 — "main" and a "preview"
-whose token decoding is 25% slower — then does what the GitHub Action does:
-
-  1. on a push to main: runs the demo policy against main and stores the run
-     as the baseline (in a temporary store);
-  2. on the pull request: runs the preview and main side by side under the same
-     schedule (paired mode), compares them and prints the PR comment.
-
-The demo exits 0 when it worked, whatever the verdict; the preview is meant to
-fail. The reports stay in --out. The policy it runs is printed with --policy.
-
-Example:
-  perfgate demo --out demo-reports
-`,
-		run: runDemo,
+		run:     runDemo,
 	})
 }
 
@@ -59,6 +46,10 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if !(*slow >= 1) {
 		return usageError(c, e, "--slowdown must be at least 1, got %g", *slow)
 	}
+	p, err := policies.Parse("demo-chat.cue", demoPolicy)
+	if err != nil {
+		panic("perfgate demo: the embedded policy is invalid: " + err.Error())
+	}
 	dir, err := os.MkdirTemp("", "perfgate-demo-")
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perfgate demo: %v\n", err)
@@ -68,12 +59,6 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if *out == "" {
 		*out = filepath.Join(dir, "report")
 	}
-	policyPath := filepath.Join(dir, "demo-chat.cue")
-	if err := os.WriteFile(policyPath, demoPolicy, 0o644); err != nil {
-		fmt.Fprintf(e.stderr, "perfgate demo: %v\n", err)
-		return exitNoTrust
-	}
-
 	// Two deployments on identical hardware: a small per-deployment shift,
 	// so the verdict shows the regression rather than the luck of the draw
 	// (docs/evaluation.md shows what a 3% shift between deployments does).
@@ -83,41 +68,38 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	prevCfg := mainCfg
 	prevCfg.Seed = 2
 	prevCfg.DecodeSlowdown = *slow
-	mainURL, stopMain, err := serveSim(mainCfg)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate demo: starting the simulator: %v\n", err)
-		return exitNoTrust
+	var urls [2]string
+	for i, cfg := range []sim.Config{mainCfg, prevCfg} {
+		url, stop, err := serveSim(cfg, e.stderr)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "perfgate demo: starting the simulator: %v\n", err)
+			return exitNoTrust
+		}
+		defer stop()
+		urls[i] = url
 	}
-	defer stopMain()
-	prevURL, stopPrev, err := serveSim(prevCfg)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate demo: starting the simulator: %v\n", err)
-		return exitNoTrust
-	}
-	defer stopPrev()
 	store, err := baseline.NewDirStore(filepath.Join(dir, "store"), 0)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perfgate demo: %v\n", err)
 		return exitNoTrust
 	}
-	fmt.Fprintf(e.stderr, "perfgate demo: simulated servers: main %s, preview %s (decode %.0f%% slower)\n\n", mainURL, prevURL, 100*(*slow-1))
+	fmt.Fprintf(e.stderr, "perfgate demo: simulated servers: main %s, preview %s (decode %.0f%% slower)\n\n", urls[0], urls[1], 100*(*slow-1))
+	o := pipeline.Options{Store: store, Getenv: e.getenv, Progress: e.stderr, Live: isTerminal(e.stderr) && e.getenv("CI") == "", Log: e.stderr, Version: version}
 
 	fmt.Fprintln(e.stderr, "Step 1/2 — push to main: measure main and store it as the baseline")
-	_, code := runGate(ctx, e, gateOptions{
-		PolicyPath: policyPath, Target: mainURL, Store: store, SaveBaseline: true,
-		Commit: "1111111", Branch: "main", OutDir: filepath.Join(dir, "main-report"), Scenarios: []string{"steady"},
-	})
-	if code == exitInvalid || code == exitNoTrust {
+	m := o
+	m.TargetURL, m.SaveBaseline, m.Commit, m.Branch, m.OutDir, m.Scenarios = urls[0], true, "1111111", "main", filepath.Join(dir, "main-report"), []string{"steady"}
+	if res, err := pipeline.Run(ctx, p, m); err != nil || res.Verdict.Outcome == gate.Invalid {
+		code := finish(e, err, res, "")
 		fmt.Fprintln(e.stderr, "perfgate demo: the baseline run did not complete")
 		return code
 	}
 
 	fmt.Fprintln(e.stderr, "\nStep 2/2 — pull request: preview and main side by side under one schedule")
-	res, code := runGate(ctx, e, gateOptions{
-		PolicyPath: policyPath, Target: prevURL, BaselineURL: mainURL, Store: store,
-		Commit: "2222222", Branch: "feature", BaseBranch: "main", OutDir: *out,
-	})
-	if res == nil || code == exitInvalid || (code == exitNoTrust && res.Verdict == nil) {
+	o.TargetURL, o.BaselineURL, o.Commit, o.Branch, o.BaseBranch, o.OutDir = urls[1], urls[0], "2222222", "feature", "main", *out
+	res, err := pipeline.Run(ctx, p, o)
+	code := finish(e, err, res, o.FailOn)
+	if res == nil {
 		fmt.Fprintln(e.stderr, "perfgate demo: the pull-request run did not complete")
 		return code
 	}
@@ -134,8 +116,9 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	return exitPass
 }
 
-// serveSim serves a simulated inference server on a free 127.0.0.1 port.
-func serveSim(cfg sim.Config) (url string, stop func(), err error) {
+// serveSim serves a simulated inference server on a free 127.0.0.1 port;
+// log hears if it stops serving before stop is called.
+func serveSim(cfg sim.Config, log io.Writer) (url string, stop func(), err error) {
 	s, err := sim.NewServer(cfg)
 	if err != nil {
 		return "", nil, err
@@ -148,7 +131,7 @@ func serveSim(cfg sim.Config) (url string, stop func(), err error) {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(os.Stderr, "perfgate demo: simulator stopped: %v\n", err)
+			fmt.Fprintf(log, "perfgate demo: simulator stopped: %v\n", err)
 		}
 	}()
 	return "http://" + ln.Addr().String(), func() {

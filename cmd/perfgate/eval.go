@@ -15,25 +15,7 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "measure the verdict's error rates against the simulator",
-		usage: `Usage: perfgate eval [--trials N] [--mode paired|history|both] [--seed S] [--shift X] [--scale K] [--quick]
-
-Runs many short A/A and injected-regression trials against the simulated
-inference server in virtual time (60 s measured + 10 s warm-up per run, no
-second look) and prints, per mode, injection and gating check, the fail,
-warn and pass rates with a Wilson 95% interval on the fail rate and the mean
-minimum detectable effect. Injections of exactly +3% (the negligible δ),
-+5%, +10% and +20% are set through the simulator's knobs, calibrated without
-noise. Without --shift the table is printed for the simulator's default
-noise and for per-deployment shifts of 0.01 and 0.003. --scale K runs a
-server K times as fast (its service times divided by K) at the same 50%
-load, so about K times the requests per run; jitter, stalls and the
-environment keep their absolute timing. Progress goes to stderr.
-
-Example:
-  perfgate eval --trials 100 --mode both
-  perfgate eval --trials 40 --mode paired --shift 0.003 --scale 4
-`,
-		run: runEval,
+		run:     runEval,
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func startSim(t *testing.T, mutate func(*sim.Config)) string {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	url, stop, err := serveSim(cfg)
+	url, stop, err := serveSim(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

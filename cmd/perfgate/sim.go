@@ -18,33 +18,7 @@ func init() {
 	register(&command{
 		name:    "sim",
 		summary: "serve the simulated inference server",
-		usage: `Usage: perfgate sim [--addr 127.0.0.1:8000] [knobs...]
-       perfgate sim --saturation PROMPT:OUTPUT [knobs...]
-
-Serves a simulated inference server until SIGINT or SIGTERM: OpenAI-compatible
-POST /v1/chat/completions and /v1/completions (streaming and not), GET /v1/models,
-POST /predict (JSON classification with dynamic batching), GET /health and
-GET /metrics (Prometheus, vLLM's metric names).
-
-The engine does continuous batching with a KV-cache budget, so latency rises
-with load and, above the saturation throughput, the waiting queue and time to
-first token grow without bound. Noise is seeded (--seed): per-request jitter,
-a slowly varying environment factor, a per-instance shift and rare stalls;
---no-noise turns it all off. Knobs inject known regressions: --slowdown,
---ttft-slowdown, --decode-slowdown, --capacity, --error-rate, --stall-rate,
---leak, --cold-start.
-
-Prompt tokens are estimated as one token per 4 characters, plus 4 per chat
-message.
-
-With --saturation PROMPT:OUTPUT it prints the saturation throughput in
-requests per second of the configuration for requests of PROMPT prompt tokens
-generating OUTPUT tokens, computed in virtual time, and exits.
-
-Example:
-  perfgate sim --addr 127.0.0.1:8000 --seed 3 --decode-slowdown 1.2
-`,
-		run: runSim,
+		run:     runSim,
 	})
 }
 

@@ -14,7 +14,6 @@ func init() {
 	register(&command{
 		name:    "version",
 		summary: "print the perfgate version",
-		usage:   "Usage: perfgate version\n\nPrints the perfgate version, the Go version and the platform, for bug reports\nand to check which build a pipeline runs.\n\nExample:\n  perfgate version\n",
 		run:     runVersion,
 	})
 }

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/pipeline"
+	"github.com/perfgate/perfgate/internal/ghaction"
+	"github.com/perfgate/perfgate/policies"
+)
+
+// gateFlags are the flags of the commands that run the gate (run, calibrate).
+type gateFlags struct {
+	o                        pipeline.Options
+	policy, store, scenarios string
+	keep                     int
+	quiet                    bool
+}
+
+func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
+	fs.StringVar(&g.policy, "policy", "", "policy file (.cue, .yaml, .json)")
+	fs.StringVar(&g.o.TargetURL, "target", "", "base URL of the service under test (overrides target.url)")
+	fs.StringVar(&g.o.BaselineURL, "baseline-url", "", "base URL of a live baseline deployment: paired mode")
+	fs.StringVar(&g.store, "store", "", "baseline store: a directory (or dir:PATH, or branch:NAME with GITHUB_TOKEN and GITHUB_REPOSITORY)")
+	fs.IntVar(&g.keep, "keep", 0, "runs the store keeps per policy, scenario and branch (0: the store's default)")
+	fs.StringVar(&g.o.OutDir, "out", out, "directory for report.json, comment.md and junit.xml")
+	fs.StringVar(&g.o.Commit, "commit", e.getenv("GITHUB_SHA"), "commit SHA of the code under test")
+	fs.StringVar(&g.o.Branch, "branch", e.getenv("GITHUB_REF_NAME"), "branch of the code under test")
+	fs.StringVar(&g.scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")
+	fs.DurationVar(&g.o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger; env PERFGATE_MAX_LAG)")
+	fs.BoolVar(&g.quiet, "quiet", false, "no progress output")
+}
+
+// run checks the flags, parses the policy, opens the store and runs the
+// gate. A nil result comes with the exit code of what went wrong.
+func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSet) (*pipeline.Result, int) {
+	switch {
+	case g.policy == "":
+		return nil, usageError(c, e, "--policy is required")
+	case fs.NArg() > 0:
+		return nil, usageError(c, e, "unexpected argument %q", fs.Arg(0))
+	case g.scenarios != "":
+		g.o.Scenarios = strings.Split(g.scenarios, ",")
+	}
+	if g.store != "" {
+		st, err := openStore(g.store, g.keep, e.getenv, nil, "", "")
+		if err != nil {
+			return nil, usageError(c, e, "--store: %v", err)
+		}
+		g.o.Store = st
+	}
+	p, err := readPolicy(e, g.policy)
+	if err != nil {
+		return nil, exitInvalid
+	}
+	if !g.quiet {
+		g.o.Progress, g.o.Live = e.stderr, isTerminal(e.stderr) && e.getenv("CI") == ""
+	}
+	g.o.Getenv, g.o.Log, g.o.Version = e.getenv, e.stderr, version
+	res, err := pipeline.Run(ctx, p, g.o)
+	return res, finish(e, err, res, g.o.FailOn)
+}
+
+// readPolicy parses a policy file, the once a command does; on failure it
+// says why on stderr.
+func readPolicy(e *env, path string) (*policies.Policy, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "perfgate: %s: cannot read the policy: %v\n", path, errors.Unwrap(err))
+		return nil, err
+	}
+	p, err := policies.Parse(path, src)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%v\nperfgate: %s is not a valid policy; \"perfgate validate %s\" checks it without running anything.\n", err, path, path)
+	}
+	return p, err
+}
+
+// finish reports err on stderr and returns the exit code.
+func finish(e *env, err error, res *pipeline.Result, failOn string) int {
+	if err != nil {
+		fmt.Fprintf(e.stderr, "perfgate: %v\n", err)
+	}
+	var v *gate.Verdict
+	if res != nil {
+		v = res.Verdict
+	}
+	return exitCode(err, v, failOn)
+}
+
+// exitCode maps what a gate run returned to the CLI contract's exit code,
+// the one place that does: invalid input 2; a measurement that could not be
+// made or trusted, or reports and records that could not be written, 3; else
+// the verdict under --fail-on ("never" with no verdict: nothing was judged).
+func exitCode(err error, v *gate.Verdict, failOn string) int {
+	var invalid *pipeline.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		return exitInvalid
+	case err != nil, v != nil && v.Outcome == gate.Invalid:
+		return exitNoTrust
+	case failOn == "never":
+		return exitPass
+	case v == nil:
+		return exitNoTrust
+	case v.Outcome == gate.Fail, v.Outcome == gate.Warn && failOn == "warn":
+		return exitFail
+	}
+	return exitPass
+}
+
+// openStore opens a baseline store: "DIR" or "dir:PATH" (a directory), or
+// "branch:NAME" (a git branch through the GitHub contents API of owner/repo
+// via gh; with gh nil, from GITHUB_TOKEN, GITHUB_REPOSITORY and
+// GITHUB_API_URL). keep is how many runs it keeps per policy, scenario and
+// branch (0: the store's default).
+func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
+	kind, arg, ok := strings.Cut(spec, ":")
+	if !ok || (kind != "dir" && kind != "branch") {
+		kind, arg = "dir", spec
+	}
+	if kind == "dir" {
+		if arg == "" {
+			return nil, errors.New("empty directory")
+		}
+		return baseline.NewDirStore(arg, keep)
+	}
+	if gh == nil {
+		var ok bool
+		owner, repo, ok = strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
+		if getenv("GITHUB_TOKEN") == "" || !ok {
+			return nil, errors.New("a branch store needs GITHUB_TOKEN and GITHUB_REPOSITORY (owner/repo) in the environment")
+		}
+		var err error
+		if gh, err = ghaction.NewClient(getenv("GITHUB_API_URL"), getenv("GITHUB_TOKEN"), nil); err != nil {
+			return nil, err
+		}
+	}
+	var opts []baseline.BranchOption
+	if keep > 0 { // else the store's default
+		opts = append(opts, baseline.WithKeep(keep))
+	}
+	return baseline.NewBranchStore(gh, owner, repo, cmp.Or(arg, "perfgate-baselines"), opts...)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
