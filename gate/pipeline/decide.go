@@ -18,6 +18,15 @@ import (
 // ReportFiles are the names of the reports written into Options.OutDir.
 var ReportFiles = []string{"comment.md", "report.json", "junit.xml"}
 
+// Reports returns the paths of the reports in r.OutDir.
+func (r *Result) Reports() []string {
+	paths := make([]string, len(ReportFiles))
+	for i, f := range ReportFiles {
+		paths[i] = filepath.Join(r.OutDir, f)
+	}
+	return paths
+}
+
 // decide evaluates in, plans capacity and cost, renders the reports and
 // writes them: the path Run and Compare share.
 func decide(p *policies.Policy, o Options, in gate.Input, warnings []string, partial bool, took time.Duration) (*Result, error) {
