@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/gate/sim"
@@ -63,7 +63,7 @@ func newActionHarness(t *testing.T) *actionHarness {
 	// (a share of the median latency) absorbs a busy test machine.
 	cfg := sim.DefaultConfig()
 	cfg.Slowdown = 5
-	url, stop, err := serveSim(cfg, io.Discard)
+	url, _, stop, err := serveSim(cfg, "127.0.0.1:0", 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "calibrate",
-		summary: "A/A paired run (same commit on both arms), stored to learn run-to-run noise",
-		run:     runCalibrate,
-	})
+	register(&command{name: "calibrate", summary: "A/A paired run (same commit on both arms), stored to learn run-to-run noise", run: runCalibrate})
 }
 
 func runCalibrate(ctx context.Context, e *env, args []string) int {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/perfgate/perfgate/gate/pipeline"
@@ -10,26 +9,16 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "compare",
-		summary: "compare stored records offline (no load): a candidate against baselines",
-		run:     runCompare,
-	})
+	register(&command{name: "compare", summary: "compare stored records offline (no load): a candidate against baselines", run: runCompare})
 }
-
-// multiFlag collects a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 func runCompare(ctx context.Context, e *env, args []string) int {
 	c := commands["compare"]
 	fs := newFlagSet(c, e)
-	var bases multiFlag
+	var bases []string
 	var o pipeline.Options
 	cand := fs.String("candidate", "", "the candidate record (JSON)")
-	fs.Var(&bases, "baseline", "a baseline record (JSON); repeatable")
+	fs.Func("baseline", "a baseline record (JSON); repeatable", func(s string) error { bases = append(bases, s); return nil })
 	histDir := fs.String("history", "", "a directory store (or directory of record files) of base-branch runs")
 	calDir := fs.String("calibration", "", "a directory store of A/A calibration records")
 	policyPath := fs.String("policy", "", "take gating metrics, thresholds, SLOs and the cost model from this policy")
@@ -42,30 +31,23 @@ func runCompare(ctx context.Context, e *env, args []string) int {
 	if *cand == "" {
 		return usageError(c, e, "--candidate is required")
 	}
-	if o.FailOn != "fail" && o.FailOn != "warn" && o.FailOn != "never" {
-		return usageError(c, e, "--fail-on %q: expected fail, warn or never", o.FailOn)
-	}
-	cmp, err := pipeline.ReadComparison(ctx, *cand, bases, *histDir, *calDir)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate compare: %v\n", err)
-		return exitCode(err, nil, o.FailOn)
-	}
-	if *gateList != "" {
-		cmp.Gate = strings.Split(*gateList, ",")
-	}
 	var p *policies.Policy
 	if *policyPath != "" {
+		var err error
 		if p, err = readPolicy(e, *policyPath); err != nil {
 			return exitInvalid
 		}
 	}
-	res, err := pipeline.Compare(p, cmp, o)
+	cmp, err := pipeline.ReadComparison(ctx, *cand, bases, *histDir, *calDir)
+	if *gateList != "" {
+		cmp.Gate = strings.Split(*gateList, ",")
+	}
+	var res *pipeline.Result
+	if err == nil {
+		res, err = pipeline.Compare(p, cmp, o)
+	}
 	if res != nil {
 		pipeline.WriteSummary(e.stdout, res.Verdict)
 	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate compare: %v\n", err)
-		return exitCode(err, nil, o.FailOn)
-	}
-	return exitCode(nil, res.Verdict, o.FailOn)
+	return finish(e, err, res, o.FailOn)
 }

@@ -3,11 +3,7 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,11 +19,7 @@ import (
 var demoPolicy []byte
 
 func init() {
-	register(&command{
-		name:    "demo",
-		summary: "show the whole gate on the built-in simulated inference server (about a minute)",
-		run:     runDemo,
-	})
+	register(&command{name: "demo", summary: "show the whole gate on the built-in simulated inference server (about a minute)", run: runDemo})
 }
 
 func runDemo(ctx context.Context, e *env, args []string) int {
@@ -51,11 +43,15 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		panic("perfgate demo: the embedded policy is invalid: " + err.Error())
 	}
 	dir, err := os.MkdirTemp("", "perfgate-demo-")
+	var store baseline.Store
+	if err == nil {
+		defer os.RemoveAll(filepath.Join(dir, "store"))
+		store, err = baseline.NewDirStore(filepath.Join(dir, "store"), 0)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perfgate demo: %v\n", err)
 		return exitNoTrust
 	}
-	defer os.RemoveAll(filepath.Join(dir, "store"))
 	if *out == "" {
 		*out = filepath.Join(dir, "report")
 	}
@@ -70,7 +66,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	prevCfg.DecodeSlowdown = *slow
 	var urls [2]string
 	for i, cfg := range []sim.Config{mainCfg, prevCfg} {
-		url, stop, err := serveSim(cfg, e.stderr)
+		url, _, stop, err := serveSim(cfg, "127.0.0.1:0", 2*time.Second)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "perfgate demo: starting the simulator: %v\n", err)
 			return exitNoTrust
@@ -78,13 +74,9 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		defer stop()
 		urls[i] = url
 	}
-	store, err := baseline.NewDirStore(filepath.Join(dir, "store"), 0)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate demo: %v\n", err)
-		return exitNoTrust
-	}
 	fmt.Fprintf(e.stderr, "perfgate demo: simulated servers: main %s, preview %s (decode %.0f%% slower)\n\n", urls[0], urls[1], 100*(*slow-1))
-	o := pipeline.Options{Store: store, Getenv: e.getenv, Progress: e.stderr, Live: isTerminal(e.stderr) && e.getenv("CI") == "", Log: e.stderr, Version: version}
+	o := pipeline.Options{Store: store}
+	e.gateOptions(&o, false)
 
 	fmt.Fprintln(e.stderr, "Step 1/2 — push to main: measure main and store it as the baseline")
 	m := o
@@ -114,30 +106,4 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "The gate did not fail this time; with --slowdown 1.3 the regression is larger.")
 	}
 	return exitPass
-}
-
-// serveSim serves a simulated inference server on a free 127.0.0.1 port;
-// log hears if it stops serving before stop is called.
-func serveSim(cfg sim.Config, log io.Writer) (url string, stop func(), err error) {
-	s, err := sim.NewServer(cfg)
-	if err != nil {
-		return "", nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		s.Close()
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(log, "perfgate demo: simulator stopped: %v\n", err)
-		}
-	}()
-	return "http://" + ln.Addr().String(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		s.Close()
-	}, nil
 }

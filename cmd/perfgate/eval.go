@@ -12,11 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "eval",
-		summary: "measure the verdict's error rates against the simulator",
-		run:     runEval,
-	})
+	register(&command{name: "eval", summary: "measure the verdict's error rates against the simulator", run: runEval})
 }
 
 func runEval(ctx context.Context, e *env, args []string) int {
@@ -35,15 +31,8 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(c, e, "unexpected argument %q", fs.Arg(0))
 	}
-	var modes []string
-	switch *mode {
-	case "paired":
-		modes = []string{eval.ModePaired}
-	case "history":
-		modes = []string{eval.ModeHistory}
-	case "both":
-		modes = []string{eval.ModePaired, eval.ModeHistory}
-	default:
+	modes, ok := map[string][]string{"paired": {eval.ModePaired}, "history": {eval.ModeHistory}, "both": {eval.ModePaired, eval.ModeHistory}}[*mode]
+	if !ok {
 		return usageError(c, e, "--mode must be paired, history or both, got %q", *mode)
 	}
 	if *trials < 1 || *workers < 1 {

@@ -52,34 +52,46 @@ func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSe
 	case g.scenarios != "":
 		g.o.Scenarios = strings.Split(g.scenarios, ",")
 	}
-	if g.store != "" {
-		st, err := openStore(g.store, g.keep, e.getenv, nil, "", "")
-		if err != nil {
-			return nil, usageError(c, e, "--store: %v", err)
-		}
-		g.o.Store = st
+	var err error
+	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
+		return nil, usageError(c, e, "--store: %v", err)
 	}
 	p, err := readPolicy(e, g.policy)
 	if err != nil {
 		return nil, exitInvalid
 	}
-	if !g.quiet {
-		g.o.Progress, g.o.Live = e.stderr, isTerminal(e.stderr) && e.getenv("CI") == ""
-	}
-	g.o.Getenv, g.o.Log, g.o.Version = e.getenv, e.stderr, version
+	e.gateOptions(&g.o, g.quiet)
 	res, err := pipeline.Run(ctx, p, g.o)
 	return res, finish(e, err, res, g.o.FailOn)
+}
+
+// gateOptions sets what every command's gate run takes from its
+// environment: progress on stderr (unless quiet), live on a terminal
+// outside CI, notes on stderr, the environment, the version.
+func (e *env) gateOptions(o *pipeline.Options, quiet bool) {
+	if !quiet {
+		o.Progress, o.Live = e.stderr, isTerminal(e.stderr) && e.getenv("CI") == ""
+	}
+	if o.Getenv == nil {
+		o.Getenv = e.getenv
+	}
+	o.Log, o.Version = e.stderr, version
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // readPolicy parses a policy file, the once a command does; on failure it
 // says why on stderr.
 func readPolicy(e *env, path string) (*policies.Policy, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate: %s: cannot read the policy: %v\n", path, errors.Unwrap(err))
-		return nil, err
-	}
-	p, err := policies.Parse(path, src)
+	p, err := policies.ParseFile(path)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%v\nperfgate: %s is not a valid policy; \"perfgate validate %s\" checks it without running anything.\n", err, path, path)
 	}
@@ -91,52 +103,45 @@ func finish(e *env, err error, res *pipeline.Result, failOn string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perfgate: %v\n", err)
 	}
-	var v *gate.Verdict
-	if res != nil {
-		v = res.Verdict
-	}
-	return exitCode(err, v, failOn)
+	return exitCode(err, res, failOn)
 }
 
 // exitCode maps what a gate run returned to the CLI contract's exit code,
 // the one place that does: invalid input 2; a measurement that could not be
 // made or trusted, or reports and records that could not be written, 3; else
 // the verdict under --fail-on ("never" with no verdict: nothing was judged).
-func exitCode(err error, v *gate.Verdict, failOn string) int {
+func exitCode(err error, res *pipeline.Result, failOn string) int {
 	var invalid *pipeline.InvalidError
 	switch {
 	case errors.As(err, &invalid):
 		return exitInvalid
-	case err != nil, v != nil && v.Outcome == gate.Invalid:
+	case err != nil, res != nil && res.Verdict.Outcome == gate.Invalid:
 		return exitNoTrust
 	case failOn == "never":
 		return exitPass
-	case v == nil:
+	case res == nil:
 		return exitNoTrust
-	case v.Outcome == gate.Fail, v.Outcome == gate.Warn && failOn == "warn":
+	case res.Verdict.Outcome == gate.Fail, res.Verdict.Outcome == gate.Warn && failOn == "warn":
 		return exitFail
 	}
 	return exitPass
 }
 
-// openStore opens a baseline store: "DIR" or "dir:PATH" (a directory), or
-// "branch:NAME" (a git branch through the GitHub contents API of owner/repo
-// via gh; with gh nil, from GITHUB_TOKEN, GITHUB_REPOSITORY and
-// GITHUB_API_URL). keep is how many runs it keeps per policy, scenario and
-// branch (0: the store's default).
+// openStore opens a baseline store: none for "" or "none", a directory for
+// "DIR" or "dir:PATH", or a git branch for "branch:NAME" through the GitHub
+// contents API of owner/repo via gh (with gh nil, from GITHUB_TOKEN,
+// GITHUB_REPOSITORY and GITHUB_API_URL). It keeps keep runs per policy,
+// scenario and branch (0: the store's default).
 func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
 	kind, arg, ok := strings.Cut(spec, ":")
-	if !ok || (kind != "dir" && kind != "branch") {
-		kind, arg = "dir", spec
-	}
-	if kind == "dir" {
-		if arg == "" {
-			return nil, errors.New("empty directory")
-		}
+	switch {
+	case spec == "" || spec == "none":
+		return nil, nil
+	case !ok || kind != "dir" && kind != "branch":
+		return baseline.NewDirStore(spec, keep)
+	case kind == "dir":
 		return baseline.NewDirStore(arg, keep)
-	}
-	if gh == nil {
-		var ok bool
+	case gh == nil:
 		owner, repo, ok = strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
 		if getenv("GITHUB_TOKEN") == "" || !ok {
 			return nil, errors.New("a branch store needs GITHUB_TOKEN and GITHUB_REPOSITORY (owner/repo) in the environment")
@@ -145,20 +150,12 @@ func openStore(spec string, keep int, getenv func(string) string, gh *github.Cli
 		if gh, err = ghaction.NewClient(getenv("GITHUB_API_URL"), getenv("GITHUB_TOKEN"), nil); err != nil {
 			return nil, err
 		}
+	case owner == "" || repo == "":
+		return nil, errors.New("a branch store needs the repository (GITHUB_REPOSITORY)")
 	}
 	var opts []baseline.BranchOption
 	if keep > 0 { // else the store's default
 		opts = append(opts, baseline.WithKeep(keep))
 	}
 	return baseline.NewBranchStore(gh, owner, repo, cmp.Or(arg, "perfgate-baselines"), opts...)
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

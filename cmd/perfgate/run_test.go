@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +35,7 @@ func startSim(t *testing.T, mutate func(*sim.Config)) string {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	url, stop, err := serveSim(cfg, io.Discard)
+	url, _, stop, err := serveSim(cfg, "127.0.0.1:0", 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "validate",
-		summary: "check policies against the schema without running anything",
-		run:     runValidate,
-	})
+	register(&command{name: "validate", summary: "check policies against the schema without running anything", run: runValidate})
 }
 
 func runValidate(ctx context.Context, e *env, args []string) int {

@@ -11,11 +11,7 @@ import (
 var version = "dev"
 
 func init() {
-	register(&command{
-		name:    "version",
-		summary: "print the perfgate version",
-		run:     runVersion,
-	})
+	register(&command{name: "version", summary: "print the perfgate version", run: runVersion})
 }
 
 func runVersion(ctx context.Context, e *env, args []string) int {
