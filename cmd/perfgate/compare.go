@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/perfgate/perfgate/gate/pipeline"
-	"github.com/perfgate/perfgate/policies"
 )
 
 func init() {
@@ -31,12 +30,9 @@ func runCompare(ctx context.Context, e *env, args []string) int {
 	if *cand == "" {
 		return usageError(c, e, "--candidate is required")
 	}
-	var p *policies.Policy
-	if *policyPath != "" {
-		var err error
-		if p, err = readPolicy(e, *policyPath); err != nil {
-			return exitInvalid
-		}
+	p, err := readPolicy(e, *policyPath)
+	if err != nil {
+		return exitInvalid
 	}
 	cmp, err := pipeline.ReadComparison(ctx, *cand, bases, *histDir, *calDir)
 	if *gateList != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"fmt"
@@ -42,41 +43,16 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		panic("perfgate demo: the embedded policy is invalid: " + err.Error())
 	}
-	dir, err := os.MkdirTemp("", "perfgate-demo-")
-	var store baseline.Store
-	if err == nil {
-		defer os.RemoveAll(filepath.Join(dir, "store"))
-		store, err = baseline.NewDirStore(filepath.Join(dir, "store"), 0)
-	}
+	o := pipeline.Options{}
+	dir, urls, cleanup, err := demoDeployments(*slow, &o)
+	defer cleanup()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perfgate demo: %v\n", err)
 		return exitNoTrust
 	}
-	if *out == "" {
-		*out = filepath.Join(dir, "report")
-	}
-	// Two deployments on identical hardware: a small per-deployment shift,
-	// so the verdict shows the regression rather than the luck of the draw
-	// (docs/evaluation.md shows what a 3% shift between deployments does).
-	mainCfg := sim.DefaultConfig()
-	mainCfg.Seed = 1
-	mainCfg.Noise.Shift = 0.005
-	prevCfg := mainCfg
-	prevCfg.Seed = 2
-	prevCfg.DecodeSlowdown = *slow
-	var urls [2]string
-	for i, cfg := range []sim.Config{mainCfg, prevCfg} {
-		url, _, stop, err := serveSim(cfg, "127.0.0.1:0", 2*time.Second)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "perfgate demo: starting the simulator: %v\n", err)
-			return exitNoTrust
-		}
-		defer stop()
-		urls[i] = url
-	}
 	fmt.Fprintf(e.stderr, "perfgate demo: simulated servers: main %s, preview %s (decode %.0f%% slower)\n\n", urls[0], urls[1], 100*(*slow-1))
-	o := pipeline.Options{Store: store}
 	e.gateOptions(&o, false)
+	*out = cmp.Or(*out, filepath.Join(dir, "report"))
 
 	fmt.Fprintln(e.stderr, "Step 1/2 — push to main: measure main and store it as the baseline")
 	m := o
@@ -97,13 +73,43 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintln(e.stdout, res.Markdown)
 	fmt.Fprintf(e.stderr, "\nperfgate demo: verdict %s (exit code %d in CI). Reports: %s\n", res.Verdict.Outcome, code, *out)
-	switch res.Verdict.Outcome {
-	case gate.Fail:
-		fmt.Fprintln(e.stderr, "The gate caught the slower decoding. Next: write a policy for your service (perfgate validate checks it), then perfgate run --policy it --target URL.")
-	case gate.Invalid:
-		fmt.Fprintln(e.stderr, "The measurement was not trustworthy on this machine (see the validity section); try again on a quieter machine.")
-	default:
-		fmt.Fprintln(e.stderr, "The gate did not fail this time; with --slowdown 1.3 the regression is larger.")
-	}
+	next := map[gate.Outcome]string{
+		gate.Fail:    "The gate caught the slower decoding. Next: write a policy for your service (perfgate validate checks it), then perfgate run --policy it --target URL.",
+		gate.Invalid: "The measurement was not trustworthy on this machine (see the validity section); try again on a quieter machine.",
+	}[res.Verdict.Outcome]
+	fmt.Fprintln(e.stderr, cmp.Or(next, "The gate did not fail this time; with --slowdown 1.3 the regression is larger."))
 	return exitPass
+}
+
+// demoDeployments starts the simulated "main" and a "preview" whose
+// decoding is slow times slower, and sets o.Store to a store in a new
+// temporary directory, dir. cleanup stops the servers and removes the store.
+func demoDeployments(slow float64, o *pipeline.Options) (dir string, urls [2]string, cleanup func(), err error) {
+	var undo []func()
+	cleanup = func() {
+		for _, f := range undo {
+			f()
+		}
+	}
+	if dir, err = os.MkdirTemp("", "perfgate-demo-"); err == nil {
+		o.Store, err = baseline.NewDirStore(filepath.Join(dir, "store"), 0)
+	}
+	if err != nil {
+		return dir, urls, cleanup, err
+	}
+	undo = append(undo, func() { os.RemoveAll(filepath.Join(dir, "store")) })
+	// Two deployments on identical hardware: a small per-deployment shift,
+	// so the verdict shows the regression rather than the luck of the draw
+	// (docs/evaluation.md shows what a 3% shift between deployments does).
+	cfg := sim.DefaultConfig()
+	cfg.Seed, cfg.Noise.Shift = 1, 0.005
+	for i := range urls {
+		var stop func()
+		if urls[i], _, stop, err = serveSim(cfg, "127.0.0.1:0", 2*time.Second); err != nil {
+			return dir, urls, cleanup, fmt.Errorf("starting the simulator: %w", err)
+		}
+		undo = append(undo, stop)
+		cfg.Seed, cfg.DecodeSlowdown = 2, slow // the preview: another deployment, slower decoding
+	}
+	return dir, urls, cleanup, nil
 }

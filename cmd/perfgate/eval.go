@@ -60,6 +60,11 @@ func runEval(ctx context.Context, e *env, args []string) int {
 			shifts = append(shifts, v)
 		}
 	}
+	return evalTables(ctx, e, base, plan, shifts)
+}
+
+// evalTables runs plan and prints its table once per shift.
+func evalTables(ctx context.Context, e *env, base eval.Config, plan eval.Plan, shifts []float64) int {
 	for i, s := range shifts {
 		cfg := base
 		cfg.Sim.Noise.Shift = s
@@ -70,14 +75,13 @@ func runEval(ctx context.Context, e *env, args []string) int {
 				fmt.Fprintf(e.stderr, "perfgate eval: %s\n", msg)
 			}
 		})
-		if err != nil {
-			fmt.Fprintf(e.stderr, "perfgate eval: %v\n", err)
-			return exitNoTrust
-		}
-		if i > 0 {
+		if err == nil && i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
-		if err := t.Format(e.stdout); err != nil {
+		if err == nil {
+			err = t.Format(e.stdout)
+		}
+		if err != nil {
 			fmt.Fprintf(e.stderr, "perfgate eval: %v\n", err)
 			return exitNoTrust
 		}

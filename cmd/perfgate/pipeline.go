@@ -88,9 +88,12 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// readPolicy parses a policy file, the once a command does; on failure it
-// says why on stderr.
+// readPolicy parses a policy file, the once a command does ("" is none);
+// on failure it says why on stderr.
 func readPolicy(e *env, path string) (*policies.Policy, error) {
+	if path == "" {
+		return nil, nil
+	}
 	p, err := policies.ParseFile(path)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%v\nperfgate: %s is not a valid policy; \"perfgate validate %s\" checks it without running anything.\n", err, path, path)
@@ -132,7 +135,7 @@ func exitCode(err error, res *pipeline.Result, failOn string) int {
 // contents API of owner/repo via gh (with gh nil, from GITHUB_TOKEN,
 // GITHUB_REPOSITORY and GITHUB_API_URL). It keeps keep runs per policy,
 // scenario and branch (0: the store's default).
-func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
+func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (_ baseline.Store, err error) {
 	kind, arg, ok := strings.Cut(spec, ":")
 	switch {
 	case spec == "" || spec == "none":
@@ -142,12 +145,7 @@ func openStore(spec string, keep int, getenv func(string) string, gh *github.Cli
 	case kind == "dir":
 		return baseline.NewDirStore(arg, keep)
 	case gh == nil:
-		owner, repo, ok = strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
-		if getenv("GITHUB_TOKEN") == "" || !ok {
-			return nil, errors.New("a branch store needs GITHUB_TOKEN and GITHUB_REPOSITORY (owner/repo) in the environment")
-		}
-		var err error
-		if gh, err = ghaction.NewClient(getenv("GITHUB_API_URL"), getenv("GITHUB_TOKEN"), nil); err != nil {
+		if gh, owner, repo, err = ghaction.ClientFromEnv(getenv); err != nil {
 			return nil, err
 		}
 	case owner == "" || repo == "":

@@ -98,7 +98,6 @@ func runSim(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%.3f\n", rps)
 		return exitPass
 	}
-
 	url, failed, stop, err := serveSim(cfg, *addr, 10*time.Second)
 	if err != nil {
 		return usageError(c, e, "%v", err)

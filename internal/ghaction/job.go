@@ -2,9 +2,11 @@ package ghaction
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/sethvargo/go-githubactions"
@@ -64,6 +66,18 @@ func Start(getenv func(string) string, stdout, log io.Writer) (*Job, error) {
 	}
 	j.Comments = &GitHubComments{Client: j.Client, Owner: j.Event.Owner, Repo: j.Event.Repo}
 	return j, nil
+}
+
+// ClientFromEnv builds a REST client for the repository of the
+// environment outside a Job: GITHUB_TOKEN, GITHUB_REPOSITORY (owner/repo)
+// and GITHUB_API_URL.
+func ClientFromEnv(getenv func(string) string) (c *github.Client, owner, repo string, err error) {
+	owner, repo, ok := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
+	if getenv("GITHUB_TOKEN") == "" || !ok {
+		return nil, "", "", errors.New("the GitHub API needs GITHUB_TOKEN and GITHUB_REPOSITORY (owner/repo) in the environment")
+	}
+	c, err = NewClient(getenv("GITHUB_API_URL"), getenv("GITHUB_TOKEN"), nil)
+	return c, owner, repo, err
 }
 
 // MaskPolicy masks the value of every header the policy reads from the
