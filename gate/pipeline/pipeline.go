@@ -142,6 +142,9 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 // resolve checks o against p and fills in what the policy and the
 // environment say.
 func (o Options) resolve(p *policies.Policy) (Options, error) {
+	if p == nil {
+		return o, &InvalidError{What: "no policy"}
+	}
 	switch o.FailOn {
 	case "":
 		o.FailOn = "fail"
