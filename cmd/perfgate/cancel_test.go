@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/pipeline"
 	"github.com/perfgate/perfgate/gate/sim"
+	"github.com/perfgate/perfgate/policies"
 )
 
 // cancelAfter cancels the returned context d from now and records when.
@@ -140,8 +142,12 @@ func TestCancelWhileSaving(t *testing.T) {
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	pol := writePolicy(t, strings.Replace(strings.Replace(testPolicy, `duration: "6s"`, `duration: "1s"`, 1), `warmup: "1s"`, `warmup: "300ms"`, 1))
-	_, code := runGate(ctx, &env{getenv: func(string) string { return "" }, stdout: &stdout, stderr: &stderr},
-		gateOptions{PolicyPath: pol, Target: url, Store: st, OutDir: out, SaveBaseline: true, Branch: "main", Quiet: true, MaxLag: 60 * time.Millisecond})
+	p, err := policies.ParseFile(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Run(ctx, p, pipeline.Options{TargetURL: url, Store: st, OutDir: out, SaveBaseline: true, Branch: "main", MaxLag: 60 * time.Millisecond, Log: &stderr})
+	code := finish(&env{getenv: func(string) string { return "" }, stdout: &stdout, stderr: &stderr}, err, res, "")
 	returned := time.Now()
 	noCrash(t, stdout.String(), stderr.String())
 	if cancelledAt.IsZero() {

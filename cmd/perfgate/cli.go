@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,15 +33,23 @@ type env struct {
 type command struct {
 	name    string
 	summary string // one line for the command list
-	usage   string // full help text, printed by "perfgate NAME --help"
+	usage   string // full help text, printed by "perfgate NAME --help"; "" = help/NAME.txt
 	run     func(ctx context.Context, e *env, args []string) int
 }
 
 var commands = map[string]*command{}
 
+// help holds the commands' help texts: documentation, kept out of the code.
+//
+//go:embed help/*.txt
+var help embed.FS
+
 func register(c *command) {
 	if _, dup := commands[c.name]; dup {
 		panic("perfgate: command registered twice: " + c.name)
+	}
+	if b, err := help.ReadFile("help/" + c.name + ".txt"); c.usage == "" && err == nil {
+		c.usage = string(b)
 	}
 	commands[c.name] = c
 }

@@ -12,29 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "eval",
-		summary: "measure the verdict's error rates against the simulator",
-		usage: `Usage: perfgate eval [--trials N] [--mode paired|history|both] [--seed S] [--shift X] [--scale K] [--quick]
-
-Runs many short A/A and injected-regression trials against the simulated
-inference server in virtual time (60 s measured + 10 s warm-up per run, no
-second look) and prints, per mode, injection and gating check, the fail,
-warn and pass rates with a Wilson 95% interval on the fail rate and the mean
-minimum detectable effect. Injections of exactly +3% (the negligible δ),
-+5%, +10% and +20% are set through the simulator's knobs, calibrated without
-noise. Without --shift the table is printed for the simulator's default
-noise and for per-deployment shifts of 0.01 and 0.003. --scale K runs a
-server K times as fast (its service times divided by K) at the same 50%
-load, so about K times the requests per run; jitter, stalls and the
-environment keep their absolute timing. Progress goes to stderr.
-
-Example:
-  perfgate eval --trials 100 --mode both
-  perfgate eval --trials 40 --mode paired --shift 0.003 --scale 4
-`,
-		run: runEval,
-	})
+	register(&command{name: "eval", summary: "measure the verdict's error rates against the simulator", run: runEval})
 }
 
 func runEval(ctx context.Context, e *env, args []string) int {
@@ -53,15 +31,8 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(c, e, "unexpected argument %q", fs.Arg(0))
 	}
-	var modes []string
-	switch *mode {
-	case "paired":
-		modes = []string{eval.ModePaired}
-	case "history":
-		modes = []string{eval.ModeHistory}
-	case "both":
-		modes = []string{eval.ModePaired, eval.ModeHistory}
-	default:
+	modes, ok := map[string][]string{"paired": {eval.ModePaired}, "history": {eval.ModeHistory}, "both": {eval.ModePaired, eval.ModeHistory}}[*mode]
+	if !ok {
 		return usageError(c, e, "--mode must be paired, history or both, got %q", *mode)
 	}
 	if *trials < 1 || *workers < 1 {
@@ -89,6 +60,11 @@ func runEval(ctx context.Context, e *env, args []string) int {
 			shifts = append(shifts, v)
 		}
 	}
+	return evalTables(ctx, e, base, plan, shifts)
+}
+
+// evalTables runs plan and prints its table once per shift.
+func evalTables(ctx context.Context, e *env, base eval.Config, plan eval.Plan, shifts []float64) int {
 	for i, s := range shifts {
 		cfg := base
 		cfg.Sim.Noise.Shift = s
@@ -99,14 +75,13 @@ func runEval(ctx context.Context, e *env, args []string) int {
 				fmt.Fprintf(e.stderr, "perfgate eval: %s\n", msg)
 			}
 		})
-		if err != nil {
-			fmt.Fprintf(e.stderr, "perfgate eval: %v\n", err)
-			return exitNoTrust
-		}
-		if i > 0 {
+		if err == nil && i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
-		if err := t.Format(e.stdout); err != nil {
+		if err == nil {
+			err = t.Format(e.stdout)
+		}
+		if err != nil {
 			fmt.Fprintf(e.stderr, "perfgate eval: %v\n", err)
 			return exitNoTrust
 		}

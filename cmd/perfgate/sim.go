@@ -2,50 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/perfgate/perfgate/gate/sim"
 )
 
 func init() {
-	register(&command{
-		name:    "sim",
-		summary: "serve the simulated inference server",
-		usage: `Usage: perfgate sim [--addr 127.0.0.1:8000] [knobs...]
-       perfgate sim --saturation PROMPT:OUTPUT [knobs...]
-
-Serves a simulated inference server until SIGINT or SIGTERM: OpenAI-compatible
-POST /v1/chat/completions and /v1/completions (streaming and not), GET /v1/models,
-POST /predict (JSON classification with dynamic batching), GET /health and
-GET /metrics (Prometheus, vLLM's metric names).
-
-The engine does continuous batching with a KV-cache budget, so latency rises
-with load and, above the saturation throughput, the waiting queue and time to
-first token grow without bound. Noise is seeded (--seed): per-request jitter,
-a slowly varying environment factor, a per-instance shift and rare stalls;
---no-noise turns it all off. Knobs inject known regressions: --slowdown,
---ttft-slowdown, --decode-slowdown, --capacity, --error-rate, --stall-rate,
---leak, --cold-start.
-
-Prompt tokens are estimated as one token per 4 characters, plus 4 per chat
-message.
-
-With --saturation PROMPT:OUTPUT it prints the saturation throughput in
-requests per second of the configuration for requests of PROMPT prompt tokens
-generating OUTPUT tokens, computed in virtual time, and exits.
-
-Example:
-  perfgate sim --addr 127.0.0.1:8000 --seed 3 --decode-slowdown 1.2
-`,
-		run: runSim,
-	})
+	register(&command{name: "sim", summary: "serve the simulated inference server", run: runSim})
 }
 
 // simFlags binds the knobs of sim.Config to fs, with the defaults of
@@ -88,14 +58,10 @@ func simFlags(fs *flag.FlagSet, c *sim.Config) (noNoise *bool) {
 
 // parseShape parses PROMPT:OUTPUT token counts.
 func parseShape(s string) (prompt, output int, err error) {
-	a, b, ok := strings.Cut(s, ":")
-	if ok {
-		prompt, err = strconv.Atoi(a)
-		if err == nil {
-			output, err = strconv.Atoi(b)
-		}
-	}
-	if !ok || err != nil || prompt < 1 || output < 1 {
+	a, b, _ := strings.Cut(s, ":")
+	prompt, err = strconv.Atoi(a)
+	output, err2 := strconv.Atoi(b)
+	if err != nil || err2 != nil || prompt < 1 || output < 1 {
 		return 0, 0, fmt.Errorf("--saturation %q: want PROMPT:OUTPUT, two positive token counts such as 512:128", s)
 	}
 	return prompt, output, nil
@@ -132,33 +98,45 @@ func runSim(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%.3f\n", rps)
 		return exitPass
 	}
-
-	s, err := sim.NewServer(cfg)
+	url, failed, stop, err := serveSim(cfg, *addr, 10*time.Second)
 	if err != nil {
 		return usageError(c, e, "%v", err)
 	}
-	defer s.Close()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return usageError(c, e, "cannot listen on --addr %s: %v", *addr, err)
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(e.stdout, "perfgate sim: serving %s on http://%s (seed %d)\n", cfg.Model, ln.Addr(), cfg.Seed)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	defer stop()
+	fmt.Fprintf(e.stdout, "perfgate sim: serving %s on %s (seed %d)\n", cfg.Model, url, cfg.Seed)
 	select {
-	case err := <-served:
+	case err := <-failed:
 		fmt.Fprintf(e.stderr, "perfgate sim: %v\n", err)
 		return exitNoTrust
 	case <-ctx.Done():
 	}
-	// Let requests in progress finish, within a bound.
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(e.stderr, "perfgate sim: shutdown: %v\n", err)
-	}
-	srv.Close()
+	stop()
 	fmt.Fprintln(e.stderr, "perfgate sim: stopped")
 	return exitPass
+}
+
+// serveSim serves a simulated inference server on addr (port 0: a free
+// one) and returns its URL. failed receives the error of a server that
+// stopped on its own; stop lets requests in progress finish within drain,
+// then closes the server (more calls do nothing).
+func serveSim(cfg sim.Config, addr string, drain time.Duration) (url string, failed <-chan error, stop func(), err error) {
+	s, err := sim.NewServer(cfg)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.Close()
+		return "", nil, nil, fmt.Errorf("cannot listen on --addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), served, sync.OnceFunc(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), drain)
+		defer cancel()
+		srv.Shutdown(ctx)
+		srv.Close()
+		s.Close()
+	}), nil
 }

@@ -9,26 +9,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "validate",
-		summary: "check policies against the schema without running anything",
-		usage: `Usage: perfgate validate POLICY...
-
-Parses each policy (.cue, .yaml, .yml or .json), checks it against the
-embedded schema and the rules the schema cannot express (warm-up shorter
-than the duration, metrics the target can produce, ...), and reports every
-problem as FILE:LINE:COL: FIELD: what was expected.
-
-Exit codes: 0 every policy is valid, 2 at least one is not (or none was given).
-A valid policy that reads an environment variable not set here is still
-valid: a note on stderr says so.
-
-Example:
-  perfgate validate policies/examples/*
-  perfgate validate perf/chat.cue perf/classifier.yaml
-`,
-		run: runValidate,
-	})
+	register(&command{name: "validate", summary: "check policies against the schema without running anything", run: runValidate})
 }
 
 func runValidate(ctx context.Context, e *env, args []string) int {

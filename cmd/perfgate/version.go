@@ -11,12 +11,7 @@ import (
 var version = "dev"
 
 func init() {
-	register(&command{
-		name:    "version",
-		summary: "print the perfgate version",
-		usage:   "Usage: perfgate version\n\nPrints the perfgate version, the Go version and the platform, for bug reports\nand to check which build a pipeline runs.\n\nExample:\n  perfgate version\n",
-		run:     runVersion,
-	})
+	register(&command{name: "version", summary: "print the perfgate version", run: runVersion})
 }
 
 func runVersion(ctx context.Context, e *env, args []string) int {

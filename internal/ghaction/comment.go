@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/sethvargo/go-githubactions"
 )
 
 // CommentMode says when the sticky comment is written.
@@ -61,6 +63,10 @@ type CommentService interface {
 	// replaces its body, or creates one when none exists and create is
 	// true. body must start with marker, so the next run finds it.
 	Upsert(ctx context.Context, pr int, marker, body string, create bool) (CommentResult, error)
+	// CheckPullHead returns an error unless pull request pr has head
+	// commit sha: a PR number taken from an untrusted artifact must name
+	// the pull request whose commit the report measured.
+	CheckPullHead(ctx context.Context, pr int, sha string) error
 }
 
 // ErrReadOnly is wrapped by the errors of a CommentService when GitHub
@@ -110,6 +116,11 @@ func (g *GitHubComments) Upsert(ctx context.Context, pr int, marker, body string
 		return CommentResult{}, classify("creating comment", err)
 	}
 	return CommentResult{Action: CommentCreated, ID: c.GetID(), URL: c.GetHTMLURL()}, nil
+}
+
+// CheckPullHead implements CommentService.
+func (g *GitHubComments) CheckPullHead(ctx context.Context, pr int, sha string) error {
+	return CheckPullHead(ctx, g.Client, g.Owner, g.Repo, pr, sha)
 }
 
 // find returns the oldest comment of pr whose body starts with marker, or
@@ -169,4 +180,30 @@ func ShouldCreate(mode CommentMode, outcome string) bool {
 		return outcome != "pass"
 	}
 	return false
+}
+
+// PostComment writes the sticky comment of a run when the event is a pull
+// request and the comment mode allows it, and returns its URL ("" when none
+// was written). A token that cannot write gives a notice, never an error:
+// the job summary and the annotations carry the report. log receives a
+// line about what was done.
+func PostComment(ctx context.Context, a *githubactions.Action, svc CommentService, in Inputs, ev *Event, marker, body, outcome string, log io.Writer) string {
+	if in.Comment == CommentNever || !ev.IsPullRequest() {
+		return ""
+	}
+	if in.Token == "" {
+		a.Noticef("perfgate: no github-token, so no pull-request comment; the report is in the job summary")
+		return ""
+	}
+	res, err := svc.Upsert(ctx, ev.PR, marker, body, ShouldCreate(in.Comment, outcome))
+	switch {
+	case errors.Is(err, ErrReadOnly):
+		a.Noticef("perfgate: could not write the comment on #%d: %v. The report is in the job summary and the annotations; the gate's verdict is unchanged. For pull requests from forks, publish the comment from a workflow_run job (docs/github-action.md).", ev.PR, err)
+		return ""
+	case err != nil:
+		a.Warningf("perfgate: could not write the comment on #%d: %v. The report is in the job summary.", ev.PR, err)
+		return ""
+	}
+	fmt.Fprintf(log, "perfgate: comment %s on #%d %s\n", res.Action, ev.PR, res.URL)
+	return res.URL
 }

@@ -259,6 +259,16 @@ func ReadEvent(getenv func(string) string) (*Event, error) {
 	return e, nil
 }
 
+// RunURL links to the workflow run from the environment, or "" outside
+// Actions.
+func RunURL(getenv func(string) string) string {
+	server, repo, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID")
+	if server == "" || repo == "" || id == "" {
+		return ""
+	}
+	return server + "/" + repo + "/actions/runs/" + id
+}
+
 func splitRepo(full string) (owner, repo string) {
 	owner, repo, ok := strings.Cut(full, "/")
 	if !ok {

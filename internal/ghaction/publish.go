@@ -1,11 +1,16 @@
 package ghaction
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/perfgate/perfgate/gate/report"
 )
 
 // Outputs are the action's outputs (action.yml).
@@ -53,4 +58,32 @@ func writable(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// ReadReportDir reads a report an earlier job wrote into dir (comment.md
+// and report.json) for publishing, and checks it: a known schema and
+// verdict, and a comment that starts with its policy's marker. It returns
+// the comment body and the report.
+func ReadReportDir(dir string) (string, *report.JSONReport, error) {
+	md, err := os.ReadFile(filepath.Join(dir, "comment.md"))
+	if err != nil {
+		return "", nil, fmt.Errorf("report-dir: %w", err)
+	}
+	js, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return "", nil, fmt.Errorf("report-dir: %w", err)
+	}
+	var rep report.JSONReport
+	if err := json.Unmarshal(js, &rep); err != nil || rep.Schema != report.Schema {
+		return "", nil, fmt.Errorf("report-dir: report.json is not a %s report", report.Schema)
+	}
+	if !strings.HasPrefix(string(md), report.Marker(rep.Policy)) {
+		return "", nil, fmt.Errorf("report-dir: comment.md does not start with the marker of policy %q", rep.Policy)
+	}
+	switch rep.Verdict {
+	case "pass", "warn", "fail", "invalid":
+	default:
+		return "", nil, fmt.Errorf("report-dir: unknown verdict %q", rep.Verdict)
+	}
+	return string(md), &rep, nil
 }

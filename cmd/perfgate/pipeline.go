@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/pipeline"
+	"github.com/perfgate/perfgate/policies"
+)
+
+// gateFlags are the flags of the commands that run the gate (run, calibrate).
+type gateFlags struct {
+	o                        pipeline.Options
+	policy, store, scenarios string
+	keep                     int
+	quiet                    bool
+}
+
+func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
+	fs.StringVar(&g.policy, "policy", "", "policy file (.cue, .yaml, .json)")
+	fs.StringVar(&g.o.TargetURL, "target", "", "base URL of the service under test (overrides target.url)")
+	fs.StringVar(&g.o.BaselineURL, "baseline-url", "", "base URL of a live baseline deployment: paired mode")
+	fs.StringVar(&g.store, "store", "", "baseline store: a directory (or dir:PATH, or branch:NAME with GITHUB_TOKEN and GITHUB_REPOSITORY)")
+	fs.IntVar(&g.keep, "keep", 0, "runs the store keeps per policy, scenario and branch (0: the store's default)")
+	fs.StringVar(&g.o.OutDir, "out", out, "directory for report.json, comment.md and junit.xml")
+	fs.StringVar(&g.o.Commit, "commit", e.getenv("GITHUB_SHA"), "commit SHA of the code under test")
+	fs.StringVar(&g.o.Branch, "branch", e.getenv("GITHUB_REF_NAME"), "branch of the code under test")
+	fs.StringVar(&g.scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")
+	fs.DurationVar(&g.o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger; env PERFGATE_MAX_LAG)")
+	fs.BoolVar(&g.quiet, "quiet", false, "no progress output")
+}
+
+// run checks the flags, parses the policy, opens the store and runs the
+// gate. A nil result comes with the exit code of what went wrong.
+func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSet) (*pipeline.Result, int) {
+	switch {
+	case g.policy == "":
+		return nil, usageError(c, e, "--policy is required")
+	case fs.NArg() > 0:
+		return nil, usageError(c, e, "unexpected argument %q", fs.Arg(0))
+	case g.scenarios != "":
+		g.o.Scenarios = strings.Split(g.scenarios, ",")
+	}
+	var err error
+	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
+		return nil, usageError(c, e, "--store: %v", err)
+	}
+	p, err := readPolicy(e, g.policy)
+	if err != nil {
+		return nil, exitInvalid
+	}
+	e.gateOptions(&g.o, g.quiet)
+	res, err := pipeline.Run(ctx, p, g.o)
+	return res, finish(e, err, res, g.o.FailOn)
+}
+
+// gateOptions sets what every command's gate run takes from its
+// environment: progress on stderr (unless quiet), live on a terminal
+// outside CI, notes on stderr, the environment, the version.
+func (e *env) gateOptions(o *pipeline.Options, quiet bool) {
+	if !quiet {
+		o.Progress, o.Live = e.stderr, isTerminal(e.stderr) && e.getenv("CI") == ""
+	}
+	if o.Getenv == nil {
+		o.Getenv = e.getenv
+	}
+	o.Log, o.Version = e.stderr, version
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// readPolicy parses a policy file, the once a command does ("" is none);
+// on failure it says why on stderr.
+func readPolicy(e *env, path string) (*policies.Policy, error) {
+	if path == "" {
+		return nil, nil
+	}
+	p, err := policies.ParseFile(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%v\nperfgate: %s is not a valid policy; \"perfgate validate %s\" checks it without running anything.\n", err, path, path)
+	}
+	return p, err
+}
+
+// finish reports err on stderr and returns the exit code.
+func finish(e *env, err error, res *pipeline.Result, failOn string) int {
+	if err != nil {
+		fmt.Fprintf(e.stderr, "perfgate: %v\n", err)
+	}
+	return exitCode(err, res, failOn)
+}
+
+// exitCode maps what a gate run returned to the CLI contract's exit code,
+// the one place that does: invalid input 2; a measurement that could not be
+// made or trusted, or reports and records that could not be written, 3; else
+// the verdict under --fail-on ("never" with no verdict: nothing was judged).
+func exitCode(err error, res *pipeline.Result, failOn string) int {
+	var invalid *pipeline.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		return exitInvalid
+	case err != nil, res != nil && res.Verdict.Outcome == gate.Invalid:
+		return exitNoTrust
+	case failOn == "never":
+		return exitPass
+	case res == nil:
+		return exitNoTrust
+	case res.Verdict.Outcome == gate.Fail, res.Verdict.Outcome == gate.Warn && failOn == "warn":
+		return exitFail
+	}
+	return exitPass
+}
+
+// openStore opens a baseline store: none for "" or "none", a directory for
+// "DIR" or "dir:PATH", or a git branch for "branch:NAME" through the GitHub
+// contents API of owner/repo via gh (with gh nil, from GITHUB_TOKEN,
+// GITHUB_REPOSITORY and GITHUB_API_URL). It keeps keep runs per policy,
+// scenario and branch (0: the store's default).
+func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
+	switch {
+	case spec == "" || spec == "none":
+		return nil, nil
+	case strings.HasPrefix(spec, "branch:") && gh != nil && (owner == "" || repo == ""):
+		return nil, errors.New("a branch store needs the repository (GITHUB_REPOSITORY)")
+	}
+	return baseline.Open(spec, baseline.OpenOptions{Getenv: getenv, Client: gh, Owner: owner, Repo: repo, Keep: keep})
+}

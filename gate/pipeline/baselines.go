@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/policies"
+)
+
+// loadBaselines reads, per scenario, the stored runs of branch (not needed
+// when paired) and the A/A calibration records. Unreadable records are
+// skipped and reported in warnings.
+func loadBaselines(ctx context.Context, st baseline.Store, p *policies.Policy, branch string, paired bool) (hist, cal map[string][]*baseline.Record, warnings []string) {
+	hist, cal = map[string][]*baseline.Record{}, map[string][]*baseline.Record{}
+	for _, sc := range p.Scenarios {
+		if !paired {
+			recs, skipped, err := st.List(ctx, baseline.Query{Policy: p.Name, Scenario: sc.Name, Kind: baseline.KindRun, Branch: branch, Limit: p.Regression.History})
+			warnings = append(warnings, storeWarnings(err, skipped)...)
+			var usable []*baseline.Record
+			for _, r := range recs {
+				if r.Valid && !r.Partial {
+					usable = append(usable, r)
+				}
+			}
+			if len(usable) > 0 {
+				hist[sc.Name] = usable
+			}
+		}
+		recs, skipped, err := st.List(ctx, baseline.Query{Policy: p.Name, Scenario: sc.Name, Kind: baseline.KindCalibration, Limit: baseline.CalibrationRecords})
+		warnings = append(warnings, storeWarnings(err, skipped)...)
+		if len(recs) > 0 {
+			cal[sc.Name] = recs
+		}
+	}
+	return hist, cal, warnings
+}
+
+func storeWarnings(err error, skipped []error) []string {
+	var out []string
+	if err != nil {
+		out = append(out, "baseline store: "+err.Error())
+	}
+	for _, s := range skipped {
+		out = append(out, "skipped a stored record: "+s.Error())
+	}
+	return out
+}
+
+// saveRecords stores this run: valid, complete records only. A calibration
+// run is stored whole (both arms); a run stored as a baseline drops its
+// reference arm, and when it was paired it is also stored whole as a
+// calibration record, since on the default branch both arms serve the
+// same commit.
+func saveRecords(ctx context.Context, o Options, v *gate.Verdict, recs []*baseline.Record) error {
+	if v.Outcome == gate.Invalid {
+		o.logf("not saving a baseline: this run cannot be trusted (see the report)")
+		return nil
+	}
+	for _, rec := range recs {
+		if !o.Calibrate && rec.Reference != nil {
+			cal := *rec
+			cal.Kind = baseline.KindCalibration
+			if key, err := o.Store.Save(ctx, &cal); err == nil || errors.Is(err, baseline.ErrPrune) {
+				o.logf("saved calibration record %s", key)
+			}
+		}
+		r := *rec
+		if o.Calibrate {
+			r.Kind = baseline.KindCalibration
+		} else {
+			r.Kind, r.Reference = baseline.KindRun, nil
+		}
+		key, err := o.Store.Save(ctx, &r)
+		if err != nil && !errors.Is(err, baseline.ErrPrune) {
+			return fmt.Errorf("saving the %s baseline: %w", r.Scenario, err)
+		}
+		o.logf("saved %s record %s", r.Kind, key)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/report"
+	"github.com/perfgate/perfgate/internal/atomicfile"
+	"github.com/perfgate/perfgate/internal/redact"
+	"github.com/perfgate/perfgate/policies"
+)
+
+// ReportFiles are the names of the reports written into Options.OutDir.
+var ReportFiles = []string{"comment.md", "report.json", "junit.xml"}
+
+// Reports returns the paths of the reports in r.OutDir.
+func (r *Result) Reports() []string {
+	paths := make([]string, len(ReportFiles))
+	for i, f := range ReportFiles {
+		paths[i] = filepath.Join(r.OutDir, f)
+	}
+	return paths
+}
+
+// decide evaluates in, plans capacity and cost, renders the reports and
+// writes them: the path Run and Compare share.
+func decide(p *policies.Policy, o Options, in gate.Input, warnings []string, partial bool, took time.Duration) (*Result, error) {
+	v := gate.Evaluate(in)
+	v.Capacity = append(v.Capacity, planCapacity(p.Cost, in.Runs, in.History)...)
+	ri := o.reportInput(p, v, in.Runs, warnings)
+	ri.Partial, ri.Duration = partial, took
+	r := &Result{Verdict: v, Mode: ri.Mode, Markdown: report.Markdown(ri, report.MarkdownOptions{}), Records: in.Runs, OutDir: o.OutDir}
+	for _, rec := range in.Runs {
+		if rec.Capacity != nil {
+			r.Capacity = rec.Capacity.RPS
+			break
+		}
+	}
+	if o.OutDir != "" {
+		if err := writeReports(o.OutDir, ri, r.Markdown); err != nil {
+			return r, fmt.Errorf("writing reports: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// planCapacity turns every capacity record into replicas and cost under the
+// policy's cost model (none without one). A record is compared with its live
+// reference arm, else with the newest stored run of its scenario.
+func planCapacity(cost *policies.Cost, runs []*baseline.Record, history map[string][]*baseline.Record) []gate.CapacityPlan {
+	if cost == nil {
+		return nil
+	}
+	c := gate.Cost{InstanceHourUSD: cost.InstanceHourUSD, PeakRPS: cost.PeakRPS, Headroom: float64(cost.Headroom)}
+	var plans []gate.CapacityPlan
+	for _, rec := range runs {
+		base := rec.Reference
+		if base == nil && len(history[rec.Scenario]) > 0 {
+			base = history[rec.Scenario][0]
+		}
+		if plan := gate.PlanCapacity(rec, base, c); plan != nil {
+			plans = append(plans, *plan)
+		}
+	}
+	return plans
+}
+
+// reportInput is what the reports show of a run of p.
+func (o Options) reportInput(p *policies.Policy, v *gate.Verdict, runs []*baseline.Record, warnings []string) report.Input {
+	return report.Input{
+		Policy: p.Name, Title: cmp.Or(o.Title, p.Report.Title), Verdict: v, Runs: runs, Mode: v.Mode,
+		Commit: o.Commit, Branch: o.Branch, Target: redact.URL(o.TargetURL), BaselineURL: redact.URL(o.BaselineURL),
+		Material: float64(p.Regression.Material), FailOn: o.FailOn, Warnings: warnings, RunURL: o.RunURL,
+	}
+}
+
+// writeReports writes report.json, comment.md and junit.xml into dir, each
+// atomically, so no half-written report remains.
+func writeReports(dir string, in report.Input, md string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := report.JSON(in)
+	if err != nil {
+		return err
+	}
+	ju, err := report.JUnit(in)
+	if err != nil {
+		return err
+	}
+	for i, data := range [][]byte{[]byte(md), js, ju} {
+		if err := atomicfile.WriteFile(filepath.Join(dir, ReportFiles[i]), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

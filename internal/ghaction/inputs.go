@@ -1,0 +1,127 @@
+package ghaction
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Inputs are the action's inputs (action.yml), checked.
+type Inputs struct {
+	Policy, Target, BaselineURL string
+	// Token is github-token, else GITHUB_TOKEN.
+	Token string
+	// Store is the store spec: "branch:NAME", "dir:PATH", "none" or "".
+	Store string
+	// Save is save-baseline: "auto", "true" or "false".
+	Save string
+	// FailOn is "fail", "warn" or "never"; Out the report directory.
+	FailOn, Out string
+	Comment     CommentMode
+	Labels      map[string]string
+	// Keep is how many runs the store keeps per policy, scenario and
+	// branch; 0 means the store's default.
+	Keep int
+	// ReportDir and PRNumber select publishing a report made by an
+	// earlier job instead of running the gate.
+	ReportDir string
+	PRNumber  int
+}
+
+// ReadInputs reads and checks the action's inputs.
+func ReadInputs(a *githubactions.Action, getenv func(string) string) (Inputs, error) {
+	in := Inputs{
+		Policy: a.GetInput("policy"), Target: a.GetInput("target"), BaselineURL: a.GetInput("baseline-url"),
+		Token: a.GetInput("github-token"), Store: a.GetInput("store"), Save: strings.ToLower(a.GetInput("save-baseline")),
+		FailOn: strings.ToLower(a.GetInput("fail-on")), Out: a.GetInput("out"), ReportDir: a.GetInput("report-dir"),
+	}
+	if in.Token == "" {
+		in.Token = getenv("GITHUB_TOKEN")
+	}
+	var err error
+	if in.Comment, err = ParseCommentMode(a.GetInput("comment")); err != nil {
+		return in, err
+	}
+	switch in.Save {
+	case "":
+		in.Save = "auto"
+	case "auto", "true", "false":
+	default:
+		return in, fmt.Errorf("save-baseline %q: want auto, true or false", in.Save)
+	}
+	if in.FailOn == "" {
+		in.FailOn = "fail"
+	}
+	if in.Out == "" {
+		in.Out = "perfgate-report"
+	}
+	if in.Labels, err = parseLabels(a.GetInput("labels")); err != nil {
+		return in, err
+	}
+	if s := a.GetInput("keep"); s != "" {
+		if in.Keep, err = strconv.Atoi(s); err != nil || in.Keep < 0 {
+			return in, fmt.Errorf("keep %q: want a number of runs, 0 for the store's default", s)
+		}
+	}
+	if s := a.GetInput("pr-number"); s != "" {
+		if in.PRNumber, err = strconv.Atoi(s); err != nil || in.PRNumber <= 0 {
+			return in, fmt.Errorf("pr-number %q is not a pull-request number", s)
+		}
+	}
+	if in.Policy == "" && in.ReportDir == "" {
+		return in, errors.New("the policy input is required")
+	}
+	return in, nil
+}
+
+// parseLabels reads key=value pairs separated by newlines or commas.
+func parseLabels(s string) (map[string]string, error) {
+	labels := map[string]string{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' }) {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("labels: %q is not key=value", f)
+		}
+		labels[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return labels, nil
+}
+
+// MaskingGetenv returns getenv that also masks, in the workflow log, the
+// value of every variable whose name looks secret (SecretName), the first
+// time it is read: whatever reads the environment through it cannot print
+// a secret unmasked.
+func MaskingGetenv(a *githubactions.Action, getenv func(string) string) func(string) string {
+	var mu sync.Mutex
+	masked := map[string]bool{}
+	return func(k string) string {
+		v := getenv(k)
+		mu.Lock()
+		defer mu.Unlock()
+		if v != "" && SecretName(k) && !masked[k] {
+			masked[k] = true
+			a.AddMask(v)
+		}
+		return v
+	}
+}
+
+// SecretName reports whether an environment variable probably holds a
+// secret, so that its value is masked in the log once read.
+func SecretName(k string) bool {
+	k = strings.ToUpper(k)
+	for _, w := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "AUTH", "CREDENTIAL", "COOKIE"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}

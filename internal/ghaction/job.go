@@ -1,0 +1,130 @@
+package ghaction
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/perfgate/perfgate/gate/report"
+	"github.com/perfgate/perfgate/internal/ghclient"
+	"github.com/perfgate/perfgate/policies"
+)
+
+// Job is one step of the perfgate action: its inputs, the event that
+// started the workflow, the REST API and the runner's log.
+type Job struct {
+	Action *githubactions.Action
+	In     Inputs
+	Event  *Event
+	// Client is the REST API, authenticated with the github-token input.
+	Client *github.Client
+	// Comments keeps the sticky comment.
+	Comments CommentService
+	// Getenv reads the environment and masks secret-looking values in the
+	// log the first time it reads them (MaskingGetenv).
+	Getenv func(string) string
+	// Log is for lines the workflow log should show (stderr).
+	Log io.Writer
+}
+
+// BadReportError is PublishReportDir's error when the report to publish
+// is unreadable or malformed, or the pull request it is for does not have
+// the commit it measured as its head: invalid input, nothing published.
+type BadReportError struct{ Err error }
+
+func (e *BadReportError) Error() string { return e.Err.Error() }
+func (e *BadReportError) Unwrap() error { return e.Err }
+
+// Start begins a job: it masks the token, reads the inputs and the event
+// and builds the REST client. Workflow commands go to stdout, log lines to
+// log. The job is returned even with an error, so that Fail can report it.
+func Start(getenv func(string) string, stdout, log io.Writer) (*Job, error) {
+	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
+	j := &Job{Action: a, Log: log}
+	// Mask secrets before anything can print them: the token, and every
+	// secret-looking variable read later.
+	if tok := getenv("INPUT_GITHUB-TOKEN"); tok != "" {
+		a.AddMask(tok)
+	}
+	j.Getenv = MaskingGetenv(a, getenv)
+	j.Getenv("GITHUB_TOKEN")
+	var err error
+	if j.In, err = ReadInputs(a, getenv); err != nil {
+		return j, err
+	}
+	if j.Event, err = ReadEvent(getenv); err != nil {
+		return j, err
+	}
+	rt := &ghclient.RetryTransport{Log: func(msg string) { fmt.Fprintf(log, "perfgate: %s\n", msg) }}
+	if j.Client, err = ghclient.New(getenv("GITHUB_API_URL"), j.In.Token, rt); err != nil {
+		return j, err
+	}
+	j.Comments = &GitHubComments{Client: j.Client, Owner: j.Event.Owner, Repo: j.Event.Repo}
+	return j, nil
+}
+
+// MaskPolicy masks the value of every header the policy reads from the
+// environment, whatever the variable is called.
+func (j *Job) MaskPolicy(p *policies.Policy) {
+	for _, h := range p.Target.Headers {
+		if v := j.Getenv(h.Env); v != "" {
+			j.Action.AddMask(v)
+		}
+	}
+}
+
+// Fail reports a job that could not run: an error annotation, the outputs
+// of an invalid verdict and a job summary that says why.
+func (j *Job) Fail(err error) {
+	j.Action.Errorf("perfgate: %v", err)
+	if perr := Publish(j.Action, Outputs{Verdict: "invalid", Summary: err.Error()}, "## perfgate: could not run\n\n"+err.Error()+"\n"); perr != nil {
+		fmt.Fprintf(j.Log, "perfgate: %v\n", perr)
+	}
+}
+
+// Done is a finished gate run to publish.
+type Done struct {
+	Policy   string // the policy name, which keys the comment
+	Verdict  string // pass, warn, fail or invalid
+	Reason   string // one sentence
+	Markdown string // the comment body and job summary
+	Dir      string // the report directory
+	Capacity float64
+}
+
+// Publish publishes a finished run: the sticky comment on a pull request
+// (PostComment), the outputs and the job summary.
+func (j *Job) Publish(ctx context.Context, d Done) error {
+	url := PostComment(ctx, j.Action, j.Comments, j.In, j.Event, report.Marker(d.Policy), d.Markdown, d.Verdict, j.Log)
+	return Publish(j.Action, Outputs{
+		Verdict: d.Verdict, ReportPath: filepath.Join(d.Dir, "report.json"), CommentURL: url, Capacity: d.Capacity, Summary: d.Reason,
+	}, d.Markdown)
+}
+
+// PublishReportDir publishes a report an earlier job made (the
+// workflow_run pattern for pull requests from forks) on the pr-number
+// input's pull request, else the event's.
+func (j *Job) PublishReportDir(ctx context.Context) error {
+	body, rep, err := ReadReportDir(j.In.ReportDir)
+	if err != nil {
+		return &BadReportError{err}
+	}
+	ev := *j.Event
+	if j.In.PRNumber > 0 {
+		ev.PR = j.In.PRNumber
+		// The number comes from an artifact the pull request's own code
+		// could have written: check it against the run's head commit.
+		if j.Event.SHA != "" {
+			if err := j.Comments.CheckPullHead(ctx, ev.PR, j.Event.SHA); err != nil {
+				return &BadReportError{fmt.Errorf("not commenting: %w", err)}
+			}
+		}
+	}
+	pj := *j
+	pj.Event = &ev
+	return pj.Publish(ctx, Done{Policy: rep.Policy, Verdict: rep.Verdict, Reason: rep.Reason, Markdown: body, Dir: j.In.ReportDir})
+}
