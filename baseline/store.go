@@ -377,3 +377,22 @@ func backoff(attempt int, base, max time.Duration, rnd float64) time.Duration {
 	}
 	return time.Duration(float64(d) * (0.5 + rnd/2))
 }
+
+// ListAll returns every record q selects, excluded ones included: first
+// those the gate reads, in its order (List), then the excluded ones, newest
+// first; Limit, when positive, caps the total. The first read records are
+// the ones List returns.
+func ListAll(ctx context.Context, st Store, q Query) (recs []*Record, read int, skipped []error, err error) {
+	q.Excluded = false
+	recs, skipped, err = st.List(ctx, q)
+	read = len(recs)
+	if err != nil || q.Limit > 0 && read >= q.Limit {
+		return recs, read, skipped, err
+	}
+	q.Excluded = true
+	if q.Limit > 0 {
+		q.Limit -= read
+	}
+	excluded, more, err := st.List(ctx, q)
+	return append(recs, excluded...), read, append(skipped, more...), err
+}

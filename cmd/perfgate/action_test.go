@@ -63,7 +63,7 @@ func newActionHarness(t *testing.T) *actionHarness {
 	// (a share of the median latency) absorbs a busy test machine.
 	cfg := sim.DefaultConfig()
 	cfg.Slowdown = 5
-	url, _, stop, err := serveSim(cfg, "127.0.0.1:0", 2*time.Second)
+	url, _, stop, err := sim.Listen(cfg, "127.0.0.1:0", 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,37 +14,7 @@ func init() {
 	register(&command{
 		name:    "baseline",
 		summary: "list the stored runs; pin, unpin, exclude or include them",
-		usage: fmt.Sprintf(`Usage: perfgate baseline list --store S [--policy P] [--scenario S] [--branch B]
-                              [--kind run|calibration] [--limit N]
-       perfgate baseline pin|unpin|exclude|include --store S KEY...
-
-Shows and curates the records a store keeps (--store as for "perfgate run": a
-directory, dir:PATH, or branch:NAME with GITHUB_TOKEN and GITHUB_REPOSITORY).
-
-  list     one line per record: key, time, kind, branch, commit, and
-           "pinned" or "excluded". Pinned records come first, then the
-           others newest first: the order the gate reads its history in, so
-           the first regression.history run records of a branch are what
-           history mode compares with. Excluded records follow.
-  pin      always compare with these records, and never prune them.
-  unpin    return pinned records to normal.
-  exclude  never compare with these records (a run on a noisy machine, a
-           broken deployment); they still age out.
-  include  return excluded records to normal.
-
-Each save keeps the newest %d unpinned records of its policy, scenario,
-kind and branch (calibration records: at least %d, as many as the gate
-reads) and prunes older ones; pinned records are never pruned.
-
-Example:
-  perfgate baseline list --store .perfgate --policy chat-api --branch main
-  perfgate baseline pin --store branch:perfgate-baselines \
-      chat-api/steady/run/main/20260301T120000.000000000Z-4f2c9a1b7d3e-1a2b3c4d.json
-
-Exit codes: 0 done, 2 invalid input (flags, an unknown or malformed key),
-3 the store could not be read or written.
-`, baseline.DefaultKeep, baseline.CalibrationRecords),
-		run: runBaseline,
+		run:     runBaseline,
 	})
 }
 
@@ -138,19 +108,7 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 // listBaselines prints the records q selects: the ones the gate reads, in
 // its order, then the excluded ones.
 func listBaselines(ctx context.Context, e *env, st baseline.Store, q baseline.Query) int {
-	recs, skipped, err := st.List(ctx, q)
-	read := len(recs) // recs[read:] are excluded
-	if err == nil && (q.Limit == 0 || read < q.Limit) {
-		xq := q
-		xq.Excluded = true
-		if q.Limit > 0 {
-			xq.Limit = q.Limit - read
-		}
-		var excluded []*baseline.Record
-		var more []error
-		excluded, more, err = st.List(ctx, xq)
-		recs, skipped = append(recs, excluded...), append(skipped, more...)
-	}
+	recs, read, skipped, err := baseline.ListAll(ctx, st, q)
 	for _, s := range skipped {
 		fmt.Fprintf(e.stderr, "perfgate baseline list: skipped a record that cannot be read: %v\n", s)
 	}

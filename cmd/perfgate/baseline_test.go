@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -268,5 +269,22 @@ func TestBaselineExcludeLeavesGateHistory(t *testing.T) {
 	n, without := history()
 	if n != 4 || without < 98 || without > 102 || withOutlier > 95 {
 		t.Errorf("after excluding the outlier: %d runs, baseline %.1f/s (%.1f/s with it); want 4 runs around 100/s", n, without, withOutlier)
+	}
+}
+
+// TestBaselineHelpStatesRetention keeps the help text's numbers in step
+// with the stores' retention constants.
+func TestBaselineHelpStatesRetention(t *testing.T) {
+	code, out, _ := perfgateIn(t, bareEnv, "baseline", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("newest %d unpinned", baseline.DefaultKeep),
+		fmt.Sprintf("at least %d,", baseline.CalibrationRecords),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help does not say %q:\n%s", want, out)
+		}
 	}
 }

@@ -105,7 +105,7 @@ func demoDeployments(slow float64, o *pipeline.Options) (dir string, urls [2]str
 	cfg.Seed, cfg.Noise.Shift = 1, 0.005
 	for i := range urls {
 		var stop func()
-		if urls[i], _, stop, err = serveSim(cfg, "127.0.0.1:0", 2*time.Second); err != nil {
+		if urls[i], _, stop, err = sim.Listen(cfg, "127.0.0.1:0", 2*time.Second); err != nil {
 			return dir, urls, cleanup, fmt.Errorf("starting the simulator: %w", err)
 		}
 		undo = append(undo, stop)

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/perfgate/perfgate/gate/eval"
 )
@@ -60,32 +59,9 @@ func runEval(ctx context.Context, e *env, args []string) int {
 			shifts = append(shifts, v)
 		}
 	}
-	return evalTables(ctx, e, base, plan, shifts)
-}
-
-// evalTables runs plan and prints its table once per shift.
-func evalTables(ctx context.Context, e *env, base eval.Config, plan eval.Plan, shifts []float64) int {
-	for i, s := range shifts {
-		cfg := base
-		cfg.Sim.Noise.Shift = s
-		start := time.Now()
-		fmt.Fprintf(e.stderr, "perfgate eval: shift %g\n", s)
-		t, err := eval.Run(ctx, cfg, plan, func(msg string) {
-			if ctx.Err() == nil {
-				fmt.Fprintf(e.stderr, "perfgate eval: %s\n", msg)
-			}
-		})
-		if err == nil && i > 0 {
-			fmt.Fprintln(e.stdout)
-		}
-		if err == nil {
-			err = t.Format(e.stdout)
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "perfgate eval: %v\n", err)
-			return exitNoTrust
-		}
-		fmt.Fprintf(e.stderr, "perfgate eval: shift %g took %v\n", s, time.Since(start).Round(time.Second))
+	if err := eval.Tables(ctx, base, plan, shifts, e.stdout, e.stderr); err != nil {
+		fmt.Fprintf(e.stderr, "perfgate eval: %v\n", err)
+		return exitNoTrust
 	}
 	return exitPass
 }

@@ -35,7 +35,7 @@ func startSim(t *testing.T, mutate func(*sim.Config)) string {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	url, _, stop, err := serveSim(cfg, "127.0.0.1:0", 2*time.Second)
+	url, _, stop, err := sim.Listen(cfg, "127.0.0.1:0", 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
