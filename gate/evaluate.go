@@ -11,6 +11,7 @@ import (
 	mstats "github.com/aclements/go-moremath/stats"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/stats"
 )
 
@@ -358,10 +359,10 @@ func pairedDiffs(cs, bs *series, sign float64) (d []float64, pooled bool, err er
 		}
 		return d, false, nil
 	}
-	if _, isPct := quantileOf[cs.stat]; isPct && tailOK(cs.stat, cs.pooledCount) && tailOK(cs.stat, bs.pooledCount) && cs.hists[0] != "" {
+	if _, isPct := metric.Quantile(cs.stat); isPct && tailOK(cs.stat, cs.pooledCount) && tailOK(cs.stat, bs.pooledCount) && cs.hists[0] != "" {
 		return nil, true, nil
 	}
-	if _, isPct := quantileOf[cs.stat]; isPct {
+	if _, isPct := metric.Quantile(cs.stat); isPct {
 		return nil, false, fmt.Errorf("only %d samples, too few for %s (needs %d); informational", min(cs.pooledCount, bs.pooledCount), cs.stat, minCountFor(cs.stat))
 	}
 	for i := 0; i < n; i++ {
@@ -817,7 +818,7 @@ const TailTrim = 0.2
 // TrimFor returns the share of windows trimmed from each end in the paired
 // estimate of stat: TailTrim for p90 and above, else 0.
 func TrimFor(stat string) float64 {
-	if q, ok := quantileOf[stat]; ok && q >= 0.9 {
+	if q, ok := metric.Quantile(stat); ok && q >= 0.9 {
 		return TailTrim
 	}
 	return 0

@@ -8,6 +8,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // MinTailSamples is how many values a sample needs above a percentile for
@@ -79,7 +80,7 @@ func seriesOf(rec *baseline.Record, metric, stat string) (*series, error) {
 // tailOK reports whether a sample of n values has enough values above the
 // quantile of stat to estimate it. Non-percentile statistics always do.
 func tailOK(stat string, n int64) bool {
-	q, ok := quantileOf[stat]
+	q, ok := metric.Quantile(stat)
 	if !ok {
 		return n > 0
 	}
@@ -88,7 +89,7 @@ func tailOK(stat string, n int64) bool {
 
 // minCountFor returns the smallest sample size with enough tail values for stat.
 func minCountFor(stat string) int64 {
-	q, ok := quantileOf[stat]
+	q, ok := metric.Quantile(stat)
 	if !ok {
 		return 1
 	}
@@ -140,5 +141,5 @@ func leaveOneOut(hs []*hdrhistogram.Histogram, excl int, stat string, scale floa
 	if pooled == nil || pooled.TotalCount() == 0 {
 		return math.NaN()
 	}
-	return histStat(pooled, stat) * scale
+	return metric.HistStat(pooled, stat) * scale
 }

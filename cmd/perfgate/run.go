@@ -17,8 +17,10 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/load"
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/gate/runner"
+	"github.com/perfgate/perfgate/internal/redact"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -225,7 +227,7 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 		o.BaseBranch = o.Branch
 	}
 	sum := sha256.Sum256(mustJSON(p))
-	meta := gate.RunMeta{Policy: p.Name, PolicyHash: hex.EncodeToString(sum[:8]), Commit: o.Commit, Branch: o.Branch, Time: time.Now()}
+	meta := load.RunMeta{Policy: p.Name, PolicyHash: hex.EncodeToString(sum[:8]), Commit: o.Commit, Branch: o.Branch, Time: time.Now()}
 	meta.Env.Perfgate = version
 	if len(o.Labels) > 0 {
 		meta.Env.Labels = o.Labels
@@ -268,7 +270,7 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 			v := &gate.Verdict{Outcome: gate.Invalid, Reason: "the measurement could not be made: " + msg}
 			rin := report.Input{
 				Policy: p.Name, Title: firstNonEmpty(o.Title, p.Report.Title), Verdict: v, Mode: gate.ModeNone,
-				Commit: o.Commit, Branch: o.Branch, Target: runner.RedactURL(target), BaselineURL: runner.RedactURL(baseURL), Partial: cancelled,
+				Commit: o.Commit, Branch: o.Branch, Target: redact.URL(target), BaselineURL: redact.URL(baseURL), Partial: cancelled,
 				Duration: time.Since(started), Material: float64(p.Regression.Material), FailOn: o.FailOn, RunURL: o.RunURL,
 			}
 			if werr := writeReports(o.OutDir, rin, report.Markdown(rin, report.MarkdownOptions{})); werr != nil {
@@ -307,7 +309,7 @@ func runGate(ctx context.Context, e *env, o gateOptions) (*gateOutcome, int) {
 	}
 	rin := report.Input{
 		Policy: p.Name, Title: firstNonEmpty(o.Title, p.Report.Title), Verdict: v, Runs: res.Records, Mode: mode,
-		Commit: o.Commit, Branch: o.Branch, Target: runner.RedactURL(target), BaselineURL: runner.RedactURL(baseURL), Partial: res.Partial,
+		Commit: o.Commit, Branch: o.Branch, Target: redact.URL(target), BaselineURL: redact.URL(baseURL), Partial: res.Partial,
 		Duration: time.Since(started), Material: float64(p.Regression.Material), FailOn: o.FailOn,
 		Warnings: warnings, RunURL: o.RunURL,
 	}

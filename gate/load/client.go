@@ -502,6 +502,11 @@ var includeUsage = &streamOptions{IncludeUsage: true}
 // static HTTP body does not, so the prompt is not generated).
 func (c *client) usesPrompt() bool { return c.promptUsed }
 
+// fixedLength reports whether a request demands exactly its prompt's
+// MaxTokens (an OpenAI API with ignore_eos), so a response of another
+// length is a LengthMismatch.
+func (c *client) fixedLength() bool { return c.isOpenAI && !c.t.FreeLength }
+
 // buildBody returns the request body of prompt p (sent with template r
 // on an http target).
 func (c *client) buildBody(p *Prompt, r *httpReq) ([]byte, error) {
@@ -540,7 +545,7 @@ func (c *client) buildBody(p *Prompt, r *httpReq) ([]byte, error) {
 
 // outcome is what one request produced; times are absolute.
 type outcome struct {
-	class   string // "" on success, an Err* class, or classCancelled
+	class   string // "" on success, an Err* class, or ClassCancelled
 	status  int
 	msg     string
 	sent    time.Time
@@ -551,10 +556,6 @@ type outcome struct {
 	counted bool // tokens counted from chunks, not from usage
 }
 
-// classCancelled marks a request cut off by the end of the run: neither a
-// success nor a failure.
-const classCancelled = "cancelled"
-
 var errRequestTimeout = errors.New("request timeout")
 
 // do sends prompt p and reads the response. itl is a reusable buffer for
@@ -564,7 +565,7 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) (o outc
 	if len(c.reqs) > 1 {
 		// Failures name the template when there are several.
 		defer func() {
-			if o.class != "" && o.class != classCancelled && r != nil {
+			if o.class != "" && o.class != ClassCancelled && r != nil {
 				o.msg = r.name + ": " + o.msg
 			}
 		}()
@@ -668,7 +669,7 @@ func (c *client) classify(rctx, runCtx context.Context, class string, err error)
 	case context.Cause(rctx) == errRequestTimeout:
 		return ErrTimeout, fmt.Sprintf("no complete response within %v", c.timeout)
 	case runCtx.Err() != nil:
-		return classCancelled, "cancelled at the end of the run"
+		return ClassCancelled, "cancelled at the end of the run"
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // Example runs a short open-loop plan against a local server and reads the
@@ -39,7 +40,7 @@ func Example() {
 		fmt.Printf("window %d: sent %d, succeeded %d\n", w.Index, w.Sent, w.Succeeded)
 	}
 	pooled, _ := res.Pooled()
-	fmt.Println("p99 measured:", load.QuantileDuration(pooled.Histogram(load.MetricE2E), 0.99) > 0)
+	fmt.Println("p99 measured:", load.QuantileDuration(pooled.Histogram(metric.E2E), 0.99) > 0)
 	// Output:
 	// window 0: sent 10, succeeded 10
 	// window 1: sent 10, succeeded 10
