@@ -79,7 +79,7 @@ type Recorder struct {
 // closed loop), goodput limits (Good) and validity limits (MaxLagP99,
 // LagTolerance, MaxInFlight); the workload and the hooks are not needed.
 func NewRecorder(p Plan) (*Recorder, error) {
-	if err := p.normalizeTiming(); err != nil {
+	if err := p.normalizeRecording(); err != nil {
 		return nil, err
 	}
 	return newRecorder(&p), nil

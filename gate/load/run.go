@@ -96,8 +96,8 @@ type Snapshot struct {
 	Errors    int64 // failed requests so far
 }
 
-// normalizeTiming checks and completes what a Recorder reads of the plan.
-func (p *Plan) normalizeTiming() error {
+// normalizeRecording checks and completes what a Recorder reads of the plan.
+func (p *Plan) normalizeRecording() error {
 	if p.Window <= 0 {
 		p.Window = DefaultWindow
 	}
@@ -126,7 +126,7 @@ func (p *Plan) normalizeTiming() error {
 }
 
 func (p *Plan) normalize() error {
-	if err := p.normalizeTiming(); err != nil {
+	if err := p.normalizeRecording(); err != nil {
 		return err
 	}
 	if p.Concurrency == 0 && p.Pacer == nil {
