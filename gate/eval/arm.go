@@ -99,18 +99,14 @@ func (wl Workload) schedule(p load.Plan, seed uint64) []sim.Request {
 }
 
 // arm runs one scenario of one deployment in virtual time and turns it into
-// a record as a real run would: load.Summarize of the result.
+// a record as a real run would: load.Summarize of the result, keeping the
+// metrics of the gating set that the scenario measures (see judged).
 func (wl Workload) arm(cfg sim.Config, p load.Plan, reqs []sim.Request) (*baseline.Record, error) {
 	res, err := wl.result(cfg, p, reqs)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := load.Summarize(res, load.RunMeta{Policy: "eval", Time: time.Unix(0, 0)})
-	if err != nil {
-		return nil, err
-	}
-	keepGated(rec)
-	return rec, nil
+	return load.Summarize(res, load.RunMeta{Policy: "eval", Time: time.Unix(0, 0), Keep: judged(p.Scenario)})
 }
 
 // result simulates reqs on deployment cfg and feeds every request's timing
@@ -163,15 +159,18 @@ func sample(q sim.Request, t sim.Timing, itl []time.Duration) load.Sample {
 	return s
 }
 
-// keepGated removes from rec the metrics its scenario is not built to move,
-// so that each gating check is judged once, on the scenario that measures
-// it: throughput is fixed by the schedule in the steady scenario, and
-// latency is mostly queueing in the saturation scenario.
-func keepGated(rec *baseline.Record) {
-	for name := range rec.Metrics {
-		throughput := name == metric.RequestsPerS || name == metric.OutputTokensPerS || name == metric.Goodput
-		if (rec.Scenario == ScenarioSteady) == throughput {
-			delete(rec.Metrics, name)
+// judged returns which metrics a scenario's record keeps: those of the
+// gating set it is built to move, so that each gating check is judged once,
+// on the scenario that measures it. Throughput is fixed by the schedule in
+// the steady scenario, and latency is mostly queueing in the saturation
+// scenario.
+func judged(scenario string) func(string) bool {
+	keep := map[string]bool{}
+	for _, check := range Gate {
+		name, _ := metric.SplitName(check)
+		if metric.HigherIsBetter(name) == (scenario == ScenarioSaturation) {
+			keep[name] = true
 		}
 	}
+	return func(name string) bool { return keep[name] }
 }

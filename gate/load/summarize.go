@@ -25,6 +25,11 @@ type RunMeta struct {
 	Branch     string
 	Time       time.Time
 	Env        baseline.Env
+	// Keep, when set, selects the metrics the record holds; the others are
+	// left out before they are summarized. Nil keeps every metric. The
+	// evaluation keeps only the metrics it judges: encoding the others
+	// would be most of its run time.
+	Keep func(metric string) bool
 }
 
 // Summarize turns one arm's load result into a record: per metric the
@@ -85,6 +90,9 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 		rec.Windows = append(rec.Windows, countsOf(w))
 	}
 
+	if meta.Keep != nil {
+		maps.DeleteFunc(names, func(name string, _ bool) bool { return !meta.Keep(name) })
+	}
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		m, err := histMetric(res.Windows, name)
 		if err != nil {
@@ -118,6 +126,9 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(server)) {
 		rec.Metrics[metric.ServerPrefix+name] = serverMetric(res.Windows, name)
+	}
+	if meta.Keep != nil {
+		maps.DeleteFunc(rec.Metrics, func(name string, _ *baseline.Metric) bool { return !meta.Keep(name) })
 	}
 	return rec, nil
 }
