@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // fakeRecord builds a record whose metric e2e has per-window p50/p95 drawn
@@ -16,7 +17,7 @@ import (
 func fakeRecord(rng *rand.Rand, scenario string, windows int, base, shift, sd float64, perWindow int64) *baseline.Record {
 	rec := &baseline.Record{
 		Schema: baseline.Schema, Kind: baseline.KindRun, Policy: "p", Scenario: scenario,
-		Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), MetricDefs: MetricDefsVersion,
+		Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), MetricDefs: metric.DefsVersion,
 		WindowSeconds: 5, Valid: true, Metrics: map[string]*baseline.Metric{},
 	}
 	e2e := &baseline.Metric{Unit: "ms"}

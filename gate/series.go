@@ -88,20 +88,5 @@ func leaveOneOut(hs []*hdrhistogram.Histogram, excl int, stat string, scale floa
 	if pooled == nil || pooled.TotalCount() == 0 {
 		return math.NaN()
 	}
-	return histValue(pooled, stat) * scale
-}
-
-// histValue returns statistic stat of h in the histogram's own unit.
-func histValue(h *hdrhistogram.Histogram, stat string) float64 {
-	switch stat {
-	case "mean":
-		return h.Mean()
-	case "max":
-		return float64(h.Max())
-	case "min":
-		return float64(h.Min())
-	}
-	q, _ := metric.Quantile(stat)
-	// ValueAtQuantile takes a percentage in [0,100].
-	return float64(h.ValueAtQuantile(q * 100))
+	return metric.HistStat(pooled, stat) * scale
 }

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/baseline"
-	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // syntheticRecord builds a record of 12 windows of 200 requests whose e2e
@@ -20,16 +20,16 @@ import (
 func syntheticRecord(t *testing.T, rng *rand.Rand, median, scale float64) *baseline.Record {
 	t.Helper()
 	res := &load.Result{Scenario: "steady", Window: 5 * time.Second, Offered: 40, Achieved: 40,
-		Validity: load.Validity{KeptUp: true, AchievedRatio: 1}}
+		Validity: load.Validity{Sent: 2400, AchievedRatio: 1}}
 	for w := 0; w < 12; w++ {
 		win := load.NewWindow(w, time.Duration(w)*5*time.Second, time.Duration(w+1)*5*time.Second)
 		for i := 0; i < 200; i++ {
-			win.Record(load.MetricE2E, int64(median*scale*math.Exp(0.2*rng.NormFloat64())*1000))
+			win.Record(metric.E2E, int64(median*scale*math.Exp(0.2*rng.NormFloat64())*1000))
 		}
 		win.Sent, win.Succeeded = 200, 200
 		res.Windows = append(res.Windows, win)
 	}
-	rec, err := gate.Summarize(res, gate.RunMeta{Policy: "cmp", Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	rec, err := load.Summarize(res, load.RunMeta{Policy: "cmp", Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}

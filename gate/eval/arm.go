@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/baseline"
-	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/sim"
 )
 
@@ -67,123 +67,110 @@ func (wl Workload) saturation(base sim.Config) float64 {
 	return sim.SaturationRPS(base.NoNoise(), int(math.Round(wl.PromptMean)), wl.OutputTokens)
 }
 
-// schedule returns a constant-rate schedule at rps over warm-up plus
-// duration, with prompt lengths drawn from seed.
-func (wl Workload) schedule(rps float64, seed uint64) []sim.Request {
+// plan returns the load plan of a scenario: a constant arrival rate of rps
+// over the warm-up and the measured duration, in windows of Window.
+func (wl Workload) plan(scenario string, rps float64) load.Plan {
+	return load.Plan{
+		Scenario: scenario,
+		Pacer:    load.ConstantPacer{Rate: rps, Duration: wl.Warmup + wl.Duration},
+		Warmup:   wl.Warmup,
+		Duration: wl.Duration,
+		Window:   wl.Window,
+	}
+}
+
+// schedule returns the requests of plan p, each due when p's pacer says,
+// with prompt lengths drawn from seed.
+func (wl Workload) schedule(p load.Plan, seed uint64) []sim.Request {
 	rng := rand.New(rand.NewPCG(seed, 0x5c4ed))
-	span := wl.Warmup + wl.Duration
-	n := int(rps * span.Seconds())
-	reqs := make([]sim.Request, 0, n)
-	for i := 0; ; i++ {
-		at := time.Duration(float64(i) / rps * float64(time.Second))
-		if at >= span {
+	var reqs []sim.Request
+	if c, ok := p.Pacer.(load.ConstantPacer); ok {
+		reqs = make([]sim.Request, 0, int(c.Rate*c.Duration.Seconds())+1)
+	}
+	for n := uint64(0); ; n++ {
+		at, stop := p.Pacer.Pace(0, n)
+		if stop {
 			break
 		}
-		p := max(1, int(math.Round(wl.PromptMean+wl.PromptSD*rng.NormFloat64())))
-		reqs = append(reqs, sim.Request{Arrival: at, PromptTokens: p, MaxTokens: wl.OutputTokens})
+		prompt := max(1, int(math.Round(wl.PromptMean+wl.PromptSD*rng.NormFloat64())))
+		reqs = append(reqs, sim.Request{Arrival: at, PromptTokens: prompt, MaxTokens: wl.OutputTokens})
 	}
 	return reqs
 }
 
-// arm runs one scenario of one deployment in virtual time and summarises it
-// into a record through gate.Summarize, as a real run would be.
-func (wl Workload) arm(cfg sim.Config, scenario string, reqs []sim.Request, rps float64) (*baseline.Record, error) {
-	if scenario == ScenarioSaturation {
+// arm runs one scenario of one deployment in virtual time and turns it into
+// a record as a real run would: load.Summarize of the result, keeping the
+// metrics of the gating set that the scenario measures (see judged).
+func (wl Workload) arm(cfg sim.Config, p load.Plan, reqs []sim.Request) (*baseline.Record, error) {
+	res, err := wl.result(cfg, p, reqs)
+	if err != nil {
+		return nil, err
+	}
+	return load.Summarize(res, load.RunMeta{Policy: "eval", Time: time.Unix(0, 0), Keep: judged(p.Scenario)})
+}
+
+// result simulates reqs on deployment cfg and feeds every request's timing
+// to the load engine's Recorder as a Sample, so the evaluation measures with
+// the definitions and validity rules of a real run.
+func (wl Workload) result(cfg sim.Config, p load.Plan, reqs []sim.Request) (*load.Result, error) {
+	if p.Scenario == ScenarioSaturation {
 		cfg.MaxQueue = wl.OverloadQueue
 	}
 	timings, err := sim.Simulate(cfg, reqs)
 	if err != nil {
 		return nil, err
 	}
-	res := wl.result(scenario, reqs, timings, rps)
-	rec, err := gate.Summarize(res, gate.RunMeta{Policy: "eval", Time: time.Unix(0, 0)})
+	r, err := load.NewRecorder(p)
 	if err != nil {
 		return nil, err
 	}
-	keepGated(rec)
-	return rec, nil
-}
-
-// keepGated removes from rec the metrics its scenario is not built to move,
-// so that each gating check is judged once, on the scenario that measures
-// it: throughput is fixed by the schedule in the steady scenario, and
-// latency is mostly queueing in the saturation scenario.
-func keepGated(rec *baseline.Record) {
-	for name := range rec.Metrics {
-		throughput := name == "requests_per_s" || name == "output_tokens_per_s" || name == "goodput"
-		if (rec.Scenario == ScenarioSteady) == throughput {
-			delete(rec.Metrics, name)
-		}
-	}
-}
-
-// result turns the timings of a schedule into the load engine's result: a
-// request belongs to the window of its intended send time; latencies are
-// from the intended send time, in microseconds. The saturation scenario
-// is judged on its counts only, so its latency histograms, which would be
-// queueing time, are not recorded; "service" is not recorded either, as the
-// simulator has no client-side queueing and it would equal e2e.
-func (wl Workload) result(scenario string, reqs []sim.Request, timings []sim.Timing, rps float64) *load.Result {
-	nw := int(wl.Duration / wl.Window)
-	res := &load.Result{
-		Scenario: scenario,
-		Target:   "sim",
-		Started:  time.Unix(0, 0),
-		Window:   wl.Window,
-		Warmup:   load.NewWindow(-1, -wl.Warmup, 0),
-		Offered:  rps,
-		Validity: load.Validity{KeptUp: true, AchievedRatio: 1},
-	}
-	for i := range nw {
-		res.Windows = append(res.Windows, load.NewWindow(i, time.Duration(i)*wl.Window, time.Duration(i+1)*wl.Window))
-	}
-	var sent int64
+	var itl []time.Duration
 	for i, t := range timings {
-		at := reqs[i].Arrival - wl.Warmup
-		w := res.Warmup
-		if at >= 0 {
-			k := int(at / wl.Window)
-			if k >= nw {
-				continue
-			}
-			w = res.Windows[k]
-			sent++
+		s := sample(reqs[i], t, itl[:0])
+		if s.ITL != nil {
+			itl = s.ITL // keep the grown buffer
 		}
-		w.Sent++
-		if t.Status != http.StatusOK {
-			w.Failed++
-			class := load.ErrHTTP5xx
-			if t.Status < 500 {
-				class = load.ErrHTTP4xx
-			}
-			w.Errors[class]++
-			w.Status[t.Status]++
-			continue
-		}
-		if res.ColdStart == 0 || t.End < res.ColdStart {
-			res.ColdStart = t.End
-		}
-		w.Succeeded++
-		w.Good++
-		w.OutputTokens += int64(t.OutputTokens)
-		if t.OutputTokens != reqs[i].MaxTokens {
-			w.LengthMismatch++
-		}
-		if scenario == ScenarioSaturation {
-			continue
-		}
-		w.Record(load.MetricE2E, micros(t.E2E()))
-		w.Record(load.MetricTTFT, micros(t.TTFT()))
-		if tpot, ok := t.TPOT(); ok {
-			w.Record(load.MetricTPOT, micros(tpot))
-		}
-		for j := 1; j < len(t.TokenTimes); j++ {
-			w.Record(load.MetricITL, micros(t.TokenTimes[j]-t.TokenTimes[j-1]))
-		}
-		w.Record(load.MetricOutputTokens, int64(t.OutputTokens))
+		r.Add(s)
 	}
-	res.Achieved = float64(sent) / wl.Duration.Seconds()
-	return res
+	res := r.Finish()
+	res.Target, res.Started = "sim", time.Unix(0, 0)
+	return res, nil
 }
 
-func micros(d time.Duration) int64 { return int64(d / time.Microsecond) }
+// sample is what a client of the simulated server measures of request q
+// answered as t. The simulator has no client side: a request leaves at
+// its arrival, and a served one streams one token per chunk, with
+// ignore_eos (so it must bring q.MaxTokens tokens). itl is reused for the
+// gaps between chunks.
+func sample(q sim.Request, t sim.Timing, itl []time.Duration) load.Sample {
+	s := load.Sample{Intended: q.Arrival, Sent: q.Arrival, Done: max(t.End, q.Arrival), First: -1, Tokens: -1, Want: q.MaxTokens}
+	if t.Status != http.StatusOK {
+		s.Class, s.Status = load.ErrHTTP5xx, t.Status
+		if t.Status < 500 {
+			s.Class = load.ErrHTTP4xx
+		}
+		return s
+	}
+	s.First, s.Tokens = t.FirstToken, t.OutputTokens
+	for j := 1; j < len(t.TokenTimes); j++ {
+		itl = append(itl, t.TokenTimes[j]-t.TokenTimes[j-1])
+	}
+	s.ITL = itl
+	return s
+}
+
+// judged returns which metrics a scenario's record keeps: those of the
+// gating set it is built to move, so that each gating check is judged once,
+// on the scenario that measures it. Throughput is fixed by the schedule in
+// the steady scenario, and latency is mostly queueing in the saturation
+// scenario.
+func judged(scenario string) func(string) bool {
+	keep := map[string]bool{}
+	for _, check := range Gate {
+		name, _ := metric.SplitName(check)
+		if metric.HigherIsBetter(name) == (scenario == ScenarioSaturation) {
+			keep[name] = true
+		}
+	}
+	return func(name string) bool { return keep[name] }
+}

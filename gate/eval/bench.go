@@ -126,8 +126,9 @@ func (b *Bench) runScenario(cfg sim.Config, scenario string, schedSeed uint64) (
 	if scenario == ScenarioSaturation {
 		rps = b.overloadRPS
 	}
-	reqs := b.cfg.Workload.schedule(rps, schedSeed+uint64(len(scenario)))
-	return b.cfg.Workload.arm(cfg, scenario, reqs, rps)
+	wl := b.cfg.Workload
+	p := wl.plan(scenario, rps)
+	return wl.arm(cfg, p, wl.schedule(p, schedSeed+uint64(len(scenario))))
 }
 
 // deployment runs both scenarios on deployment cfg.

@@ -6,9 +6,10 @@
 //
 // A trial exercises the production path end to end: sim.Simulate runs each
 // arm (its own deployment seed, so its own per-instance shift) on a seeded
-// schedule, the timings become a load.Result window by window, gate.Summarize
-// turns it into a record, and gate.Evaluate judges the whole gating set at
-// once, so Holm's correction applies as it does in a real run. Injected
+// schedule, every request's timing goes as a load.Sample through the load
+// engine's own load.Recorder (the definitions and validity rules of a real
+// run), load.Summarize turns the result into a record, and gate.Evaluate
+// judges the whole gating set at once, so Holm's correction applies as it does in a real run. Injected
 // regressions are set through the simulator's knobs, each calibrated without
 // noise so that the change it realises in its target check is the stated
 // size. Every random choice derives from Config.Seed.

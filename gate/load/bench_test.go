@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/perfgate/perfgate/gate/metric"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -94,7 +95,7 @@ func BenchmarkTTFTAccuracy(b *testing.B) {
 			truth = append(truth, srv.first[n].Sub(r.Started.Add(due)))
 		}
 		srv.mu.Unlock()
-		measured := QuantileDuration(w.Histogram(MetricTTFT), 0.5)
+		measured := QuantileDuration(w.Histogram(metric.TTFT), 0.5)
 		diff := measured - median(truth)
 		if diff < 0 {
 			diff = -diff
@@ -127,18 +128,18 @@ func BenchmarkSSEParse(b *testing.B) {
 // BenchmarkRecord measures the recorder's cost per successful streaming
 // request (8 tokens).
 func BenchmarkRecord(b *testing.B) {
-	res := &Result{}
-	p := Plan{Duration: time.Minute, Window: 5 * time.Second}
-	a := newArmRecorder(res, &p, true)
+	a, err := NewRecorder(Plan{Duration: time.Minute, Window: 5 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
 	itl := []time.Duration{1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		i++
 		at := time.Duration(i%60_000) * time.Millisecond
-		s := sample{started: -1, intended: at, sent: at + 50*time.Microsecond, first: at + 30*time.Millisecond,
-			done: at + 40*time.Millisecond, tokens: 8, want: 8, inflight: 3, itl: &itl}
-		a.add(&s)
+		a.Add(Sample{Intended: at, Sent: at + 50*time.Microsecond, First: at + 30*time.Millisecond,
+			Done: at + 40*time.Millisecond, Tokens: 8, Want: 8, InFlight: 3, ITL: itl})
 	}
 }
 

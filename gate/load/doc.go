@@ -3,6 +3,12 @@
 // OpenAI-compatible and plain HTTP clients, a server-metrics scraper, and a
 // single recorder goroutine that keeps one HdrHistogram per window and metric.
 //
+// Every source of measurements feeds the same Recorder (Add a Sample per
+// request, then Finish), which holds the definitions of the metrics and of a
+// valid run; Summarize turns its Result into a stored baseline.Record. The
+// run loop feeds it from its workers, and the evaluation (package gate/eval)
+// from the simulator's timings in virtual time.
+//
 // The philosophy is the one of open-loop load testing: every request has an
 // intended send time fixed by a seeded schedule, latency is measured from that
 // intended time (so a slow server cannot hide its own queueing), and the

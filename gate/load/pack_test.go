@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"github.com/perfgate/perfgate/gate/metric"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -18,10 +19,10 @@ func TestPackKeepsEveryStatistic(t *testing.T) {
 		if i == 17 {
 			v = HistMaxLatencyUS + 5 // clamped in both
 		}
-		dense.Record(MetricE2E, v)
-		packed.Record(MetricE2E, v)
-		packed.Record(MetricOutputTokens, int64(i%300))
-		dense.Record(MetricOutputTokens, int64(i%300))
+		dense.Record(metric.E2E, v)
+		packed.Record(metric.E2E, v)
+		packed.Record(metric.OutputTokens, int64(i%300))
+		dense.Record(metric.OutputTokens, int64(i%300))
 	}
 	packed.Pack()
 	packed.Pack() // idempotent
@@ -30,7 +31,7 @@ func TestPackKeepsEveryStatistic(t *testing.T) {
 	}
 	same := func(when string) {
 		t.Helper()
-		for _, m := range []string{MetricE2E, MetricOutputTokens} {
+		for _, m := range []string{metric.E2E, metric.OutputTokens} {
 			a, b := dense.Histogram(m), packed.Histogram(m)
 			if a.TotalCount() != b.TotalCount() || a.Min() != b.Min() || a.Max() != b.Max() || a.Mean() != b.Mean() || a.StdDev() != b.StdDev() {
 				t.Errorf("%s %s: count %d/%d min %d/%d max %d/%d mean %v/%v sd %v/%v", when, m,
@@ -47,14 +48,14 @@ func TestPackKeepsEveryStatistic(t *testing.T) {
 	if dense.Clamped != packed.Clamped || packed.Clamped != 1 {
 		t.Errorf("clamped %d vs %d", dense.Clamped, packed.Clamped)
 	}
-	if got := packed.Metrics(); len(got) != 2 || got[0] != MetricE2E || got[1] != MetricOutputTokens {
+	if got := packed.Metrics(); len(got) != 2 || got[0] != metric.E2E || got[1] != metric.OutputTokens {
 		t.Errorf("metrics %v", got)
 	}
 	// Changing what Histogram returned does not change a packed window.
-	_ = packed.Histogram(MetricE2E).RecordValue(1)
+	_ = packed.Histogram(metric.E2E).RecordValue(1)
 	// A late value unpacks one histogram.
-	dense.Record(MetricE2E, 123)
-	packed.Record(MetricE2E, 123)
+	dense.Record(metric.E2E, 123)
+	packed.Record(metric.E2E, 123)
 	same("late value")
 	if len(packed.hist) != 1 || len(packed.packed) != 1 {
 		t.Errorf("late value: %d dense, %d packed", len(packed.hist), len(packed.packed))
@@ -68,7 +69,7 @@ func TestPackKeepsEveryStatistic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := m1.Histogram(MetricE2E), m2.Histogram(MetricE2E); a.TotalCount() != b.TotalCount() || Quantile(a, 0.99) != Quantile(b, 0.99) {
+	if a, b := m1.Histogram(metric.E2E), m2.Histogram(metric.E2E); a.TotalCount() != b.TotalCount() || Quantile(a, 0.99) != Quantile(b, 0.99) {
 		t.Errorf("merged: %d/%d", a.TotalCount(), b.TotalCount())
 	}
 }
@@ -82,7 +83,7 @@ func TestRunPacksClosedWindows(t *testing.T) {
 	p := Plan{Pacer: ConstantPacer{Rate: 100}, Duration: 2500 * time.Millisecond, Window: 250 * time.Millisecond, Workload: tinyWorkload}
 	r, packed := runCountingPacked(t, p, tg)
 	for _, w := range r.Windows {
-		if h := w.Histogram(MetricE2E); h == nil || h.TotalCount() != w.Succeeded {
+		if h := w.Histogram(metric.E2E); h == nil || h.TotalCount() != w.Succeeded {
 			t.Errorf("window %d: histogram does not hold its %d successes", w.Index, w.Succeeded)
 		}
 	}
@@ -135,12 +136,13 @@ func runCountingPacked(t *testing.T, p Plan, tg Target) (*Result, int) {
 // TestLateValueIsPackedAgain: a value for a packed window unpacks it, and
 // the next tick that finds the window complete packs it again.
 func TestLateValueIsPackedAgain(t *testing.T) {
-	res := &Result{}
 	p := &Plan{Duration: 2 * time.Second, Window: time.Second}
-	a := newArmRecorder(res, p, false)
+	a := newRecorder(p)
+	res := a.res
 	started := make([]atomic.Int64, p.windows())
 	started[0].Store(1)
-	a.add(&sample{started: 0, intended: 100 * time.Millisecond, sent: 100 * time.Millisecond, done: 200 * time.Millisecond, first: -1, tokens: -1})
+	a.noteStarted(0)
+	a.Add(Sample{Intended: 100 * time.Millisecond, Sent: 100 * time.Millisecond, Done: 200 * time.Millisecond, First: -1, Tokens: -1})
 	a.packClosed(3*time.Second, started)
 	if a.packed != 2 || len(res.Windows[0].hist) != 0 {
 		t.Fatalf("packed %d, window 0 dense %d", a.packed, len(res.Windows[0].hist))
@@ -148,12 +150,13 @@ func TestLateValueIsPackedAgain(t *testing.T) {
 	// A request started in window 1 but recorded late in window 0 (a
 	// closed-loop send across the boundary, say).
 	started[1].Store(1)
-	a.add(&sample{started: 1, intended: 900 * time.Millisecond, sent: 900 * time.Millisecond, done: 950 * time.Millisecond, first: -1, tokens: -1})
+	a.noteStarted(1)
+	a.Add(Sample{Intended: 900 * time.Millisecond, Sent: 900 * time.Millisecond, Done: 950 * time.Millisecond, First: -1, Tokens: -1})
 	if len(res.Windows[0].hist) == 0 {
 		t.Fatal("the late value did not unpack window 0")
 	}
 	a.packClosed(4*time.Second, started)
-	if len(res.Windows[0].hist) != 0 || res.Windows[0].Histogram(MetricE2E).TotalCount() != 2 {
-		t.Errorf("window 0 after the next tick: dense %d, e2e count %d", len(res.Windows[0].hist), res.Windows[0].Histogram(MetricE2E).TotalCount())
+	if len(res.Windows[0].hist) != 0 || res.Windows[0].Histogram(metric.E2E).TotalCount() != 2 {
+		t.Errorf("window 0 after the next tick: dense %d, e2e count %d", len(res.Windows[0].hist), res.Windows[0].Histogram(metric.E2E).TotalCount())
 	}
 }

@@ -1,307 +1,93 @@
 package load
 
 import (
-	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
-// Histogram ranges. Latencies are recorded in microseconds from 1 µs to one
-// hour, token counts from 1 to ten million, both with 3 significant digits
-// (a value is known to within 0.1%). Larger values are clamped to the top of
-// the range and counted in Window.Clamped.
-const (
-	HistSigFigs        = 3
-	HistMaxLatencyUS   = int64(time.Hour / time.Microsecond)
-	HistMaxTokens      = int64(10_000_000)
-	microsPerDuration  = int64(time.Microsecond)
-	histLowestDiscrete = 1
-)
+// ClassCancelled is the Class of a Sample cut off by the end of a cancelled
+// run: neither a success nor a failure.
+const ClassCancelled = "cancelled"
 
-// NewHistogram returns an empty histogram with the range used for metric:
-// tokens for MetricOutputTokens, microseconds for every other metric.
-func NewHistogram(metric string) *hdrhistogram.Histogram {
-	if metric == MetricOutputTokens {
-		return hdrhistogram.New(histLowestDiscrete, HistMaxTokens, HistSigFigs)
-	}
-	return hdrhistogram.New(histLowestDiscrete, HistMaxLatencyUS, HistSigFigs)
+// Sample is what is known of one request when it has completed: the input
+// of a Recorder. Times are from the start of the run, warm-up included.
+type Sample struct {
+	// Intended is when the schedule wanted the request sent; in closed
+	// loop, where there is no schedule, it is Sent.
+	Intended time.Duration
+	// Sent is when the request was actually sent; Done when its last byte
+	// arrived or it failed.
+	Sent, Done time.Duration
+	// First is when the first chunk with content arrived; negative when
+	// none did (a request that is not streamed, or failed first).
+	First time.Duration
+	// ClientLag is the part of Sent−Intended the client itself caused:
+	// waiting for the in-flight cap, which the target's slowness causes,
+	// is left out. It judges the load generator (Validity.LagP99).
+	ClientLag time.Duration
+	// ITL holds the gaps between consecutive content chunks.
+	ITL []time.Duration
+	// Tokens is the number of output tokens; negative when unknown.
+	Tokens int
+	// Want is the number of output tokens the request demanded
+	// (max_tokens with ignore_eos), or 0 when the model chose the length.
+	Want int
+	// InFlight is the number of outstanding requests at the send, this
+	// one included; CapHit is true when the in-flight cap delayed it.
+	InFlight int64
+	CapHit   bool
+	// Class is "" for a success, an error class (ErrConnect, ...) for a
+	// failure, or ClassCancelled. Status is the HTTP status of a failure
+	// (0 when there was none) and Msg its message, secrets removed.
+	Class  string
+	Status int
+	Msg    string
 }
 
-// Quantile returns the value at quantile q in [0, 1] of h (µs for latency
-// histograms), or 0 for an empty or nil histogram.
-func Quantile(h *hdrhistogram.Histogram, q float64) int64 {
-	if h == nil || h.TotalCount() == 0 {
-		return 0
-	}
-	return h.ValueAtQuantile(q * 100)
-}
-
-// QuantileDuration is Quantile for a latency histogram, as a duration.
-func QuantileDuration(h *hdrhistogram.Histogram, q float64) time.Duration {
-	return time.Duration(Quantile(h, q)) * time.Microsecond
-}
-
-// MergeHistogram adds src into dst. It returns an error when dst could not
-// hold some of the values (different ranges), naming how many were dropped.
-func MergeHistogram(dst, src *hdrhistogram.Histogram) error {
-	if src == nil {
-		return nil
-	}
-	if dropped := dst.Merge(src); dropped > 0 {
-		return fmt.Errorf("merge: %d values outside the destination histogram's range were dropped", dropped)
-	}
-	return nil
-}
-
-// MergeWindows pools windows (e.g. all measured windows of a run, or one
-// window of several shards) into one new window: counts are summed,
-// histograms merged exactly, InFlightMax is the maximum, server series are
-// combined (max of maxima, sample-weighted mean). The windows are not
-// modified. Start and End span the inputs.
-func MergeWindows(ws ...*Window) (*Window, error) {
-	out := newWindow(0, 0, 0)
-	first := true
-	for _, w := range ws {
-		if w == nil {
-			continue
-		}
-		if first || w.Start < out.Start {
-			out.Start = w.Start
-		}
-		if first || w.End > out.End {
-			out.End = w.End
-		}
-		first = false
-		for _, name := range w.Metrics() {
-			h := w.Histogram(name)
-			d := out.hist[name]
-			if d == nil {
-				d = NewHistogram(name)
-				out.hist[name] = d
-			}
-			if err := MergeHistogram(d, h); err != nil {
-				return nil, fmt.Errorf("window %d, %s: %w", w.Index, name, err)
-			}
-		}
-		out.Sent += w.Sent
-		out.Succeeded += w.Succeeded
-		out.Failed += w.Failed
-		out.Cancelled += w.Cancelled
-		out.Good += w.Good
-		out.OutputTokens += w.OutputTokens
-		out.LengthMismatch += w.LengthMismatch
-		out.CapReached += w.CapReached
-		out.Clamped += w.Clamped
-		out.InFlightMax = max(out.InFlightMax, w.InFlightMax)
-		for k, v := range w.Errors {
-			out.Errors[k] += v
-		}
-		for k, v := range w.Status {
-			out.Status[k] += v
-		}
-		for k, s := range w.Server {
-			o, ok := out.Server[k]
-			if !ok {
-				out.Server[k] = s
-				continue
-			}
-			n := o.Samples + s.Samples
-			if n > 0 {
-				o.Mean = (o.Mean*float64(o.Samples) + s.Mean*float64(s.Samples)) / float64(n)
-			}
-			o.Max = max(o.Max, s.Max)
-			o.Samples = n
-			out.Server[k] = o
-		}
-	}
-	return out, nil
-}
-
-// Pooled merges the measured windows of a result into one window.
-func (r *Result) Pooled() (*Window, error) { return MergeWindows(r.Windows...) }
-
-func newWindow(i int, start, end time.Duration) *Window {
-	return &Window{
-		Index:  i,
-		Start:  start,
-		End:    end,
-		hist:   map[string]*hdrhistogram.Histogram{},
-		Errors: map[string]int64{},
-		Status: map[int]int64{},
-		Server: map[string]SeriesStat{},
-	}
-}
-
-// NewWindow returns an empty window with the given index and bounds
-// (relative to the end of the warm-up), ready for Record.
-func NewWindow(i int, start, end time.Duration) *Window { return newWindow(i, start, end) }
-
-// Metrics returns the names of the metrics with a histogram in w, sorted.
-func (w *Window) Metrics() []string {
-	names := make([]string, 0, len(w.hist)+len(w.packed))
-	for n := range w.hist {
-		names = append(names, n)
-	}
-	for n := range w.packed {
-		if _, ok := w.hist[n]; !ok {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	return names
-}
-
-// Histogram returns the histogram of metric in w, or nil when the window
-// has none. The histogram of an open window is the live one; that of a
-// packed window is rebuilt on every call, so changing it does not change
-// the window.
-func (w *Window) Histogram(metric string) *hdrhistogram.Histogram {
-	if h := w.hist[metric]; h != nil {
-		return h
-	}
-	p := w.packed[metric]
-	if p == nil {
-		return nil
-	}
-	h := NewHistogram(metric)
-	p.MergeInto(h) // the same geometry: nothing is dropped
-	return h
-}
-
-// SetHistogram replaces the histogram of metric in w (tests, and tools that
-// build windows from other data).
-func (w *Window) SetHistogram(metric string, h *hdrhistogram.Histogram) {
-	delete(w.packed, metric)
-	if w.hist == nil {
-		w.hist = map[string]*hdrhistogram.Histogram{}
-	}
-	w.hist[metric] = h
-}
-
-// newPacked returns an empty sparse histogram with the geometry of
-// NewHistogram(metric).
-func newPacked(metric string) *hdrhistogram.PackedHistogram {
-	if metric == MetricOutputTokens {
-		return hdrhistogram.NewPacked(histLowestDiscrete, HistMaxTokens, HistSigFigs)
-	}
-	return hdrhistogram.NewPacked(histLowestDiscrete, HistMaxLatencyUS, HistSigFigs)
-}
-
-// Pack moves the histograms of w into HdrHistogram's sparse form, which
-// holds only the populated buckets (a few KiB for a window of a few
-// hundred values instead of 188 KiB per latency histogram), so a long
-// run's memory does not grow with its windows. The recorder packs a
-// window once no request can still land in it; a late value unpacks that
-// histogram again. Pack is idempotent.
-func (w *Window) Pack() {
-	for name, h := range w.hist {
-		p := newPacked(name)
-		if p.MergeFrom(h) > 0 {
-			continue // another geometry (SetHistogram): keep it dense
-		}
-		p.Compact()
-		if w.packed == nil {
-			w.packed = map[string]*hdrhistogram.PackedHistogram{}
-		}
-		w.packed[name] = p
-		delete(w.hist, name)
-	}
-}
-
-// Record adds v to the histogram of metric, clamping it to the range of
-// NewHistogram(metric) (values outside it are counted in Clamped).
-func (w *Window) Record(metric string, v int64) {
-	h := w.hist[metric]
-	if h == nil {
-		// A late value for a packed window unpacks that histogram.
-		h = w.Histogram(metric)
-		delete(w.packed, metric)
-		if h == nil {
-			h = NewHistogram(metric)
-		}
-		if w.hist == nil {
-			w.hist = map[string]*hdrhistogram.Histogram{}
-		}
-		w.hist[metric] = h
-	}
-	if v < 0 {
-		v = 0
-	}
-	if top := h.HighestTrackableValue(); v > top {
-		v = top
-		w.Clamped++
-	}
-	if err := h.RecordValue(v); err != nil {
-		w.Clamped++
-	}
-}
-
-func (w *Window) recordDuration(metric string, d time.Duration) {
-	w.Record(metric, int64(d)/microsPerDuration)
-}
-
-func (w *Window) addSeries(name string, v float64) {
-	s := w.Server[name]
-	if s.Samples == 0 || v > s.Max {
-		s.Max = v
-	}
-	s.Mean += (v - s.Mean) / float64(s.Samples+1)
-	s.Samples++
-	w.Server[name] = s
-}
-
-// sample is what a worker reports about one request. Times are relative to
-// the start of the run.
-type sample struct {
-	arm       int
-	intended  time.Duration
-	sent      time.Duration
-	first     time.Duration // first content chunk; <0 when none
-	done      time.Duration
-	clientLag time.Duration // lag not caused by the in-flight cap
-	tokens    int           // <0 when unknown
-	want      int           // requested output tokens; 0 when none
-	inflight  int64
-	capHit    bool
-	started   int // the window counted in arm.started for this request, or -1
-	class     string
-	status    int
-	msg       string
-	itl       *[]time.Duration
-}
-
-// scrapeSample is one scrape of one arm's server metrics.
-type scrapeSample struct {
-	arm    int
-	at     time.Duration
-	values map[string]float64
-	err    string
-}
-
-// armRecorder holds everything recorded for one arm. Only the recorder
-// goroutine touches it.
-type armRecorder struct {
+// Recorder turns the Samples of one arm of a plan into its Result. It is
+// the one place that defines what a request contributes: the window it
+// belongs to (that of its intended send time), e2e and TTFT from the
+// intended send time, service time from the actual send, TPOT as
+// (e2e − TTFT) / (tokens − 1), every inter-token gap, output tokens,
+// goodput, cold start, errors by class, schedule lag, and the validity of
+// the run (see Validity).
+//
+// A Recorder is not safe for concurrent use: one goroutine feeds it, so its
+// HdrHistograms need no lock. The load engine's workers hand their samples
+// to such a goroutine; other sources (the simulator in virtual time) call
+// Add directly.
+type Recorder struct {
 	res       *Result
-	warmup    time.Duration
-	plan      *Plan         // the normalized plan: window of a time
-	measEnd   time.Duration // nominal end of the measured windows
+	plan      *Plan         // normalized: the window of a time, the limits
+	end       time.Duration // end of the measurement, from the run start
 	clientLag *hdrhistogram.Histogram
-	e2eAll    *hdrhistogram.Histogram // for progress
+	e2eAll    *hdrhistogram.Histogram // measured e2e, for progress
 	cold      time.Duration
-	lengthCtl bool
-	good      GoodLimits
 	packed    int              // windows before this index are packed
-	recorded  []int64          // samples recorded per measured window
+	recorded  []int64          // samples recorded per window of their start
 	repack    map[int]struct{} // packed windows a late value unpacked
-	// for the progress rate
+	// for progress snapshots
 	lastSent, sent, succeeded, failed int64
 }
 
-func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
+// NewRecorder returns a recorder for one arm of plan p. It reads the plan's
+// timing (Warmup, Duration, Window), schedule (Pacer, or Concurrency for a
+// closed loop), goodput limits (Good) and validity limits (MaxLagP99,
+// LagTolerance, MaxInFlight); the workload and the hooks are not needed.
+func NewRecorder(p Plan) (*Recorder, error) {
+	if err := p.normalizeRecording(); err != nil {
+		return nil, err
+	}
+	return newRecorder(&p), nil
+}
+
+func newRecorder(p *Plan) *Recorder {
 	n := p.windows()
+	res := &Result{Scenario: p.Scenario, Seed: p.Seed, Window: p.Window}
 	for i := 0; i < n; i++ {
 		end := time.Duration(i+1) * p.Window
 		if end > p.Duration {
@@ -310,40 +96,14 @@ func newArmRecorder(res *Result, p *Plan, lengthCtl bool) *armRecorder {
 		res.Windows = append(res.Windows, newWindow(i, time.Duration(i)*p.Window, end))
 	}
 	res.Warmup = newWindow(-1, -p.Warmup, 0)
-	return &armRecorder{
-		recorded:  make([]int64, n),
+	return &Recorder{
 		res:       res,
 		plan:      p,
-		warmup:    p.Warmup,
-		measEnd:   p.Warmup + p.Duration,
-		clientLag: NewHistogram(MetricScheduleLag),
-		e2eAll:    NewHistogram(MetricE2E),
+		end:       p.Warmup + p.Duration,
+		recorded:  make([]int64, n),
+		clientLag: NewHistogram(metric.ScheduleLag),
+		e2eAll:    NewHistogram(metric.E2E),
 		cold:      -1,
-		lengthCtl: lengthCtl,
-		good:      p.Good,
-	}
-}
-
-// packClosed packs the measured windows that are complete at now (run
-// time): their time is more than a second past, and every request handed
-// to a worker for them (started, per window of the due time) has been
-// recorded. A value that still comes late (a closed-loop request is
-// recorded in the window of its actual send, which can be the next one)
-// unpacks its histogram, and the window is packed again once complete.
-func (a *armRecorder) packClosed(now time.Duration, started []atomic.Int64) {
-	for k := range a.repack {
-		if started[k].Load() == a.recorded[k] {
-			a.res.Windows[k].Pack()
-			delete(a.repack, k)
-		}
-	}
-	for a.packed < len(a.res.Windows) {
-		w := a.res.Windows[a.packed]
-		if a.warmup+w.End+time.Second > now || started[a.packed].Load() != a.recorded[a.packed] {
-			return
-		}
-		w.Pack()
-		a.packed++
 	}
 }
 
@@ -362,142 +122,178 @@ func (p *Plan) windowOf(t time.Duration) int {
 
 // windowAt returns the window of a time relative to the run start, and
 // whether it is a measured one.
-func (a *armRecorder) windowAt(t time.Duration) (*Window, bool) {
-	if i := a.plan.windowOf(t); i >= 0 {
-		return a.res.Windows[i], true
+func (r *Recorder) windowAt(t time.Duration) (*Window, bool) {
+	if i := r.plan.windowOf(t); i >= 0 {
+		return r.res.Windows[i], true
 	}
-	return a.res.Warmup, false
+	return r.res.Warmup, false
 }
 
-func (a *armRecorder) add(s *sample) {
-	w, measured := a.windowAt(s.intended)
-	if s.started >= 0 {
-		a.recorded[s.started]++
-	}
-	if measured && w.Index < a.packed {
+// Add records one request in the window of its intended send time.
+func (r *Recorder) Add(s Sample) {
+	w, measured := r.windowAt(s.Intended)
+	if measured && w.Index < r.packed {
 		// A late value: the window is unpacked below and packed again
 		// at the next tick that finds it complete.
-		if a.repack == nil {
-			a.repack = map[int]struct{}{}
+		if r.repack == nil {
+			r.repack = map[int]struct{}{}
 		}
-		a.repack[w.Index] = struct{}{}
+		r.repack[w.Index] = struct{}{}
 	}
 	w.Sent++
-	a.sent++
-	w.recordDuration(MetricScheduleLag, s.sent-s.intended)
+	r.sent++
+	w.recordDuration(metric.ScheduleLag, s.Sent-s.Intended)
 	if measured {
-		d := s.clientLag
-		if d < 0 {
-			d = 0
-		}
-		if v := int64(d) / microsPerDuration; v <= a.clientLag.HighestTrackableValue() {
-			_ = a.clientLag.RecordValue(v)
+		if v := int64(max(s.ClientLag, 0)) / microsPerDuration; v <= r.clientLag.HighestTrackableValue() {
+			_ = r.clientLag.RecordValue(v)
 		}
 	}
-	w.InFlightMax = max(w.InFlightMax, s.inflight)
-	if s.capHit {
+	w.InFlightMax = max(w.InFlightMax, s.InFlight)
+	if s.CapHit {
 		w.CapReached++
 	}
-	switch s.class {
-	case classCancelled:
+	switch s.Class {
+	case ClassCancelled:
 		w.Cancelled++
 		return
 	case "":
 	default:
-		w.Failed++
-		a.failed++
-		w.Errors[s.class]++
-		if s.status != 0 {
-			w.Status[s.status]++
-		}
-		if a.res.ErrorExamples == nil {
-			a.res.ErrorExamples = map[string]string{}
-		}
-		if _, ok := a.res.ErrorExamples[s.class]; !ok && s.msg != "" {
-			a.res.ErrorExamples[s.class] = truncate(s.msg, 300)
-		}
+		r.addFailure(w, &s)
 		return
 	}
 	w.Succeeded++
-	a.succeeded++
-	if a.cold < 0 || s.done < a.cold {
-		a.cold = s.done
+	r.succeeded++
+	if r.cold < 0 || s.Done < r.cold {
+		r.cold = s.Done
 	}
-	e2e := s.done - s.intended
-	w.recordDuration(MetricE2E, e2e)
-	w.recordDuration(MetricService, s.done-s.sent)
+	e2e := s.Done - s.Intended
+	w.recordDuration(metric.E2E, e2e)
+	w.recordDuration(metric.Service, s.Done-s.Sent)
 	if measured {
-		if v := int64(e2e) / microsPerDuration; v >= 0 && v <= a.e2eAll.HighestTrackableValue() {
-			_ = a.e2eAll.RecordValue(v)
+		if v := int64(e2e) / microsPerDuration; v >= 0 && v <= r.e2eAll.HighestTrackableValue() {
+			_ = r.e2eAll.RecordValue(v)
 		}
 	}
-	good := a.good.E2E <= 0 || e2e <= a.good.E2E
+	good := r.plan.Good
+	ok := good.E2E <= 0 || e2e <= good.E2E
 	var ttft time.Duration = -1
-	if s.first >= 0 {
-		ttft = s.first - s.intended
-		w.recordDuration(MetricTTFT, ttft)
-		if a.good.TTFT > 0 && ttft > a.good.TTFT {
-			good = false
+	if s.First >= 0 {
+		ttft = s.First - s.Intended
+		w.recordDuration(metric.TTFT, ttft)
+		if good.TTFT > 0 && ttft > good.TTFT {
+			ok = false
 		}
-		if s.itl != nil {
-			for _, g := range *s.itl {
-				w.recordDuration(MetricITL, g)
-			}
+		for _, g := range s.ITL {
+			w.recordDuration(metric.ITL, g)
 		}
 	}
-	if s.tokens >= 0 {
-		w.OutputTokens += int64(s.tokens)
-		w.Record(MetricOutputTokens, int64(s.tokens))
-		if a.lengthCtl && s.want > 0 && s.tokens != s.want {
+	if s.Tokens >= 0 {
+		w.OutputTokens += int64(s.Tokens)
+		w.Record(metric.OutputTokens, int64(s.Tokens))
+		if s.Want > 0 && s.Tokens != s.Want {
 			w.LengthMismatch++
 		}
-		if ttft >= 0 && s.tokens > 1 {
-			tpot := (e2e - ttft) / time.Duration(s.tokens-1)
-			w.recordDuration(MetricTPOT, tpot)
-			if a.good.TPOT > 0 && tpot > a.good.TPOT {
-				good = false
+		if ttft >= 0 && s.Tokens > 1 {
+			tpot := (e2e - ttft) / time.Duration(s.Tokens-1)
+			w.recordDuration(metric.TPOT, tpot)
+			if good.TPOT > 0 && tpot > good.TPOT {
+				ok = false
 			}
 		}
 	}
-	if good {
+	if ok {
 		w.Good++
 	}
 }
 
-func (a *armRecorder) addScrape(s *scrapeSample) {
+// addFailure counts a failed request by class and status, and keeps the
+// first message of each class.
+func (r *Recorder) addFailure(w *Window, s *Sample) {
+	w.Failed++
+	r.failed++
+	w.Errors[s.Class]++
+	if s.Status != 0 {
+		w.Status[s.Status]++
+	}
+	if r.res.ErrorExamples == nil {
+		r.res.ErrorExamples = map[string]string{}
+	}
+	if _, ok := r.res.ErrorExamples[s.Class]; !ok && s.Msg != "" {
+		r.res.ErrorExamples[s.Class] = truncate(s.Msg, 300)
+	}
+}
+
+// noteStarted counts a sample of a request started (handed to a worker)
+// for measured window k, or none for k < 0; see packClosed.
+func (r *Recorder) noteStarted(k int) {
+	if k >= 0 {
+		r.recorded[k]++
+	}
+}
+
+// packClosed packs the measured windows that are complete at now (run
+// time): their time is more than a second past, and every request handed
+// to a worker for them (started, per window of the due time) has been
+// recorded. A value that still comes late (a closed-loop request is
+// recorded in the window of its actual send, which can be the next one)
+// unpacks its histogram, and the window is packed again once complete.
+func (r *Recorder) packClosed(now time.Duration, started []atomic.Int64) {
+	for k := range r.repack {
+		if started[k].Load() == r.recorded[k] {
+			r.res.Windows[k].Pack()
+			delete(r.repack, k)
+		}
+	}
+	for r.packed < len(r.res.Windows) {
+		w := r.res.Windows[r.packed]
+		if r.plan.Warmup+w.End+time.Second > now || started[r.packed].Load() != r.recorded[r.packed] {
+			return
+		}
+		w.Pack()
+		r.packed++
+	}
+}
+
+// scrapeSample is one scrape of one arm's server metrics.
+type scrapeSample struct {
+	arm    int
+	at     time.Duration
+	values map[string]float64
+	err    string
+}
+
+func (r *Recorder) addScrape(s *scrapeSample) {
 	if s.err != "" {
-		a.res.ScrapeErrors++
-		if a.res.ScrapeError == "" {
-			a.res.ScrapeError = s.err
+		r.res.ScrapeErrors++
+		if r.res.ScrapeError == "" {
+			r.res.ScrapeError = s.err
 		}
 		return
 	}
-	w, _ := a.windowAt(s.at)
+	w, _ := r.windowAt(s.at)
 	for k, v := range s.values {
 		w.addSeries(k, v)
 	}
 }
 
-// Validity limits.
-const (
-	// DefaultMaxLagP99 is the client-side schedule lag p99 above which a
-	// run did not keep up. Go's timers and a loaded 2-core CI runner stay
-	// well under it; a generator starved of CPU does not.
-	DefaultMaxLagP99 = 10 * time.Millisecond
-	// MinAchievedRatio is the lowest achieved/offered rate of a run that
-	// kept up (unless the target itself saturated).
-	MinAchievedRatio = 0.98
-)
+// EndAt records that the measurement ended at t (from the run start)
+// before the plan's end, because the run was cancelled or stopped early:
+// Finish drops the windows it never reached and computes rates over the
+// time measured. A t within the warm-up ends it with the warm-up.
+func (r *Recorder) EndAt(t time.Duration) {
+	r.end = min(max(t, r.plan.Warmup), r.plan.Warmup+r.plan.Duration)
+}
 
-// finish computes the run-level fields of the result. measEnd is the time
-// (from the run start) the measurement actually ended; offered the number of
-// requests the schedule placed in [warmup, measEnd).
-func (a *armRecorder) finish(measEnd time.Duration, offered int64, closedLoop bool, maxLag time.Duration, capSize int) {
-	r := a.res
-	span := measEnd - a.warmup
+// Finish computes the run-level fields of the result (offered and achieved
+// rates, cold start, validity) and returns it. Call it once, after the
+// last Add. The caller fills in what the recorder cannot know: Target,
+// Started, Partial and StoppedEarly.
+func (r *Recorder) Finish() *Result {
+	res := r.res
+	span := r.end - r.plan.Warmup
 	// Drop windows that the run never reached (cancelled or stopped early).
-	kept := r.Windows[:0]
-	for _, w := range r.Windows {
+	kept := res.Windows[:0]
+	for _, w := range res.Windows {
 		if w.Start < span {
 			if w.End > span {
 				w.End = span
@@ -505,43 +301,73 @@ func (a *armRecorder) finish(measEnd time.Duration, offered int64, closedLoop bo
 			kept = append(kept, w)
 		}
 	}
-	r.Windows = kept
+	res.Windows = kept
 	var sent, capHits int64
-	for _, w := range r.Windows {
+	for _, w := range res.Windows {
 		sent += w.Sent
 		capHits += w.CapReached
 	}
+	closedLoop := r.plan.Concurrency > 0
 	if span > 0 {
-		r.Achieved = float64(sent) / span.Seconds()
-		r.Offered = float64(offered) / span.Seconds()
+		res.Achieved = float64(sent) / span.Seconds()
+		if !closedLoop {
+			res.Offered = float64(countScheduled(r.plan.Pacer, r.plan.Warmup, r.end)) / span.Seconds()
+		}
 	}
 	if closedLoop {
-		r.Offered = r.Achieved
+		res.Offered = res.Achieved
 	}
-	if a.cold >= 0 {
-		r.ColdStart = a.cold
+	if r.cold >= 0 {
+		res.ColdStart = r.cold
 	}
-	v := &r.Validity
-	v.LagP99 = QuantileDuration(a.clientLag, 0.99)
-	v.AchievedRatio = 1
-	if r.Offered > 0 {
-		v.AchievedRatio = r.Achieved / r.Offered
+	res.Validity = Validity{
+		Sent:          sent,
+		LagP99:        QuantileDuration(r.clientLag, 0.99),
+		LagLimit:      r.lagLimit(),
+		Offered:       res.Offered,
+		Achieved:      res.Achieved,
+		AchievedRatio: 1,
+		CapReached:    capHits,
+		InFlightCap:   r.plan.MaxInFlight,
 	}
-	v.TargetSaturated = capHits > 0
-	v.KeptUp = true
-	if sent == 0 {
-		v.KeptUp = false
-		v.Reasons = append(v.Reasons, "no request was sent in the measured windows")
+	if res.Offered > 0 {
+		res.Validity.AchievedRatio = res.Achieved / res.Offered
 	}
-	if v.LagP99 > maxLag {
-		v.KeptUp = false
-		v.Reasons = append(v.Reasons, fmt.Sprintf("client schedule lag p99 %v exceeds %v: the load generator could not send on time", v.LagP99, maxLag))
+	return res
+}
+
+// lagLimit is the schedule lag p99 a measured run may reach: the plan's
+// MaxLagP99, or its LagTolerance share of the measured e2e p50 when that
+// is larger.
+func (r *Recorder) lagLimit() time.Duration {
+	limit := r.plan.MaxLagP99
+	if r.plan.LagTolerance <= 0 {
+		return limit
 	}
-	if v.TargetSaturated {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("the in-flight cap of %d was reached %d times: responses were too slow for the offered rate (target saturated)", capSize, capHits))
+	pooled := NewHistogram(metric.E2E)
+	for _, w := range r.res.Windows {
+		if err := MergeHistogram(pooled, w.Histogram(metric.E2E)); err != nil {
+			return limit // the same geometry: nothing is dropped
+		}
 	}
-	if v.AchievedRatio < MinAchievedRatio && !v.TargetSaturated && sent > 0 {
-		v.KeptUp = false
-		v.Reasons = append(v.Reasons, fmt.Sprintf("achieved %.1f req/s of %.1f offered (%.1f%%)", r.Achieved, r.Offered, 100*v.AchievedRatio))
+	p50 := QuantileDuration(pooled, 0.5)
+	return max(limit, time.Duration(r.plan.LagTolerance*float64(p50)))
+}
+
+// countScheduled counts the requests the pacer places in [from, to).
+func countScheduled(p Pacer, from, to time.Duration) int64 {
+	if p == nil {
+		return 0
 	}
+	var n, count uint64
+	for ; ; n++ {
+		due, stop := p.Pace(0, n)
+		if stop || due >= to {
+			break
+		}
+		if due >= from {
+			count++
+		}
+	}
+	return int64(count)
 }

@@ -6,19 +6,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Metric names recorded per request into per-window histograms. Latencies
-// are recorded in microseconds, token counts as counts. The names match the
-// metric catalog of package policies.
-const (
-	MetricE2E          = "e2e"           // intended send -> last byte (response time; includes client-side queueing)
-	MetricService      = "service"       // actual send -> last byte
-	MetricTTFT         = "ttft"          // intended send -> first chunk with content
-	MetricTPOT         = "tpot"          // (e2e - ttft) / (output_tokens - 1)
-	MetricITL          = "itl"           // every gap between content chunks
-	MetricOutputTokens = "output_tokens" // output tokens per successful request
-	MetricScheduleLag  = "schedule_lag"  // actual send - intended send
-)
-
 // Error classes. A failed request is data: it is counted in its window under
 // exactly one class.
 const (
@@ -74,8 +61,8 @@ type Window struct {
 	Index      int
 	Start, End time.Duration
 
-	// hist maps a metric name (Metric* above) to its histogram. Only
-	// successful requests are recorded, except MetricScheduleLag which
+	// hist maps a recorded metric (metric.E2E, ...) to its histogram. Only
+	// successful requests are recorded, except metric.ScheduleLag which
 	// records every send. A closed window keeps its histograms compressed
 	// in packed instead (see Pack); read them with Histogram.
 	hist   map[string]*hdrhistogram.Histogram
@@ -112,14 +99,4 @@ type Window struct {
 type SeriesStat struct {
 	Max, Mean float64
 	Samples   int
-}
-
-// Validity says whether the load generator kept up with its schedule, so a
-// run whose client fell behind is marked invalid instead of green.
-type Validity struct {
-	KeptUp          bool // schedule lag and achieved rate within limits
-	TargetSaturated bool // the target, not the client, limited the rate
-	LagP99          time.Duration
-	AchievedRatio   float64 // achieved / offered
-	Reasons         []string
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,11 @@ type Plan struct {
 	// MaxLagP99 is the client schedule lag p99 above which the run did not
 	// keep up (zero: DefaultMaxLagP99).
 	MaxLagP99 time.Duration
+	// LagTolerance, when > 0, raises that limit to this share of the
+	// measured e2e p50 when it is larger. Latency is measured from the
+	// intended send time, so lag is already inside every latency; it only
+	// distorts a comparison when it is a noticeable part of it.
+	LagTolerance float64
 	// ScrapeInterval is the period of server-metrics scrapes (zero:
 	// DefaultScrapeInterval).
 	ScrapeInterval time.Duration
@@ -90,7 +96,8 @@ type Snapshot struct {
 	Errors    int64 // failed requests so far
 }
 
-func (p *Plan) normalize() error {
+// normalizeRecording checks and completes what a Recorder reads of the plan.
+func (p *Plan) normalizeRecording() error {
 	if p.Window <= 0 {
 		p.Window = DefaultWindow
 	}
@@ -102,6 +109,25 @@ func (p *Plan) normalize() error {
 	}
 	if p.Concurrency < 0 {
 		return errors.New("plan: concurrency must be >= 0")
+	}
+	if p.LagTolerance < 0 || math.IsNaN(p.LagTolerance) || math.IsInf(p.LagTolerance, 0) {
+		return fmt.Errorf("plan: lag tolerance %v must be a share >= 0", p.LagTolerance)
+	}
+	if p.MaxInFlight <= 0 {
+		p.MaxInFlight = DefaultMaxInFlight
+	}
+	if p.Concurrency > 0 {
+		p.MaxInFlight = p.Concurrency
+	}
+	if p.MaxLagP99 <= 0 {
+		p.MaxLagP99 = DefaultMaxLagP99
+	}
+	return nil
+}
+
+func (p *Plan) normalize() error {
+	if err := p.normalizeRecording(); err != nil {
+		return err
 	}
 	if p.Concurrency == 0 && p.Pacer == nil {
 		return errors.New("plan: needs a pacer (open loop) or a concurrency (closed loop)")
@@ -118,15 +144,6 @@ func (p *Plan) normalize() error {
 		if err := s.Validate(); err != nil {
 			return fmt.Errorf("plan: workload: %w", err)
 		}
-	}
-	if p.MaxInFlight <= 0 {
-		p.MaxInFlight = DefaultMaxInFlight
-	}
-	if p.Concurrency > 0 {
-		p.MaxInFlight = p.Concurrency
-	}
-	if p.MaxLagP99 <= 0 {
-		p.MaxLagP99 = DefaultMaxLagP99
 	}
 	if p.ScrapeInterval <= 0 {
 		p.ScrapeInterval = DefaultScrapeInterval
@@ -202,7 +219,7 @@ type runner struct {
 	t0      time.Time
 	end     time.Duration // warmup + duration
 	arms    []*arm
-	samples chan sample
+	samples chan sampleMsg
 	scrapes chan scrapeSample
 	reqCtx  context.Context // in-flight requests; cancelled after the grace
 	itlPool sync.Pool
@@ -239,7 +256,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		murls = append(murls, u)
 	}
 	r.itlPool.New = func() any { s := make([]time.Duration, 0, 256); return &s }
-	r.samples = make(chan sample, 4096)
+	r.samples = make(chan sampleMsg, 4096)
 	r.scrapes = make(chan scrapeSample, 16)
 
 	// In-flight requests outlive ctx by the grace period.
@@ -262,17 +279,12 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		}
 	}()
 
-	results := make([]*Result, len(r.arms))
-	recs := make([]*armRecorder, len(r.arms))
-	for i, a := range r.arms {
-		results[i] = &Result{Scenario: p.Scenario, Target: a.c.display, Window: p.Window}
-		recs[i] = newArmRecorder(results[i], &r.p, a.c.isOpenAI && !a.c.t.FreeLength)
+	recs := make([]*Recorder, len(r.arms))
+	for i := range r.arms {
+		recs[i] = newRecorder(&r.p)
 	}
 
 	r.t0 = time.Now()
-	for _, res := range results {
-		res.Started = r.t0
-	}
 	recDone := make(chan struct{})
 	go r.record(recs, stopSending, recDone)
 
@@ -337,18 +349,15 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 			measEnd = el
 		}
 	}
-	if measEnd < p.Warmup {
-		measEnd = p.Warmup
-	}
-	var offered int64
-	if p.Concurrency == 0 {
-		offered = countScheduled(p.Pacer, p.Warmup, measEnd)
-	}
+	results := make([]*Result, len(recs))
 	for i, rec := range recs {
-		rec.finish(measEnd, offered, p.Concurrency > 0, p.MaxLagP99, p.MaxInFlight)
-		results[i].Partial = partial
-		results[i].StoppedEarly = r.early.Load()
-		results[i].Seed = p.Seed
+		rec.EndAt(measEnd)
+		res := rec.Finish()
+		res.Target = r.arms[i].c.display
+		res.Started = r.t0
+		res.Partial = partial
+		res.StoppedEarly = r.early.Load()
+		results[i] = res
 	}
 	for _, a := range r.arms {
 		if a.c.t.Transport == nil {
@@ -356,21 +365,6 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		}
 	}
 	return results, nil
-}
-
-// countScheduled counts the requests the pacer places in [from, to).
-func countScheduled(p Pacer, from, to time.Duration) int64 {
-	var n, count uint64
-	for ; ; n++ {
-		due, stop := p.Pace(0, n)
-		if stop || due >= to {
-			break
-		}
-		if due >= from {
-			count++
-		}
-	}
-	return int64(count)
 }
 
 // schedule walks the pacer once and hands every tick to every arm. It runs
@@ -490,40 +484,49 @@ func (r *runner) handle(a *arm, j job) {
 	itl := r.itlPool.Get().(*[]time.Duration)
 	o := a.c.do(r.reqCtx, &prompt, *itl)
 	a.inflight.Add(-1)
-	s := sample{
-		arm:      a.idx,
-		intended: j.due,
-		sent:     o.sent.Sub(r.t0),
-		done:     o.done.Sub(r.t0),
-		first:    -1,
-		tokens:   o.tokens,
-		want:     prompt.MaxTokens,
-		inflight: inflight,
-		capHit:   j.capHit,
-		started:  started,
-		class:    o.class,
-		status:   o.status,
-		msg:      o.msg,
+	*itl = o.itl
+	m := sampleMsg{arm: a.idx, started: started, itl: itl, Sample: Sample{
+		Intended: j.due,
+		Sent:     o.sent.Sub(r.t0),
+		Done:     o.done.Sub(r.t0),
+		First:    -1,
+		ITL:      o.itl,
+		Tokens:   o.tokens,
+		InFlight: inflight,
+		CapHit:   j.capHit,
+		Class:    o.class,
+		Status:   o.status,
+		Msg:      o.msg,
+	}}
+	s := &m.Sample
+	if a.c.fixedLength() {
+		s.Want = prompt.MaxTokens
 	}
 	if r.p.Concurrency > 0 {
-		s.intended = s.sent // closed loop: no schedule to lag behind
+		s.Intended = s.Sent // closed loop: no schedule to lag behind
 	}
-	s.clientLag = s.sent - s.intended
+	s.ClientLag = s.Sent - s.Intended
 	if j.capHit {
-		s.clientLag = s.sent - max(pickup, s.intended)
-	} else if j.notBefore > s.intended {
-		s.clientLag = s.sent - j.notBefore
+		s.ClientLag = s.Sent - max(pickup, s.Intended)
+	} else if j.notBefore > s.Intended {
+		s.ClientLag = s.Sent - j.notBefore
 	}
 	if !o.first.IsZero() {
-		s.first = o.first.Sub(r.t0)
+		s.First = o.first.Sub(r.t0)
 	}
-	*itl = o.itl
-	s.itl = itl
-	r.samples <- s
+	r.samples <- m
+}
+
+// sampleMsg carries a Sample from a worker to the recorder goroutine.
+type sampleMsg struct {
+	arm     int
+	started int              // the window counted in arm.started, or -1
+	itl     *[]time.Duration // the pooled buffer behind Sample.ITL
+	Sample
 }
 
 // record is the single goroutine that owns every histogram.
-func (r *runner) record(recs []*armRecorder, stopSending context.CancelFunc, done chan<- struct{}) {
+func (r *runner) record(recs []*Recorder, stopSending context.CancelFunc, done chan<- struct{}) {
 	defer close(done)
 	samples, scrapes := r.samples, r.scrapes
 	tick := time.NewTicker(time.Second)
@@ -531,16 +534,16 @@ func (r *runner) record(recs []*armRecorder, stopSending context.CancelFunc, don
 	last := time.Duration(0)
 	for samples != nil || scrapes != nil {
 		select {
-		case s, ok := <-samples:
+		case m, ok := <-samples:
 			if !ok {
 				samples = nil
 				continue
 			}
-			recs[s.arm].add(&s)
-			if s.itl != nil {
-				*s.itl = (*s.itl)[:0]
-				r.itlPool.Put(s.itl)
-			}
+			rec := recs[m.arm]
+			rec.noteStarted(m.started)
+			rec.Add(m.Sample)
+			*m.itl = (*m.itl)[:0]
+			r.itlPool.Put(m.itl)
 		case s, ok := <-scrapes:
 			if !ok {
 				scrapes = nil

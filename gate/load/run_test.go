@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/perfgate/perfgate/gate/metric"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +39,7 @@ func okServer(t *testing.T, delay time.Duration) *httptest.Server {
 func allSent(t *testing.T, r *Result) bool {
 	t.Helper()
 	if r.Validity.AchievedRatio < 1 {
-		t.Logf("generator fell behind on a busy machine: %v", r.Validity.Reasons)
+		t.Logf("generator fell behind on a busy machine: %v", r.Validity.Reasons())
 		return false
 	}
 	return true
@@ -67,7 +68,7 @@ func TestAchievedRateMatchesSchedule(t *testing.T) {
 	// Requests belong to the window of their intended time: exactly 100
 	// per 500 ms window at 200/s, however late they were sent.
 	for _, w := range r.Windows {
-		if w.Sent != 100 || w.Succeeded != 100 || w.Histogram(MetricE2E).TotalCount() != 100 || w.Histogram(MetricScheduleLag).TotalCount() != 100 {
+		if w.Sent != 100 || w.Succeeded != 100 || w.Histogram(metric.E2E).TotalCount() != 100 || w.Histogram(metric.ScheduleLag).TotalCount() != 100 {
 			t.Errorf("window %d: sent %d succeeded %d errors %v", w.Index, w.Sent, w.Succeeded, w.Errors)
 		}
 	}
@@ -80,14 +81,14 @@ func TestAchievedRateMatchesSchedule(t *testing.T) {
 	if r.ColdStart <= 0 || r.ColdStart > time.Second {
 		t.Errorf("cold start %v", r.ColdStart)
 	}
-	if r.Partial || r.Validity.TargetSaturated {
-		t.Errorf("partial %v saturated %v", r.Partial, r.Validity.TargetSaturated)
+	if r.Partial || r.Validity.TargetSaturated() {
+		t.Errorf("partial %v saturated %v", r.Partial, r.Validity.TargetSaturated())
 	}
 	if progress.Load() == 0 {
 		t.Error("progress was never reported")
 	}
 	pooled, err := r.Pooled()
-	if err != nil || pooled.Sent != 300 || pooled.Histogram(MetricE2E).TotalCount() != 300 {
+	if err != nil || pooled.Sent != 300 || pooled.Histogram(metric.E2E).TotalCount() != 300 {
 		t.Errorf("pooled: %v %+v", err, pooled)
 	}
 }
@@ -137,19 +138,19 @@ func TestStallShowsInP99NoCoordinatedOmission(t *testing.T) {
 	}
 	// Requests scheduled at 1.0..2.0 s complete when the stall ends near
 	// 2.5 s: latencies from 1.5 s down to 0.5 s.
-	if p99 := QuantileDuration(w1.Histogram(MetricE2E), 0.99); p99 < 1200*time.Millisecond {
+	if p99 := QuantileDuration(w1.Histogram(metric.E2E), 0.99); p99 < 1200*time.Millisecond {
 		t.Errorf("window 1 e2e p99 %v, want >= 1.2s", p99)
 	}
-	if p50 := QuantileDuration(w1.Histogram(MetricE2E), 0.50); p50 < 700*time.Millisecond {
+	if p50 := QuantileDuration(w1.Histogram(metric.E2E), 0.50); p50 < 700*time.Millisecond {
 		t.Errorf("window 1 e2e p50 %v, want >= 0.7s", p50)
 	}
-	if p99 := QuantileDuration(r.Windows[0].Histogram(MetricE2E), 0.99); p99 < 1200*time.Millisecond {
+	if p99 := QuantileDuration(r.Windows[0].Histogram(metric.E2E), 0.99); p99 < 1200*time.Millisecond {
 		t.Errorf("window 0 e2e p99 %v: its last half was scheduled during the stall", p99)
 	}
 	if w1.InFlightMax < w1.Sent-10 {
 		t.Errorf("in-flight max %d: requests were not sent while others were outstanding", w1.InFlightMax)
 	}
-	if lag := QuantileDuration(w1.Histogram(MetricScheduleLag), 0.5); lag > 100*time.Millisecond {
+	if lag := QuantileDuration(w1.Histogram(metric.ScheduleLag), 0.5); lag > 100*time.Millisecond {
 		t.Errorf("schedule lag p50 %v during the stall: sends waited for responses", lag)
 	}
 }
@@ -166,12 +167,12 @@ func TestInFlightCapIsTargetSaturation(t *testing.T) {
 	if w0.CapReached == 0 || w0.InFlightMax > 5 {
 		t.Fatalf("cap reached %d, in-flight max %d", w0.CapReached, w0.InFlightMax)
 	}
-	if !r.Validity.TargetSaturated || !strings.Contains(strings.Join(r.Validity.Reasons, ";"), "target saturated") {
+	if !r.Validity.TargetSaturated() || !strings.Contains(strings.Join(r.Validity.Reasons(), ";"), "target saturated") {
 		t.Errorf("validity %+v", r.Validity)
 	}
 	// Waiting for a free slot is target time: it shows in the response
 	// time, not in the client's own lag.
-	if p99 := QuantileDuration(w0.Histogram(MetricE2E), 0.99); p99 < 500*time.Millisecond {
+	if p99 := QuantileDuration(w0.Histogram(metric.E2E), 0.99); p99 < 500*time.Millisecond {
 		t.Errorf("e2e p99 %v, want the cap wait included", p99)
 	}
 	if r.Validity.LagP99 > 400*time.Millisecond {
@@ -200,7 +201,7 @@ func TestClosedLoop(t *testing.T) {
 	if sent < 20 || sent > 410 {
 		t.Errorf("sent %d, want within [20, 410]", sent)
 	}
-	if r.Offered != r.Achieved || !r.Validity.KeptUp {
+	if r.Offered != r.Achieved || !r.Validity.KeptUp() {
 		t.Errorf("offered %v achieved %v validity %+v", r.Offered, r.Achieved, r.Validity)
 	}
 }
@@ -246,7 +247,7 @@ func TestStreamingRunMetricsAndGoodput(t *testing.T) {
 	if w.Succeeded == 0 || w.Failed != 0 {
 		t.Fatalf("succeeded %d failed %d: %v", w.Succeeded, w.Failed, r.ErrorExamples)
 	}
-	for _, m := range []string{MetricE2E, MetricService, MetricTTFT, MetricTPOT, MetricITL, MetricOutputTokens, MetricScheduleLag} {
+	for _, m := range []string{metric.E2E, metric.Service, metric.TTFT, metric.TPOT, metric.ITL, metric.OutputTokens, metric.ScheduleLag} {
 		if w.Histogram(m) == nil || w.Histogram(m).TotalCount() == 0 {
 			t.Errorf("no %s recorded", m)
 		}
@@ -264,7 +265,7 @@ func TestStreamingRunMetricsAndGoodput(t *testing.T) {
 	if w.LengthMismatch == 0 || w.LengthMismatch != want {
 		t.Errorf("length mismatch %d, want %d", w.LengthMismatch, want)
 	}
-	if ttft, e2e := Quantile(w.Histogram(MetricTTFT), 0.5), Quantile(w.Histogram(MetricE2E), 0.5); ttft >= e2e || ttft < 5000 {
+	if ttft, e2e := Quantile(w.Histogram(metric.TTFT), 0.5), Quantile(w.Histogram(metric.E2E), 0.5); ttft >= e2e || ttft < 5000 {
 		t.Errorf("ttft p50 %dµs, e2e p50 %dµs", ttft, e2e)
 	}
 	p.Good = GoodLimits{E2E: time.Microsecond}
@@ -340,7 +341,7 @@ func TestPairedAlignsWindowsAndPrompts(t *testing.T) {
 		t.Errorf("%d prompts on base, %d on candidate", nb, nc)
 	}
 	cw, _ := cr.Pooled()
-	if p50 := QuantileDuration(cw.Histogram(MetricTTFT), 0.5); p50 < 20*time.Millisecond {
+	if p50 := QuantileDuration(cw.Histogram(metric.TTFT), 0.5); p50 < 20*time.Millisecond {
 		t.Errorf("candidate ttft p50 %v, want >= its 20ms delay", p50)
 	}
 }

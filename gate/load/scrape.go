@@ -12,6 +12,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/perfgate/perfgate/internal/redact"
 )
 
 // DefaultSeries maps perfgate's server series names to the Prometheus
@@ -80,7 +82,7 @@ func metricsURL(t *Target) (string, error) {
 	}
 	ref, err := url.Parse(t.MetricsURL)
 	if err != nil {
-		return "", fmt.Errorf("target: metrics url %q: %w", redactURL(t.MetricsURL), err)
+		return "", fmt.Errorf("target: metrics url %q: %w", redact.URL(t.MetricsURL), err)
 	}
 	return base.ResolveReference(ref).String(), nil
 }
@@ -125,11 +127,11 @@ func scrapeOnce(ctx context.Context, c *client, murl string, series map[string][
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return scrapeSample{err: fmt.Sprintf("metrics %s: %s", redactURL(murl), resp.Status)}
+		return scrapeSample{err: fmt.Sprintf("metrics %s: %s", redact.URL(murl), resp.Status)}
 	}
 	vals, err := ParseMetrics(&limitedReader{r: resp.Body, n: c.maxBody}, series)
 	if err != nil {
-		return scrapeSample{err: fmt.Sprintf("%s: %v", redactURL(murl), err)}
+		return scrapeSample{err: fmt.Sprintf("%s: %v", redact.URL(murl), err)}
 	}
 	return scrapeSample{values: vals}
 }

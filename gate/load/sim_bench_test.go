@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/gate/sim"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -57,7 +58,7 @@ func BenchmarkTTFTVsSimulator(b *testing.B) {
 			b.Fatalf("simulator saw %d first tokens, client %d", h.GetSampleCount(), w.Succeeded)
 		}
 		simMean := h.GetSampleSum() / float64(h.GetSampleCount()) * 1e6
-		measured := w.Histogram(load.MetricTTFT).Mean()
+		measured := w.Histogram(metric.TTFT).Mean()
 		b.ReportMetric(measured-simMean, "mean-err-µs")
 		b.ReportMetric(simMean, "sim-ttft-mean-µs")
 	}

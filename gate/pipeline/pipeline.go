@@ -33,6 +33,7 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/load"
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/gate/runner"
 	"github.com/perfgate/perfgate/policies"
@@ -179,10 +180,10 @@ func (o Options) resolve(p *policies.Policy) (Options, error) {
 }
 
 // meta is what every record of the run carries about it.
-func (o Options) meta(p *policies.Policy) gate.RunMeta {
+func (o Options) meta(p *policies.Policy) load.RunMeta {
 	js, _ := json.Marshal(p)
 	sum := sha256.Sum256(js)
-	m := gate.RunMeta{Policy: p.Name, PolicyHash: hex.EncodeToString(sum[:8]), Commit: o.Commit, Branch: o.Branch, Time: time.Now()}
+	m := load.RunMeta{Policy: p.Name, PolicyHash: hex.EncodeToString(sum[:8]), Commit: o.Commit, Branch: o.Branch, Time: time.Now()}
 	m.Env.Perfgate = o.Version
 	if len(o.Labels) > 0 {
 		m.Env.Labels = o.Labels

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/load"
 	"github.com/perfgate/perfgate/gate/sim"
 	"github.com/perfgate/perfgate/policies"
 )
@@ -45,7 +45,7 @@ func BenchmarkCapacityAccuracy(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out, err := Run(context.Background(), Options{Policy: p, TargetURL: srv.URL, Meta: gate.RunMeta{}})
+		out, err := Run(context.Background(), Options{Policy: p, TargetURL: srv.URL, Meta: load.RunMeta{}})
 		srv.Close()
 		s.Close()
 		if err != nil {

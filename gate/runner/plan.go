@@ -158,6 +158,8 @@ func basePlan(p *policies.Policy, sc *policies.Scenario, wl load.Workload) load.
 		MaxInFlight: sc.MaxInFlight,
 		Workload:    wl,
 		Seed:        p.Seed,
+		// A lag that is a small part of the latency does not distort it.
+		LagTolerance: LagTolerance,
 	}
 	if g := p.Goodput; g != nil {
 		if g.TTFT != nil {

@@ -21,6 +21,8 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
+	"github.com/perfgate/perfgate/internal/redact"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -39,14 +41,14 @@ type Options struct {
 	BaselineURL string
 	Getenv      func(string) string
 	// Meta is copied into every record (commit, branch, labels, ...).
-	Meta gate.RunMeta
+	Meta load.RunMeta
 	// Progress receives progress lines; nil is silent. Live selects an
 	// updating single line (a terminal) instead of periodic log lines.
 	Progress io.Writer
 	Live     bool
 	// MaxLag is the client schedule lag p99 above which a run did not keep
 	// up; zero means load.DefaultMaxLagP99. The limit actually applied is
-	// max(MaxLag, LagTolerance × e2e p50).
+	// max(MaxLag, LagTolerance × e2e p50) (load.Plan.LagTolerance).
 	MaxLag time.Duration
 	// Scenarios, when not empty, names the scenarios to run; the others
 	// are skipped.
@@ -108,10 +110,10 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		arms["baseline"] = o.BaselineURL
 	}
 	for arm, u := range arms {
-		prog.linef("waiting for the %s at %s to be ready (up to %s)", arm, RedactURL(u), p.Target.Ready.Timeout.Std())
+		prog.linef("waiting for the %s at %s to be ready (up to %s)", arm, redact.URL(u), p.Target.Ready.Timeout.Std())
 		d, err := waitReady(ctx, p, u, o.Transport, o.Getenv)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", arm, RedactURL(u), err)
+			return nil, fmt.Errorf("%s %s: %w", arm, redact.URL(u), err)
 		}
 		out.Ready[arm] = d
 	}
@@ -167,7 +169,7 @@ func planFor(p *policies.Policy, sc *policies.Scenario, wl load.Workload) load.P
 }
 
 // runFixed runs a scenario with a fixed schedule on one or two arms.
-func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta gate.RunMeta, prog *progress, maxLag time.Duration) (*baseline.Record, error) {
+func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta load.RunMeta, prog *progress, maxLag time.Duration) (*baseline.Record, error) {
 	pl := planFor(p, sc, wl)
 	pl.MaxLagP99 = maxLag
 	pl.Progress = prog.snapshot(sc.Name, pl.Warmup+pl.Duration)
@@ -176,27 +178,24 @@ func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 		if err != nil {
 			return nil, &ConfigError{err}
 		}
-		relaxLag(res, maxLag)
-		return gate.Summarize(res, meta)
+		return load.Summarize(res, meta)
 	}
 	bres, cres, err := load.RunPaired(ctx, pl, *base, cand)
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
-	relaxLag(bres, maxLag)
-	relaxLag(cres, maxLag)
 	return pairedRecord(bres, cres, meta, base.URL)
 }
 
 // pairedRecord summarises both arms and links them.
-func pairedRecord(bres, cres *load.Result, meta gate.RunMeta, baseURL string) (*baseline.Record, error) {
-	crec, err := gate.Summarize(cres, meta)
+func pairedRecord(bres, cres *load.Result, meta load.RunMeta, baseURL string) (*baseline.Record, error) {
+	crec, err := load.Summarize(cres, meta)
 	if err != nil {
 		return nil, err
 	}
 	bmeta := meta
 	bmeta.Env.Target = hostOf(baseURL)
-	brec, err := gate.Summarize(bres, bmeta)
+	brec, err := load.Summarize(bres, bmeta)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +205,7 @@ func pairedRecord(bres, cres *load.Result, meta gate.RunMeta, baseURL string) (*
 
 // runCapacity searches the capacity of each arm (both at the same time in
 // paired mode) and returns the candidate's record.
-func runCapacity(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta gate.RunMeta, prog *progress, maxLag time.Duration) (*baseline.Record, error) {
+func runCapacity(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta load.RunMeta, prog *progress, maxLag time.Duration) (*baseline.Record, error) {
 	slos := SLOs(p)
 	if base == nil {
 		return searchArm(ctx, p, sc, wl, cand, slos, meta, prog, "", maxLag)
@@ -231,7 +230,7 @@ func runCapacity(ctx context.Context, p *policies.Policy, sc *policies.Scenario,
 }
 
 // searchArm runs one capacity search against t.
-func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, t load.Target, slos []gate.SLO, meta gate.RunMeta, prog *progress, arm string, maxLag time.Duration) (*baseline.Record, error) {
+func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl load.Workload, t load.Target, slos []gate.SLO, meta load.RunMeta, prog *progress, arm string, maxLag time.Duration) (*baseline.Record, error) {
 	s, err := gate.NewCapacitySearch(sc.Search.From, sc.Search.To, float64(sc.Search.Precision), sc.Budget.Std(), sc.Step.Std())
 	if err != nil {
 		return nil, &ConfigError{fmt.Errorf("%s: scenario %s: %w", p.File, sc.Name, err)}
@@ -260,8 +259,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 			return nil, &ConfigError{err}
 		}
 		used := min(time.Since(started), pl.Warmup+pl.Duration)
-		relaxLag(res, pl.MaxLagP99)
-		srec, err := gate.Summarize(res, meta)
+		srec, err := load.Summarize(res, meta)
 		if err != nil {
 			return nil, err
 		}
@@ -270,10 +268,10 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 		for _, w := range srec.Windows {
 			step.Samples += w.Succeeded + w.Failed
 		}
-		if !res.Validity.KeptUp && !res.Validity.TargetSaturated && met {
+		if !res.Validity.KeptUp() && !res.Validity.TargetSaturated() && met {
 			// The client, not the target, fell behind: this step proves nothing.
 			step.Met = false
-			step.Breached = "load generator could not keep up: " + strings.Join(res.Validity.Reasons, "; ")
+			step.Breached = "load generator could not keep up: " + strings.Join(res.Validity.Reasons(), "; ")
 		}
 		s.Observe(step, used)
 		if prog != nil {
@@ -300,7 +298,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 			meta2.Kind = baseline.KindRun
 		}
 		rec = &baseline.Record{Schema: baseline.Schema, Kind: meta2.Kind, Policy: meta.Policy, PolicyHash: meta.PolicyHash,
-			Commit: meta.Commit, Branch: meta.Branch, Time: meta.Time.UTC(), Env: meta.Env, MetricDefs: gate.MetricDefsVersion,
+			Commit: meta.Commit, Branch: meta.Branch, Time: meta.Time.UTC(), Env: meta.Env, MetricDefs: metric.DefsVersion,
 			Metrics: map[string]*baseline.Metric{}, Valid: true}
 	}
 	rec.Scenario = sc.Name
@@ -344,7 +342,7 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 	}
 	u, err := joinURL(base, r.Path)
 	if err != nil {
-		return 0, &ConfigError{fmt.Errorf("%s: target url %q: %w", p.File, RedactURL(base), err)}
+		return 0, &ConfigError{fmt.Errorf("%s: target url %q: %w", p.File, redact.URL(base), err)}
 	}
 	client := &http.Client{Transport: rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -396,7 +394,7 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 			return 0, ctx.Err()
 		}
 		if time.Now().Add(wait).After(deadline) {
-			return 0, fmt.Errorf("%w after %s at %s (%s); check that the deployment is up, or raise target.ready.timeout", ErrUnreachable, r.Timeout.Std(), RedactURL(u), last)
+			return 0, fmt.Errorf("%w after %s at %s (%s); check that the deployment is up, or raise target.ready.timeout", ErrUnreachable, r.Timeout.Std(), redact.URL(u), last)
 		}
 		select {
 		case <-ctx.Done():
@@ -437,21 +435,6 @@ func joinURL(base, path string) (string, error) {
 	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/"), nil
 }
 
-// RedactURL drops user information and the query (where API keys travel)
-// from a URL shown in messages and reports; "" stays "".
-func RedactURL(s string) string {
-	if s == "" {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	return u.String()
-}
-
 func hostOf(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -466,38 +449,8 @@ func hostOf(s string) string {
 // distorts a comparison when it is a noticeable part of it. On a busy
 // 2-core CI runner a fixed 10 ms limit marks honest runs of a 500 ms
 // service invalid, so the limit is max(load.DefaultMaxLagP99, 5% of e2e p50).
+// Every plan of a policy carries it as load.Plan.LagTolerance.
 const LagTolerance = 0.05
-
-// relaxLag re-judges a result whose only validity problem is schedule lag
-// against the relative limit.
-func relaxLag(res *load.Result, maxLag time.Duration) {
-	v := &res.Validity
-	if v.KeptUp || v.AchievedRatio < load.MinAchievedRatio && !v.TargetSaturated {
-		return
-	}
-	pooled, err := res.Pooled()
-	if err != nil || pooled == nil || pooled.Histogram(load.MetricE2E) == nil || pooled.Histogram(load.MetricE2E).TotalCount() == 0 {
-		return
-	}
-	p50 := load.QuantileDuration(pooled.Histogram(load.MetricE2E), 0.5)
-	limit := max(maxLag, load.DefaultMaxLagP99, time.Duration(LagTolerance*float64(p50)))
-	if v.LagP99 > limit {
-		return
-	}
-	kept := v.Reasons[:0]
-	for _, r := range v.Reasons {
-		if !strings.Contains(r, "schedule lag") {
-			kept = append(kept, r)
-		}
-	}
-	v.Reasons = kept
-	for _, r := range kept {
-		if !strings.Contains(r, "target saturated") {
-			return // another problem remains
-		}
-	}
-	v.KeptUp = true
-}
 
 // tagScenario records the scenario's kind (and a spike's timing) in its
 // record and in its reference arm, for the analyses of package gate.

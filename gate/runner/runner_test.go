@@ -55,57 +55,51 @@ func TestTargetReadsHeadersFromTheEnvironment(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"": "",
-		"https://user:pw@host.example/v1?key=abc": "https://host.example/v1",
-		"http://127.0.0.1:8000":                   "http://127.0.0.1:8000",
-	} {
-		if got := RedactURL(in); got != want {
-			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
-		}
+// lagValidity records a second of 100 req/s under the plan of a steady
+// scenario of the policy (so with the runner's lag tolerance) with maxLag:
+// sent requests of which each lagged by lag and took e2e from its intended
+// send time.
+func lagValidity(t *testing.T, maxLag, lag, e2e time.Duration, sent int) load.Validity {
+	t.Helper()
+	p := parse(t, `name: "l"
+target: {url: "http://127.0.0.1:1", api: "openai-chat", model: "m"}
+scenarios: steady: {rate: 100, duration: "1s", warmup: "0s", window: "500ms"}
+`)
+	wl, err := Workload(p)
+	if err != nil {
+		t.Fatal(err)
 	}
+	sc, _ := p.Scenarios.Lookup("steady")
+	pl := SteadyPlan(p, sc, wl)
+	pl.MaxLagP99 = maxLag
+	rec, err := load.NewRecorder(pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sent {
+		at := time.Duration(i) * 10 * time.Millisecond
+		rec.Add(load.Sample{Intended: at, Sent: at + lag, ClientLag: lag, First: -1, Done: at + e2e, Tokens: -1})
+	}
+	return rec.Finish().Validity
 }
 
-// resultWithLag is a result whose only validity problem is a schedule lag
-// p99 of lag, with a median e2e latency of p50.
-func resultWithLag(lag, p50 time.Duration) *load.Result {
-	w := load.NewWindow(0, 0, time.Second)
-	for i := 0; i < 100; i++ {
-		w.Record(load.MetricE2E, p50.Microseconds())
-	}
-	w.Succeeded = 100
-	return &load.Result{
-		Windows:  []*load.Window{w},
-		Validity: load.Validity{KeptUp: false, LagP99: lag, AchievedRatio: 1, Reasons: []string{"client schedule lag p99 exceeds 10ms: the load generator could not send on time"}},
-	}
-}
-
-func TestRelaxLag(t *testing.T) {
+func TestLagToleranceOfPlans(t *testing.T) {
 	// 20 ms of lag on 1 s requests is 2%: kept up.
-	r := resultWithLag(20*time.Millisecond, time.Second)
-	relaxLag(r, 0)
-	if !r.Validity.KeptUp || len(r.Validity.Reasons) != 0 {
-		t.Errorf("20ms lag on 1s latency: %+v", r.Validity)
+	if v := lagValidity(t, 0, 20*time.Millisecond, time.Second, 100); !v.KeptUp() || len(v.Reasons()) != 0 || v.LagLimit.Round(time.Millisecond) != 50*time.Millisecond {
+		t.Errorf("20ms lag on 1s latency: %+v %q", v, v.Reasons())
 	}
 	// 20 ms on 100 ms requests is 20%: not.
-	r = resultWithLag(20*time.Millisecond, 100*time.Millisecond)
-	relaxLag(r, 0)
-	if r.Validity.KeptUp {
-		t.Errorf("20ms lag on 100ms latency kept up")
+	v := lagValidity(t, 0, 20*time.Millisecond, 100*time.Millisecond, 100)
+	if v.KeptUp() || v.LagLimit != load.DefaultMaxLagP99 || len(v.Reasons()) != 1 || !strings.Contains(v.Reasons()[0], "exceeds 10ms: the load generator could not send on time") {
+		t.Errorf("20ms lag on 100ms latency: %+v %q", v, v.Reasons())
 	}
-	// An explicit floor allows it.
-	r = resultWithLag(20*time.Millisecond, 100*time.Millisecond)
-	relaxLag(r, 50*time.Millisecond)
-	if !r.Validity.KeptUp {
-		t.Errorf("a 50ms floor did not allow 20ms of lag")
+	// An explicit limit allows it.
+	if v := lagValidity(t, 50*time.Millisecond, 20*time.Millisecond, 100*time.Millisecond, 100); !v.KeptUp() {
+		t.Errorf("a 50ms limit did not allow 20ms of lag: %q", v.Reasons())
 	}
-	// A rate shortfall is never relaxed.
-	r = resultWithLag(20*time.Millisecond, time.Second)
-	r.Validity.AchievedRatio = 0.8
-	relaxLag(r, 0)
-	if r.Validity.KeptUp {
-		t.Errorf("an 80%% achieved rate was relaxed")
+	// A rate shortfall is never excused.
+	if v := lagValidity(t, 0, 20*time.Millisecond, time.Second, 80); v.KeptUp() || !v.BehindSchedule() || v.LagExceeded() {
+		t.Errorf("an 80%% achieved rate: %+v %q", v, v.Reasons())
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 func main() {
@@ -99,13 +100,13 @@ func main() {
 		"errors":         w.Errors,
 		"achieved_rps":   r.Achieved,
 		"offered_rps":    r.Offered,
-		"e2e_p50_us":     load.Quantile(w.Histogram(load.MetricE2E), 0.50),
-		"e2e_p99_us":     load.Quantile(w.Histogram(load.MetricE2E), 0.99),
-		"lag_p50_us":     load.Quantile(w.Histogram(load.MetricScheduleLag), 0.50),
-		"lag_p99_us":     load.Quantile(w.Histogram(load.MetricScheduleLag), 0.99),
+		"e2e_p50_us":     load.Quantile(w.Histogram(metric.E2E), 0.50),
+		"e2e_p99_us":     load.Quantile(w.Histogram(metric.E2E), 0.99),
+		"lag_p50_us":     load.Quantile(w.Histogram(metric.ScheduleLag), 0.50),
+		"lag_p99_us":     load.Quantile(w.Histogram(metric.ScheduleLag), 0.99),
 		"client_lag_p99": r.Validity.LagP99.String(),
-		"kept_up":        r.Validity.KeptUp,
-		"reasons":        r.Validity.Reasons,
+		"kept_up":        r.Validity.KeptUp(),
+		"reasons":        r.Validity.Reasons(),
 		"inflight_max":   w.InFlightMax,
 		"rss_mib":        rssMiB("VmRSS"),
 		"peak_rss_mib":   rssMiB("VmHWM"),

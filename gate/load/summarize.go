@@ -1,28 +1,20 @@
-package gate
+package load
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/perfgate/perfgate/baseline"
-	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
-// MetricDefsVersion names the version of perfgate's metric definitions
-// (docs/metrics.md). It is stored in every record; records written under
-// another version are not compared silently.
-const MetricDefsVersion = "perfgate/metrics/v1"
-
-// Statistics computed for every histogram metric, per window and pooled.
-var histStats = []string{"p50", "p90", "p95", "p99", "p99.9", "mean", "max"}
-
-// quantileOf maps a percentile statistic to its quantile in [0,1].
-var quantileOf = map[string]float64{"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+var _ metric.Histogram = (*hdrhistogram.Histogram)(nil)
 
 // RunMeta is what a record needs besides the measurement itself.
 type RunMeta struct {
@@ -33,24 +25,18 @@ type RunMeta struct {
 	Branch     string
 	Time       time.Time
 	Env        baseline.Env
-}
-
-// unitOf gives the unit of a recorded load metric in a record. Latencies are
-// recorded in microseconds and stored in milliseconds.
-func unitOf(metric string) (unit string, scale float64) {
-	switch metric {
-	case load.MetricOutputTokens:
-		return "tokens", 1
-	default:
-		return "ms", 1e-3
-	}
+	// Keep, when set, selects the metrics the record holds; the others are
+	// left out before they are summarized. Nil keeps every metric. The
+	// evaluation keeps only the metrics it judges: encoding the others
+	// would be most of its run time.
+	Keep func(metric string) bool
 }
 
 // Summarize turns one arm's load result into a record: per metric the
 // statistics and the encoded histogram of every window, the pooled
 // histogram, and the rate metrics (requests_per_s, output_tokens_per_s,
 // goodput, error_rate) per window.
-func Summarize(res *load.Result, meta RunMeta) (*baseline.Record, error) {
+func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 	if res == nil {
 		return nil, fmt.Errorf("summarize: no result")
 	}
@@ -69,14 +55,14 @@ func Summarize(res *load.Result, meta RunMeta) (*baseline.Record, error) {
 		Branch:        meta.Branch,
 		Time:          meta.Time.UTC(),
 		Env:           meta.Env,
-		MetricDefs:    MetricDefsVersion,
+		MetricDefs:    metric.DefsVersion,
 		WindowSeconds: ws,
 		Metrics:       map[string]*baseline.Metric{},
 		Offered:       res.Offered,
 		Achieved:      res.Achieved,
 		ColdStart:     float64(res.ColdStart) / float64(time.Millisecond),
-		Valid:         res.Validity.KeptUp,
-		Invalid:       append([]string(nil), res.Validity.Reasons...),
+		Valid:         res.Validity.KeptUp(),
+		Invalid:       res.Validity.Reasons(),
 		Partial:       res.Partial,
 	}
 	if rec.Time.IsZero() {
@@ -104,7 +90,10 @@ func Summarize(res *load.Result, meta RunMeta) (*baseline.Record, error) {
 		rec.Windows = append(rec.Windows, countsOf(w))
 	}
 
-	for _, name := range sortedKeys(names) {
+	if meta.Keep != nil {
+		maps.DeleteFunc(names, func(name string, _ bool) bool { return !meta.Keep(name) })
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		m, err := histMetric(res.Windows, name)
 		if err != nil {
 			return nil, err
@@ -115,10 +104,10 @@ func Summarize(res *load.Result, meta RunMeta) (*baseline.Record, error) {
 		return rec, nil
 	}
 
-	rec.Metrics["requests_per_s"] = rateMetric(res.Windows, "req/s", func(w *load.Window) (float64, int64) {
+	rec.Metrics[metric.RequestsPerS] = rateMetric(res.Windows, metric.RPS, func(w *Window) (float64, int64) {
 		return float64(w.Succeeded) / windowSeconds(w, ws), w.Succeeded
 	})
-	rec.Metrics["error_rate"] = rateMetric(res.Windows, "ratio", func(w *load.Window) (float64, int64) {
+	rec.Metrics[metric.ErrorRate] = rateMetric(res.Windows, metric.Ratio, func(w *Window) (float64, int64) {
 		n := w.Succeeded + w.Failed
 		if n == 0 {
 			return math.NaN(), 0
@@ -126,29 +115,32 @@ func Summarize(res *load.Result, meta RunMeta) (*baseline.Record, error) {
 		return float64(w.Failed) / float64(n), n
 	})
 	if tokens > 0 {
-		rec.Metrics["output_tokens_per_s"] = rateMetric(res.Windows, "tok/s", func(w *load.Window) (float64, int64) {
+		rec.Metrics[metric.OutputTokensPerS] = rateMetric(res.Windows, metric.TPS, func(w *Window) (float64, int64) {
 			return float64(w.OutputTokens) / windowSeconds(w, ws), w.Succeeded
 		})
 	}
 	if good > 0 {
-		rec.Metrics["goodput"] = rateMetric(res.Windows, "req/s", func(w *load.Window) (float64, int64) {
+		rec.Metrics[metric.Goodput] = rateMetric(res.Windows, metric.RPS, func(w *Window) (float64, int64) {
 			return float64(w.Good) / windowSeconds(w, ws), w.Succeeded
 		})
 	}
-	for _, name := range sortedKeys(server) {
-		rec.Metrics["server."+name] = serverMetric(res.Windows, name)
+	for _, name := range slices.Sorted(maps.Keys(server)) {
+		rec.Metrics[metric.ServerPrefix+name] = serverMetric(res.Windows, name)
+	}
+	if meta.Keep != nil {
+		maps.DeleteFunc(rec.Metrics, func(name string, _ *baseline.Metric) bool { return !meta.Keep(name) })
 	}
 	return rec, nil
 }
 
-func windowSeconds(w *load.Window, nominal float64) float64 {
+func windowSeconds(w *Window, nominal float64) float64 {
 	if d := (w.End - w.Start).Seconds(); d > 0 {
 		return d
 	}
 	return nominal
 }
 
-func countsOf(w *load.Window) baseline.WindowCounts {
+func countsOf(w *Window) baseline.WindowCounts {
 	c := baseline.WindowCounts{
 		Start:        w.Start.Seconds(),
 		End:          w.End.Seconds(),
@@ -174,8 +166,8 @@ func countsOf(w *load.Window) baseline.WindowCounts {
 }
 
 // histMetric summarises one histogram metric over the windows.
-func histMetric(windows []*load.Window, name string) (*baseline.Metric, error) {
-	unit, scale := unitOf(name)
+func histMetric(windows []*Window, name string) (*baseline.Metric, error) {
+	unit, scale := metric.RecordScale(name)
 	m := &baseline.Metric{Unit: unit}
 	var pooled *hdrhistogram.Histogram
 	for _, w := range windows {
@@ -210,9 +202,9 @@ func histStatsOf(h *hdrhistogram.Histogram, scale float64) (baseline.WindowStats
 	if h == nil || h.TotalCount() == 0 {
 		return baseline.WindowStats{Stats: map[string]float64{}}, nil
 	}
-	st := baseline.WindowStats{Count: h.TotalCount(), Stats: make(map[string]float64, len(histStats))}
-	for _, s := range histStats {
-		st.Stats[s] = histStat(h, s) * scale
+	st := baseline.WindowStats{Count: h.TotalCount(), Stats: make(map[string]float64, len(metric.Stats))}
+	for _, s := range metric.Stats {
+		st.Stats[s] = metric.HistStat(h, s) * scale
 	}
 	enc, err := baseline.EncodeHist(h)
 	if err != nil {
@@ -222,24 +214,10 @@ func histStatsOf(h *hdrhistogram.Histogram, scale float64) (baseline.WindowStats
 	return st, nil
 }
 
-// histStat returns statistic s of h in the histogram's own unit.
-func histStat(h *hdrhistogram.Histogram, s string) float64 {
-	switch s {
-	case "mean":
-		return h.Mean()
-	case "max":
-		return float64(h.Max())
-	case "min":
-		return float64(h.Min())
-	}
-	// ValueAtQuantile takes a percentage in [0,100].
-	return float64(h.ValueAtQuantile(quantileOf[s] * 100))
-}
-
 // rateMetric builds a per-window rate metric; value returns the window's
 // value and the count it rests on. The pooled value is the count-weighted
 // mean (for error_rate: total failed over total completed).
-func rateMetric(windows []*load.Window, unit string, value func(*load.Window) (float64, int64)) *baseline.Metric {
+func rateMetric(windows []*Window, unit string, value func(*Window) (float64, int64)) *baseline.Metric {
 	m := &baseline.Metric{Unit: unit}
 	var sum float64
 	var n int
@@ -249,7 +227,7 @@ func rateMetric(windows []*load.Window, unit string, value func(*load.Window) (f
 		st := baseline.WindowStats{Count: c, Stats: map[string]float64{}}
 		if !math.IsNaN(v) {
 			st.Stats["value"] = v
-			if unit == "ratio" {
+			if unit == metric.Ratio {
 				sum += v * float64(c)
 			} else {
 				sum += v
@@ -261,9 +239,9 @@ func rateMetric(windows []*load.Window, unit string, value func(*load.Window) (f
 	}
 	pooled := baseline.WindowStats{Count: count, Stats: map[string]float64{}}
 	switch {
-	case unit == "ratio" && count > 0:
+	case unit == metric.Ratio && count > 0:
 		pooled.Stats["value"] = sum / float64(count)
-	case unit != "ratio" && n > 0:
+	case unit != metric.Ratio && n > 0:
 		pooled.Stats["value"] = sum / float64(n)
 	}
 	m.Pooled = pooled
@@ -272,7 +250,7 @@ func rateMetric(windows []*load.Window, unit string, value func(*load.Window) (f
 
 // serverMetric keeps the per-window max and mean of a scraped series; the
 // pooled statistics are the max of maxima and the sample-weighted mean.
-func serverMetric(windows []*load.Window, name string) *baseline.Metric {
+func serverMetric(windows []*Window, name string) *baseline.Metric {
 	m := &baseline.Metric{Unit: ""}
 	pooled := baseline.WindowStats{Stats: map[string]float64{}}
 	var sum float64
@@ -296,13 +274,4 @@ func serverMetric(windows []*load.Window, name string) *baseline.Metric {
 	}
 	m.Pooled = pooled
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

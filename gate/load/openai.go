@@ -1,0 +1,188 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// openAIURL returns the endpoint of an OpenAI API under base: base itself
+// when it names the endpoint, else "/v1/chat/completions" or
+// "/v1/completions" appended (without "/v1" when base ends with it).
+func openAIURL(base string, chat bool) string {
+	suffix := "/completions"
+	if chat {
+		suffix = "/chat/completions"
+	}
+	switch {
+	case strings.HasSuffix(base, "/v1"+suffix):
+		return base
+	case strings.HasSuffix(base, "/v1"):
+		return base + suffix
+	}
+	return base + "/v1" + suffix
+}
+
+// chatMessage and openAIBody make the OpenAI request bodies.
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type openAIBody struct {
+	Model         string         `json:"model"`
+	Messages      []chatMessage  `json:"messages,omitempty"`
+	Prompt        *string        `json:"prompt,omitempty"`
+	MaxTokens     int            `json:"max_tokens,omitempty"`
+	MinTokens     int            `json:"min_tokens,omitempty"`
+	IgnoreEOS     bool           `json:"ignore_eos,omitempty"`
+	Stream        bool           `json:"stream,omitempty"`
+	StreamOptions *streamOptions `json:"stream_options,omitempty"`
+}
+
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+var includeUsage = &streamOptions{IncludeUsage: true}
+
+// openAIBody returns the OpenAI request body of prompt p.
+func (c *client) openAIBody(p *Prompt) ([]byte, error) {
+	b := openAIBody{Model: c.t.Model, MaxTokens: p.MaxTokens, Stream: c.t.Stream}
+	if c.isChat {
+		b.Messages = []chatMessage{{Role: "user", Content: p.Text}}
+	} else {
+		b.Prompt = &p.Text
+	}
+	if c.t.Stream {
+		b.StreamOptions = includeUsage
+	}
+	if !c.t.FreeLength && p.MaxTokens > 0 {
+		b.MinTokens = p.MaxTokens
+		b.IgnoreEOS = true
+	}
+	return json.Marshal(&b)
+}
+
+// chunkInfo extracts what is measured from one OpenAI streaming chunk (chat
+// or completions) without decoding it into Go values: whether it carries
+// content (reasoning content counts), a finish reason, the usage's
+// completion tokens (-1 when absent) and an error object.
+func chunkInfo(data []byte) (content, finished bool, usage int, errText string, ok bool) {
+	if !gjson.ValidBytes(data) {
+		return false, false, -1, "", false
+	}
+	root := gjson.ParseBytes(data)
+	if !root.IsObject() {
+		return false, false, -1, "", false
+	}
+	usage = -1
+	if e := root.Get("error"); e.Exists() && e.Type != gjson.Null {
+		return false, false, usage, e.Raw, true
+	}
+	root.Get("choices").ForEach(func(_, ch gjson.Result) bool {
+		for _, path := range [...]string{"delta.content", "delta.reasoning_content", "delta.reasoning", "text"} {
+			if v := ch.Get(path); v.Type == gjson.String && v.Str != "" {
+				content = true
+			}
+		}
+		if f := ch.Get("finish_reason"); f.Type == gjson.String && f.Str != "" {
+			finished = true
+		}
+		return true
+	})
+	if u := root.Get("usage.completion_tokens"); u.Type == gjson.Number {
+		usage = int(u.Int())
+	}
+	return content, finished, usage, "", true
+}
+
+func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcome) {
+	sr := newSSEReader(r, DefaultMaxSSELine)
+	var last time.Time
+	chunks, usage := 0, -1
+	finished, doneSeen := false, false
+	fail := func(class, msg string) {
+		o.done = time.Now()
+		o.class, o.msg = class, msg
+	}
+	for {
+		data, err := sr.Next()
+		now := time.Now()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, errSSEGarbage) {
+				fail(ErrStream, c.scrub(err.Error()))
+				return
+			}
+			class, msg := c.classify(rctx, runCtx, ErrStream, err)
+			fail(class, msg)
+			return
+		}
+		if bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
+			doneSeen = true
+			break
+		}
+		content, fin, u, errText, ok := chunkInfo(data)
+		if !ok {
+			fail(ErrStream, c.scrub("undecodable chunk "+quoteShort(c.scrub(string(data)), 80)))
+			return
+		}
+		if errText != "" {
+			fail(ErrStream, c.scrub("error event: "+truncate(c.scrub(errText), 200)))
+			return
+		}
+		finished = finished || fin
+		if u >= 0 {
+			usage = u
+		}
+		if content {
+			chunks++
+			if o.first.IsZero() {
+				o.first = now
+			} else {
+				o.itl = append(o.itl, now.Sub(last))
+			}
+			last = now
+		}
+	}
+	o.done = time.Now()
+	switch {
+	case !doneSeen && !finished:
+		o.class, o.msg = ErrStream, "stream ended without [DONE] or a finish_reason"
+	case chunks == 0:
+		o.class, o.msg = ErrStream, "stream carried no content"
+	}
+	o.tokens = usage
+	if usage < 0 {
+		o.tokens, o.counted = chunks, true
+	}
+}
+
+type completionBody struct {
+	Choices []json.RawMessage `json:"choices"`
+	Usage   *struct {
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// readCompletion reads the output tokens of a non-streamed completion.
+func readCompletion(body []byte, o *outcome) {
+	var cb completionBody
+	if err := json.Unmarshal(body, &cb); err != nil || len(cb.Choices) == 0 {
+		o.class, o.msg = ErrStream, "undecodable completion body"
+		return
+	}
+	o.tokens = -1
+	if cb.Usage != nil {
+		o.tokens = cb.Usage.CompletionTokens
+	}
+}

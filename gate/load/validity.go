@@ -1,0 +1,80 @@
+package load
+
+import (
+	"fmt"
+	"time"
+)
+
+// Validity limits.
+const (
+	// DefaultMaxLagP99 is the client-side schedule lag p99 above which a
+	// run did not keep up. Go's timers and a loaded 2-core CI runner stay
+	// well under it; a generator starved of CPU does not.
+	DefaultMaxLagP99 = 10 * time.Millisecond
+	// MinAchievedRatio is the lowest achieved/offered rate of a run that
+	// kept up (unless the target itself saturated).
+	MinAchievedRatio = 0.98
+)
+
+// Validity holds what judges whether the load generator kept up with its
+// schedule, so that a run whose client fell behind is marked invalid
+// instead of green. The judgement (KeptUp) and its explanation (Reasons)
+// are computed from these fields, over the measured windows.
+type Validity struct {
+	// Sent is the number of requests sent.
+	Sent int64
+	// LagP99 is the p99 of the client's own schedule lag
+	// (Sample.ClientLag); LagLimit is the limit it is judged against:
+	// Plan.MaxLagP99, or Plan.LagTolerance × the e2e p50 when larger.
+	LagP99, LagLimit time.Duration
+	// Offered and Achieved are the requests/s the schedule asked for and
+	// the client sent; AchievedRatio is Achieved/Offered (1 when nothing
+	// was offered).
+	Offered, Achieved, AchievedRatio float64
+	// CapReached counts the sends the in-flight cap of InFlightCap delayed.
+	CapReached  int64
+	InFlightCap int
+}
+
+// NothingSent reports whether no request was sent in the measured windows.
+func (v Validity) NothingSent() bool { return v.Sent == 0 }
+
+// LagExceeded reports whether the client's schedule lag p99 exceeds its limit.
+func (v Validity) LagExceeded() bool { return v.LagP99 > v.LagLimit }
+
+// TargetSaturated reports whether the in-flight cap was reached: the
+// target, not the client, limited the rate.
+func (v Validity) TargetSaturated() bool { return v.CapReached > 0 }
+
+// BehindSchedule reports whether the client sent fewer than
+// MinAchievedRatio of the offered requests without the target explaining
+// it (TargetSaturated).
+func (v Validity) BehindSchedule() bool {
+	return v.Sent > 0 && !v.TargetSaturated() && v.AchievedRatio < MinAchievedRatio
+}
+
+// KeptUp reports whether the load generator kept up: something was sent,
+// on time, at the offered rate (or the target saturated).
+func (v Validity) KeptUp() bool {
+	return !v.NothingSent() && !v.LagExceeded() && !v.BehindSchedule()
+}
+
+// Reasons explains, one sentence each, every problem the fields show: why
+// the run did not keep up, and whether the target saturated (which alone
+// does not make a run invalid).
+func (v Validity) Reasons() []string {
+	var out []string
+	if v.NothingSent() {
+		out = append(out, "no request was sent in the measured windows")
+	}
+	if v.LagExceeded() {
+		out = append(out, fmt.Sprintf("client schedule lag p99 %v exceeds %v: the load generator could not send on time", v.LagP99, v.LagLimit))
+	}
+	if v.TargetSaturated() {
+		out = append(out, fmt.Sprintf("the in-flight cap of %d was reached %d times: responses were too slow for the offered rate (target saturated)", v.InFlightCap, v.CapReached))
+	}
+	if v.BehindSchedule() {
+		out = append(out, fmt.Sprintf("achieved %.1f req/s of %.1f offered (%.1f%%)", v.Achieved, v.Offered, 100*v.AchievedRatio))
+	}
+	return out
+}
