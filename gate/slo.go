@@ -24,19 +24,7 @@ type SLO struct {
 }
 
 // Holds reports whether value v satisfies the SLO.
-func (s SLO) Holds(v float64) bool {
-	switch s.Op {
-	case "<":
-		return v < s.Limit
-	case "<=":
-		return v <= s.Limit
-	case ">":
-		return v > s.Limit
-	case ">=":
-		return v >= s.Limit
-	}
-	return false
-}
+func (s SLO) Holds(v float64) bool { return metric.Holds(s.Op, v, s.Limit) }
 
 // upperIsBad reports whether exceeding the limit breaches the SLO.
 func (s SLO) upperIsBad() bool { return s.Op == "<" || s.Op == "<=" }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // Duration is a policy duration such as "30s"; the schema checks its form.
@@ -145,19 +147,7 @@ func (l Limit) MarshalJSON() ([]byte, error) { return json.Marshal(l.String()) }
 func (l Limit) Upper() bool { return strings.HasPrefix(l.Op, "<") }
 
 // Met reports whether x (in the metric's unit) satisfies the limit.
-func (l Limit) Met(x float64) bool {
-	switch l.Op {
-	case "<":
-		return x < l.Value
-	case "<=":
-		return x <= l.Value
-	case ">":
-		return x > l.Value
-	case ">=":
-		return x >= l.Value
-	}
-	return false
-}
+func (l Limit) Met(x float64) bool { return metric.Holds(l.Op, x, l.Value) }
 
 // unitScale maps a limit suffix to its unit family and the factor that
 // converts it to the family's base unit (ms, fraction, bytes, per second).

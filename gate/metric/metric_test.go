@@ -77,3 +77,18 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestHolds(t *testing.T) {
+	for _, c := range []struct {
+		op   string
+		v    float64
+		want bool
+	}{
+		{"<", 1, true}, {"<", 2, false}, {"<=", 2, true}, {"<=", 2.1, false},
+		{">", 3, true}, {">", 2, false}, {">=", 2, true}, {">=", 1.9, false}, {"==", 2, false},
+	} {
+		if got := Holds(c.op, c.v, 2); got != c.want {
+			t.Errorf("Holds(%q, %v, 2) = %v", c.op, c.v, got)
+		}
+	}
+}
