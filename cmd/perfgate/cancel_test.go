@@ -146,7 +146,7 @@ func TestCancelWhileSaving(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := pipeline.Run(ctx, p, pipeline.Options{TargetURL: url, Store: st, OutDir: out, SaveBaseline: true, Branch: "main", MaxLag: 60 * time.Millisecond, Log: &stderr})
+	res, err := pipeline.Run(ctx, p, pipeline.Options{TargetURL: url, Store: st, OutDir: out, SaveBaseline: true, Branch: "main", MaxLag: time.Second, Log: &stderr})
 	code := finish(&env{getenv: func(string) string { return "" }, stdout: &stdout, stderr: &stderr}, err, res, "")
 	returned := time.Now()
 	noCrash(t, stdout.String(), stderr.String())

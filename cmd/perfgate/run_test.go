@@ -109,7 +109,7 @@ func TestRunPairedUnchangedPasses(t *testing.T) {
 	base := startSim(t, func(c *sim.Config) { c.Seed = 1 })
 	cand := startSim(t, func(c *sim.Config) { c.Seed = 2 })
 	out := t.TempDir()
-	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, testPolicy), "--target", cand, "--baseline-url", base, "--out", out, "--quiet")
+	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, testPolicy), "--target", cand, "--baseline-url", base, "--out", out, "--quiet", "--max-lag", "1s")
 	r := readReport(t, out)
 	if code != exitPass || r.Verdict != "pass" {
 		t.Fatalf("unchanged candidate: exit %d, verdict %s\n%s\n%s", code, r.Verdict, stdout, stderr)
@@ -123,7 +123,7 @@ func TestRunPairedSlowdownFailsNamingTheMetric(t *testing.T) {
 	base := startSim(t, func(c *sim.Config) { c.Seed = 1 })
 	cand := startSim(t, func(c *sim.Config) { c.Seed = 2; c.DecodeSlowdown = 1.3 })
 	out := t.TempDir()
-	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, testPolicy), "--target", cand, "--baseline-url", base, "--out", out, "--quiet")
+	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, testPolicy), "--target", cand, "--baseline-url", base, "--out", out, "--quiet", "--max-lag", "1s")
 	r := readReport(t, out)
 	if code != exitFail || r.Verdict != "fail" {
 		t.Fatalf("decode 30%% slower: exit %d, verdict %s\n%s\n%s", code, r.Verdict, stdout, stderr)

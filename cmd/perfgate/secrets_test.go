@@ -114,7 +114,7 @@ func TestSecretsNeverLeakFromRun(t *testing.T) {
 	out, store := t.TempDir(), t.TempDir()
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"run", "--policy", writePolicy(t, secretPolicy), "--target", target,
-		"--out", out, "--store", store, "--save-baseline", "--branch", "main", "--max-lag", "60ms"},
+		"--out", out, "--store", store, "--save-baseline", "--branch", "main", "--max-lag", "1s"},
 		func(k string) string { return env[k] }, &stdout, &stderr)
 	noCrash(t, stdout.String(), stderr.String())
 	r := readRunReport(t, out)
