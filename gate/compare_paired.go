@@ -60,7 +60,7 @@ func (p paired) compare(c *Check) (estimate, error) {
 		shifted[i] = x - p.th.neg
 	}
 	if sr, err := stats.SignedRank(shifted); err == nil {
-		est.wilcoxonP = sr.PGreater
+		est.wilcoxonP, est.wilcoxonN = sr.PGreater, sr.N
 	}
 	return est, nil
 }

@@ -19,9 +19,14 @@ func TestDecide(t *testing.T) {
 	const alpha = 0.05
 	strict := withP(0.001)
 	confirmed := withP(0.001)
-	confirmed.wilcoxonP = 0.01
+	confirmed.wilcoxonP, confirmed.wilcoxonN = 0.01, 12
 	unconfirmed := withP(0.001)
-	unconfirmed.wilcoxonP = 0.5
+	unconfirmed.wilcoxonP, unconfirmed.wilcoxonN = 0.5, 12
+	// Four windows: the exact test's smallest p is 1/16 > 0.05, so it
+	// cannot confirm anything and must not stand in the way (a +34% TPOT
+	// regression over a 20-s run was WARN because of it).
+	powerless := withP(0.001)
+	powerless.wilcoxonP, powerless.wilcoxonN = 0.0625, 4
 	for _, tc := range []struct {
 		name   string
 		ests   []estimate // nil: not judgeable
@@ -37,6 +42,7 @@ func TestDecide(t *testing.T) {
 		{"both significant", []estimate{withP(0.001), withP(0.02)}, []Outcome{Fail, Fail}, "lower bound"},
 		{"signed-rank confirms", []estimate{confirmed}, []Outcome{Fail}, "lower bound"},
 		{"signed-rank does not confirm", []estimate{unconfirmed}, []Outcome{Warn}, "signed-rank cross-check does not confirm"},
+		{"signed-rank too small to confirm", []estimate{powerless}, []Outcome{Fail}, "lower bound"},
 		{"proportion fails", []estimate{&proportionDiff{failed: [2]int{50, 0}, total: [2]int{1000, 1000}, neg: 0.001, mat: 0.01}}, []Outcome{Fail}, "at least"},
 		{"proportion passes", []estimate{&proportionDiff{failed: [2]int{0, 0}, total: [2]int{5000, 5000}, neg: 0.001, mat: 0.01}}, []Outcome{Pass}, "at most"},
 		{"not judgeable is left alone", []estimate{nil, strict}, []Outcome{"", Fail}, "lower bound"},
