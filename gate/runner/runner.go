@@ -265,9 +265,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 		}
 		met, breached, values := gate.StepMeets(srec, slos)
 		step := baseline.CapacityStep{Rate: rate, Achieved: res.Achieved, Met: met, Breached: breached, Values: values}
-		for _, w := range srec.Windows {
-			step.Samples += w.Succeeded + w.Failed
-		}
+		_, step.Samples = srec.ErrorCounts()
 		if !res.Validity.KeptUp() && !res.Validity.TargetSaturated() && met {
 			// The client, not the target, fell behind: this step proves nothing.
 			step.Met = false
