@@ -103,9 +103,14 @@ func writeNotes(b *strings.Builder, rows []gate.Check, material float64) {
 			}
 		case c.Verdict != gate.Pass:
 			lead = "**" + statusWord(c.Verdict) + "**"
+			if c.ReasonKind != "" {
+				lead += " (" + kindWords(c.ReasonKind) + ")"
+			}
 			if reason == "" {
 				reason = "no reason given"
 			}
+		case c.ReasonKind != "":
+			lead = "PASS (" + kindWords(c.ReasonKind) + ")"
 		default:
 			continue
 		}
