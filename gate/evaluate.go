@@ -134,7 +134,7 @@ func Evaluate(in Input) *Verdict {
 	}
 	for _, rec := range in.Runs {
 		if rec != nil && rec.Reference != nil {
-			v.Calibration = append(v.Calibration, summarizeCalibration(rec.Scenario, in.Calibration[rec.Scenario], v.Checks, rec.Time))
+			v.Calibration = append(v.Calibration, SummarizeCalibration(rec.Scenario, in.Calibration[rec.Scenario], v.Checks, rec.Time))
 		}
 	}
 	reportInconclusive(v.Checks, rules)

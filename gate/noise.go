@@ -102,9 +102,9 @@ type CalibrationSummary struct {
 	PriorUsed bool `json:"prior_used"`
 }
 
-// summarizeCalibration describes the A/A records runs behind the paired
+// SummarizeCalibration describes the A/A records runs behind the paired
 // checks of scenario, as of the time now of this run.
-func summarizeCalibration(scenario string, runs []CalibrationRun, checks []Check, now time.Time) CalibrationSummary {
+func SummarizeCalibration(scenario string, runs []CalibrationRun, checks []Check, now time.Time) CalibrationSummary {
 	s := CalibrationSummary{Scenario: scenario, Records: len(runs)}
 	for _, r := range runs {
 		if r.Time.IsZero() {
