@@ -124,7 +124,7 @@ func Evaluate(in Input) *Verdict {
 	v.Mode = ModeNone
 	for _, r := range regs {
 		c := &r.check
-		if rec := runOf(in.Runs, c.Scenario); rec != nil {
+		if rec := runOf(in.Runs, c.Scenario); rec != nil && c.Verdict != Fail {
 			c.Advice = Advise(c.Noise, c.Windows, float64(len(rec.Windows))*rec.WindowSeconds, rules.Negligible, rules.Material)
 		}
 		v.Checks = append(v.Checks, *c)

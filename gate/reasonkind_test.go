@@ -134,6 +134,9 @@ func TestEveryWarnHasAReasonKind(t *testing.T) {
 				if c.Verdict == Warn && reasonRank[c.ReasonKind] == 0 {
 					t.Errorf("WARN without a reason kind: %+v", c)
 				}
+				if c.Verdict == Fail && len(c.Advice) > 0 {
+					t.Errorf("advice to resolve a FAIL: %+v", c)
+				}
 			}
 			if v.Outcome == Warn && v.ReasonKind == "" {
 				t.Errorf("WARN run without a reason kind: %s", v.Reason)

@@ -77,6 +77,7 @@ func TestPlanFromADirectoryStore(t *testing.T) {
 		}
 		var out bytes.Buffer
 		WritePlan(&out, pl)
+		t.Log("\n" + out.String())
 		for _, w := range tc.want {
 			if !strings.Contains(out.String(), w) {
 				t.Errorf("%s plan lacks %q:\n%s", tc.mode, w, out.String())

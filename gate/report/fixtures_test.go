@@ -108,6 +108,7 @@ func warnInput() Input {
 		Gating: true, Verdict: gate.Warn, ReasonKind: gate.ReasonSmallRegression,
 		Reason: "ttft.p95 changed by +8.2% [-4.1%, +21.9%]: a change above 10% cannot be ruled out with 4 stored runs."}
 	cs[3].MDE = 0.142
+	cs[3].Advice = []gate.Advice{{Lever: gate.LeverHistory, Factor: 9, MDE: 0.097, Text: "compare with 9 stored runs (regression.history; now 4)"}}
 	run := record("chat-steady", 12, 8, 7.97, 2.1)
 	return Input{
 		Policy: "chat-api",
