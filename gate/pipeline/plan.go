@@ -181,7 +181,7 @@ func scenarioText(sp ScenarioPower) string {
 		case c.PriorUsed:
 			return fmt.Sprintf("paired, %s; τ: the prior, %d A/A records are too few to learn it", shape, c.Records)
 		}
-		return fmt.Sprintf("paired, %s; τ learned from %d A/A records, newest %s old, oldest %s", shape, c.Records, ageText(c.NewestAge), ageText(c.OldestAge))
+		return fmt.Sprintf("paired, %s; τ learned from %d A/A records, newest %s old, oldest %s", shape, c.Records, metric.FormatAge(c.NewestAge), metric.FormatAge(c.OldestAge))
 	case gate.ModeHistory:
 		return fmt.Sprintf("against %d stored runs, %s", sp.History, shape)
 	}
@@ -193,16 +193,4 @@ func tauText(n gate.Noise) string {
 		return "prior"
 	}
 	return fmt.Sprintf("learned, %d A/A", n.AARuns)
-}
-
-// ageText is an age in seconds, rounded to the largest unit.
-func ageText(s float64) string {
-	d := time.Duration(s * float64(time.Second))
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	case d >= 2*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	}
-	return d.Round(time.Minute).String()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // JSONNoise is what a judged regression check's uncertainty is made of
@@ -172,22 +173,9 @@ func ages(s gate.CalibrationSummary) string {
 		return "age unknown"
 	}
 	if s.Records == 1 || s.Newest.Equal(s.Oldest) {
-		return age(s.NewestAge) + " old"
+		return metric.FormatAge(s.NewestAge) + " old"
 	}
-	return fmt.Sprintf("newest %s old, oldest %s", age(s.NewestAge), age(s.OldestAge))
-}
-
-// age is a duration in seconds in the largest whole unit that fits.
-func age(sec float64) string {
-	switch {
-	case sec >= 2*86400:
-		return fmt.Sprintf("%.0f days", math.Floor(sec/86400))
-	case sec >= 2*3600:
-		return fmt.Sprintf("%.0f hours", math.Floor(sec/3600))
-	case sec >= 120:
-		return fmt.Sprintf("%.0f minutes", math.Floor(sec/60))
-	}
-	return "minutes"
+	return fmt.Sprintf("newest %s old, oldest %s", metric.FormatAge(s.NewestAge), metric.FormatAge(s.OldestAge))
 }
 
 func plural(n int, one, many string) string {
