@@ -78,7 +78,7 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		v.Reason = plainly("")
 	case len(warns) > 0:
 		v.Outcome = Warn
-		v.Reason = fmt.Sprintf("No check failed, but %d %s: %s.", len(warns), plural(len(warns), "is inconclusive or informational", "are inconclusive or informational"), warns[0].Reason)
+		v.Reason = fmt.Sprintf("No check failed, but %d %s WARN; the most serious, %s: %s.", len(warns), plural(len(warns), "check is", "checks are"), reasonPhrase[warns[0].ReasonKind], warns[0].Reason)
 	case len(v.Checks) == 0:
 		v.Outcome = Pass
 		v.Reason = "Nothing to judge: the policy has no SLOs and no gating metric was measured."

@@ -47,6 +47,16 @@ var reasonRank = map[string]int{
 	ReasonInformational:           1,
 }
 
+// reasonPhrase names a WARN of each kind in the run's reason.
+var reasonPhrase = map[string]string{
+	ReasonNotSignificantAfterHolm: "a regression not significant after the Holm correction",
+	ReasonSignedRankDisagrees:     "a regression the signed-rank test does not confirm",
+	ReasonSmallRegression:         "a worsening not shown beyond the negligible change",
+	ReasonSLOWithinNoise:          "an SLO broken within noise",
+	ReasonInconclusive:            "an inconclusive check",
+	ReasonInformational:           "a check shown but not judged",
+}
+
 // warnKind classifies the WARN of a judged change with estimate est, lower
 // bound lcb and negligible change neg (all positive-worse).
 func warnKind(est, lcb, neg float64) string {

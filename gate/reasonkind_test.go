@@ -116,6 +116,12 @@ func TestRunReasonKindTakesTheMostSerious(t *testing.T) {
 	if got := RunReasonKind(Fail, cs); got != "" {
 		t.Errorf("fail run: %q", got)
 	}
+	cs[2].Reason = "e2e.p50 +6.0% [+0.5%, +11.8%]"
+	v := &Verdict{Checks: cs}
+	finish(v, nil, 0.10)
+	if v.Outcome != Warn || v.ReasonKind != ReasonSmallRegression || v.Reason != "No check failed, but 3 checks are WARN; the most serious, a worsening not shown beyond the negligible change: e2e.p50 +6.0% [+0.5%, +11.8%]." {
+		t.Errorf("run %s (%q): %s", v.Outcome, v.ReasonKind, v.Reason)
+	}
 }
 
 func TestEveryWarnHasAReasonKind(t *testing.T) {
