@@ -88,6 +88,9 @@ func Advise(n *Noise, windows int, duration, neg, mat float64) []Advice {
 	}
 	if len(out) == 0 && a > 0 && b > 0 {
 		r, f := math.Ceil(2*b/s2), ceil1(2*a/s2)
+		if f > maxFactor {
+			r = maxFactor + 1 // not practical
+		}
 		add(LeverDurationReplicas, r, f*duration, mde(a/f+b/r), fmt.Sprintf("run %s as long%s with %d replicas per arm", times(f), durationText(f*duration, duration), int(r)))
 	}
 	switch {

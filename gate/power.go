@@ -178,43 +178,41 @@ func predictHistory(cp *CheckPower, in PowerInput, rules Rules, m, stat string) 
 }
 
 // withinFromCalibration is the within-run standard error of check name
-// over w windows, from the A/A runs' window spread (the pooled variance of
-// their window log-ratios), and what it came from; "" without any.
+// over w windows, from the A/A runs' window spread (the median of their
+// variances of a window log-ratio: one run with a stall, or a pooled
+// percentile's erratic jackknife, does not set it), and what it came
+// from; "" without any.
 func withinFromCalibration(runs []CalibrationRun, name string, w int) (float64, string) {
-	var ss float64
-	n := 0
+	var vs []float64
 	for _, r := range runs {
 		if s, ok := r.checks[name]; ok && s.W >= 2 {
-			ss += s.SD * s.SD
-			n++
+			vs = append(vs, s.SD*s.SD)
 		}
 	}
-	if n == 0 {
+	if len(vs) == 0 {
 		return 0, ""
 	}
-	return math.Sqrt(ss / float64(n) / float64(w)), fmt.Sprintf("%d A/A records", n)
+	return math.Sqrt(median(vs) / float64(w)), fmt.Sprintf("%d A/A records", len(vs))
 }
 
 // withinFromHistory is the standard error of ln(statistic) of one arm over
-// w windows, from the stored runs' own jackknife over their windows, and
-// what it came from; "" without any.
+// w windows, from the stored runs' own jackknife over their windows (the
+// median of their variances), and what it came from; "" without any.
 func withinFromHistory(recs []*baseline.Record, name string, w int) (float64, string) {
 	m, stat := metric.SplitName(name)
-	var ss float64
-	n := 0
+	var vs []float64
 	for _, rec := range recs {
 		_, se, _, _, err := logStat(rec, m, stat, true)
 		if err != nil || !(se > 0) || len(rec.Windows) == 0 {
 			continue
 		}
 		// The variance of a mean over windows falls as 1/W.
-		ss += se * se * float64(len(rec.Windows)) / float64(max(w, 1))
-		n++
+		vs = append(vs, se*se*float64(len(rec.Windows))/float64(max(w, 1)))
 	}
-	if n == 0 {
+	if len(vs) == 0 {
 		return 0, ""
 	}
-	return math.Sqrt(ss / float64(n)), fmt.Sprintf("%d stored runs", n)
+	return math.Sqrt(median(vs)), fmt.Sprintf("%d stored runs", len(vs))
 }
 
 // spreadOf returns w values whose estimate with trim (stats.Paired) has
