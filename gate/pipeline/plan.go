@@ -179,7 +179,7 @@ func scenarioText(sp ScenarioPower) string {
 		case c.Records == 0:
 			return "paired, " + shape + "; τ: the prior, no A/A records in the store"
 		case c.PriorUsed:
-			return fmt.Sprintf("paired, %s; τ: the prior, %d A/A records are too few to learn it", shape, c.Records)
+			return fmt.Sprintf("paired, %s; τ: at least the prior, %d A/A records are too few to rely on alone", shape, c.Records)
 		}
 		return fmt.Sprintf("paired, %s; τ learned from %d A/A records, newest %s old, oldest %s", shape, c.Records, metric.FormatAge(c.NewestAge), metric.FormatAge(c.OldestAge))
 	case gate.ModeHistory:

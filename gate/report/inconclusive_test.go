@@ -72,7 +72,7 @@ func TestPriorSaidPerScenario(t *testing.T) {
 	if n := calibrationNote(v, "a"); !strings.Contains(n, "the prior, no A/A records yet") {
 		t.Errorf("no records: %q", n)
 	}
-	if n := calibrationNote(v, "b"); !strings.Contains(n, "the prior; 3 A/A records (newest 60 minutes old, oldest 3 days) are too few") {
+	if n := calibrationNote(v, "b"); !strings.Contains(n, "at least the prior; 3 A/A records (newest 60 minutes old, oldest 3 days) are too few to rely on alone") {
 		t.Errorf("too few records: %q", n)
 	}
 	if n := calibrationNote(v, "c"); n != "" {

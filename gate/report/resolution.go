@@ -161,7 +161,7 @@ func calibrationNote(v *gate.Verdict, scenario string) string {
 		case s.Records == 0:
 			return "- Between-deployment noise τ: the prior, no A/A records yet (a push to the default branch with a live baseline stores one; so does `perfgate calibrate`)."
 		case s.PriorUsed:
-			return fmt.Sprintf("- Between-deployment noise τ: the prior; %d A/A %s (%s) are too few to learn it.", s.Records, plural(s.Records, "record", "records"), ages(s))
+			return fmt.Sprintf("- Between-deployment noise τ: at least the prior; %d A/A %s (%s) %s too few to rely on alone.", s.Records, plural(s.Records, "record", "records"), ages(s), plural(s.Records, "is", "are"))
 		}
 		return fmt.Sprintf("- Between-deployment noise τ learned from %d A/A %s (%s).", s.Records, plural(s.Records, "record", "records"), ages(s))
 	}
