@@ -3,6 +3,7 @@ package gate
 import (
 	"fmt"
 	"math"
+	"time"
 
 	mstats "github.com/aclements/go-moremath/stats"
 
@@ -28,6 +29,7 @@ type Calibration map[string][]CalibrationRun
 // not estimate is absent and the run does not count for it.
 type CalibrationRun struct {
 	checks map[string]stats.PairedSummary
+	Time   time.Time // when the A/A record was made
 }
 
 // NewCalibrationRun summarizes the A/A record rec, whose Reference is the
@@ -37,7 +39,7 @@ func NewCalibrationRun(rec *baseline.Record, rules Rules) (CalibrationRun, error
 	if rec == nil || rec.Reference == nil {
 		return CalibrationRun{}, fmt.Errorf("calibration: a record without a reference arm is not an A/A run")
 	}
-	run := CalibrationRun{checks: make(map[string]stats.PairedSummary, len(rules.Gate))}
+	run := CalibrationRun{checks: make(map[string]stats.PairedSummary, len(rules.Gate)), Time: rec.Time}
 	for _, name := range rules.Gate {
 		if sum, ok := aaSummary(rec, name); ok {
 			run.checks[name] = sum

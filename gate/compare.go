@@ -96,7 +96,7 @@ func compareCheck(rec *baseline.Record, name string, history []*baseline.Record,
 // notJudged makes c informational, saying why.
 func notJudged(c *Check, why error) {
 	c.Gating = false
-	c.Verdict = Warn
+	c.Verdict, c.ReasonKind, c.Noise = Warn, ReasonInformational, nil
 	c.Reason = c.Name + ": " + why.Error()
 }
 

@@ -36,6 +36,7 @@ func (p capacityPaired) compare(c *Check) (estimate, error) {
 	}
 	c.Candidate, c.Baseline = p.cand.Capacity.RPS, p.ref.Capacity.RPS
 	pr := pairedWithSE(effect, se, capacityWindows, p.aa)
+	c.Noise = pairedNoise(pr, p.aa)
 	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
 	return p.th.estimate(pr.Estimate), nil
 }

@@ -41,6 +41,7 @@ func (h historyComparator) compare(c *Check) (estimate, error) {
 		return nil, fmt.Errorf("history estimate: %w", err)
 	}
 	c.Baseline = math.Exp(h.sign * hr.Mean)
+	c.Noise = historyNoise(hr)
 	est := h.th.estimate(hr.Estimate)
 	if !hr.Judgeable {
 		fillInterval(c, est.Estimate, est.Lower(0.05), est.Upper(0.05), 0.95)

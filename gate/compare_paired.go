@@ -47,6 +47,7 @@ func (p paired) compare(c *Check) (estimate, error) {
 		return nil, fmt.Errorf("paired estimate: %w", err)
 	}
 	est := p.th.estimate(pr.Estimate)
+	c.Noise = pairedNoise(pr, p.aa)
 	if trim > 0 && p.aa.n >= stats.MinAARuns && p.aa.total > est.SE*est.SE {
 		// A trimmed mean's within-run error, estimated from the windows of
 		// one run, can come out small when no window happened to stall:
@@ -80,9 +81,11 @@ func (p paired) comparePooled(c *Check, cs, bs *series) (estimate, error) {
 		// between parts, or adding this run's jackknife, is unreliable
 		// here: the spread of the A/A runs' own pooled estimates is the
 		// null variance of this comparison, used whole.
+		c.Noise = learnedNoise(p.aa)
 		return p.th.estimate(stats.Estimate{Effect: effect, SE: math.Sqrt(p.aa.total), DF: float64(p.aa.n - 1)}), nil
 	}
 	pr := pairedWithSE(effect, se, n, p.aa)
+	c.Noise = pairedNoise(pr, p.aa)
 	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
 	return p.th.estimate(pr.Estimate), nil
 }

@@ -96,12 +96,17 @@ func (e *logChange) judge(c *Check, alpha float64, significant bool) error {
 	switch {
 	case out == stats.Fail && !significant:
 		out = stats.Warn
+		c.ReasonKind = ReasonNotSignificantAfterHolm
 		c.Reason += "; not significant after the Holm correction across gating metrics"
 	case out == stats.Fail && e.crossCheckBlocks(alpha):
 		out = stats.Warn
+		c.ReasonKind = ReasonSignedRankDisagrees
 		c.Reason += fmt.Sprintf("; the signed-rank cross-check does not confirm it (p=%.3g)", e.wilcoxonP)
+	case out == stats.Warn:
+		c.ReasonKind = warnKind(e.Effect, lcb, e.neg)
 	}
 	c.Verdict = outcomeOf(out)
+	c.Noise.judged(e.Estimate, alpha)
 	return nil
 }
 
@@ -129,6 +134,7 @@ func (p *proportionDiff) judge(c *Check, alpha float64, _ bool) error {
 	case stats.Pass:
 		c.Reason = fmt.Sprintf("%s: the difference is at most %s, below the material %s", rates, pp(hi), pp(p.mat))
 	default:
+		c.ReasonKind = warnKind(diff, lo, p.neg)
 		c.Reason = fmt.Sprintf("%s: the difference [%s, %s] is inconclusive", rates, pp(lo), pp(hi))
 	}
 	c.Verdict = outcomeOf(out)

@@ -28,6 +28,9 @@ type Rules struct {
 	// assumed until enough A/A calibration runs exist; 0 means
 	// sqrt(stats.DefaultPriorTau2).
 	PriorTau float64
+	// Inconclusive is how an inconclusive gating check is reported:
+	// InconclusiveWarn (the default when "") or InconclusivePass.
+	Inconclusive string
 }
 
 // Default rule values (docs/statistics.md explains them).
@@ -120,13 +123,33 @@ func Evaluate(in Input) *Verdict {
 	decide(regs, rules.Alpha)
 	v.Mode = ModeNone
 	for _, r := range regs {
-		v.Checks = append(v.Checks, r.check)
-		if r.check.Mode == ModePaired || r.check.Mode == ModeHistory && v.Mode == ModeNone {
-			v.Mode = r.check.Mode
+		c := &r.check
+		if rec := runOf(in.Runs, c.Scenario); rec != nil && c.Verdict != Fail {
+			c.Advice = Advise(c.Noise, c.Windows, float64(len(rec.Windows))*rec.WindowSeconds, rules.Negligible, rules.Material)
+		}
+		v.Checks = append(v.Checks, *c)
+		if c.Mode == ModePaired || c.Mode == ModeHistory && v.Mode == ModeNone {
+			v.Mode = c.Mode
 		}
 	}
-	finish(v, in.Runs)
+	for _, rec := range in.Runs {
+		if rec != nil && rec.Reference != nil {
+			v.Calibration = append(v.Calibration, SummarizeCalibration(rec.Scenario, in.Calibration[rec.Scenario], v.Checks, rec.Time))
+		}
+	}
+	reportInconclusive(v.Checks, rules)
+	finish(v, in.Runs, rules.Material)
 	return v
+}
+
+// runOf returns the record of scenario among runs, or nil.
+func runOf(runs []*baseline.Record, scenario string) *baseline.Record {
+	for _, rec := range runs {
+		if rec != nil && rec.Scenario == scenario {
+			return rec
+		}
+	}
+	return nil
 }
 
 // hasMetric reports whether rec measured metric m.

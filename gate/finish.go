@@ -8,8 +8,15 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 )
 
-// finish sets the overall outcome and its one-sentence reason.
-func finish(v *Verdict, runs []*baseline.Record) {
+// finish sets the overall outcome, its reason kind, its one-sentence reason
+// and, when checks were inconclusive, what would resolve them against the
+// material change.
+func finish(v *Verdict, runs []*baseline.Record, material float64) {
+	for i := range v.Checks {
+		if c := &v.Checks[i]; c.Verdict == Warn && !c.Gating && c.ReasonKind == "" {
+			c.ReasonKind = ReasonInformational // phase checks shown, never judged
+		}
+	}
 	var invalid []string
 	for _, rec := range runs {
 		if rec == nil {
@@ -36,6 +43,26 @@ func finish(v *Verdict, runs []*baseline.Record) {
 		}
 	}
 	sort.SliceStable(fails, func(i, j int) bool { return fails[i].Kind == KindRegression && fails[j].Kind != KindRegression })
+	sort.SliceStable(warns, func(i, j int) bool { return reasonRank[warns[i].ReasonKind] > reasonRank[warns[j].ReasonKind] })
+	defer func() {
+		v.ReasonKind = RunReasonKind(v.Outcome, v.Checks)
+		if v.Outcome == Warn || v.Outcome == Pass {
+			v.Resolution = resolve(v.Checks, material)
+		}
+	}()
+	inconclusive := 0
+	for _, c := range v.Checks {
+		if c.Gating && c.ReasonKind == ReasonInconclusive {
+			inconclusive++
+		}
+	}
+	plainly := func(how string) string {
+		s := fmt.Sprintf("No regression seen, but %d gating %s could not rule out a material one%s", inconclusive, plural(inconclusive, "check", "checks"), how)
+		if r := resolve(v.Checks, material); r != nil {
+			s += ": " + r.sentence()
+		}
+		return s + "."
+	}
 	switch {
 	case len(invalid) > 0:
 		v.Outcome = Invalid
@@ -46,12 +73,18 @@ func finish(v *Verdict, runs []*baseline.Record) {
 		if len(fails) > 1 {
 			v.Reason = fmt.Sprintf("%d checks failed; first: %s.", len(fails), fails[0].Reason)
 		}
+	case len(warns) > 0 && warns[0].ReasonKind == ReasonInconclusive:
+		v.Outcome = Warn
+		v.Reason = plainly("")
 	case len(warns) > 0:
 		v.Outcome = Warn
-		v.Reason = fmt.Sprintf("No check failed, but %d %s: %s.", len(warns), plural(len(warns), "is inconclusive or informational", "are inconclusive or informational"), warns[0].Reason)
+		v.Reason = fmt.Sprintf("No check failed, but %d %s WARN; the most serious, %s: %s.", len(warns), plural(len(warns), "check is", "checks are"), reasonPhrase[warns[0].ReasonKind], warns[0].Reason)
 	case len(v.Checks) == 0:
 		v.Outcome = Pass
 		v.Reason = "Nothing to judge: the policy has no SLOs and no gating metric was measured."
+	case inconclusive > 0:
+		v.Outcome = Pass
+		v.Reason = plainly(fmt.Sprintf(" (reported as PASS: regression.inconclusive is %q)", InconclusivePass))
 	default:
 		v.Outcome = Pass
 		v.Reason = fmt.Sprintf("All %d checks passed.", len(v.Checks))

@@ -162,7 +162,7 @@ func soakChecks(rec *baseline.Record, rules Rules) []Check {
 				c.Reason += " (a memory leak?)"
 			}
 		case est.Effect > neg:
-			c.Verdict = Warn
+			c.Verdict, c.ReasonKind = Warn, ReasonSmallRegression
 			c.Reason = what + ": upward, but not significant"
 		default:
 			c.Verdict = Pass

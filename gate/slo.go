@@ -160,7 +160,7 @@ func checkSLO(rec *baseline.Record, slo SLO, alpha float64) Check {
 		c.Verdict = Fail
 		c.Reason = fmt.Sprintf("%s = %s breaks %s (even its %.0f%% bound %s does)", slo.Name, v, slo.Text, 100*(1-alpha), metric.Format(favourable, pv.unit))
 	default:
-		c.Verdict = Warn
+		c.Verdict, c.ReasonKind = Warn, ReasonSLOWithinNoise
 		c.Reason = fmt.Sprintf("%s = %s breaks %s, but within noise (%.0f%% bound %s)", slo.Name, v, slo.Text, 100*(1-alpha), metric.Format(favourable, pv.unit))
 	}
 	return c

@@ -109,15 +109,27 @@ type Check struct {
 
 	// Gating is false for informational checks (too few tail samples, too
 	// little history): they are shown but never fail the gate.
-	Gating   bool     `json:"gating"`
-	Verdict  Outcome  `json:"verdict"`
-	Reason   string   `json:"reason"`
-	Warnings []string `json:"warnings,omitempty"`
+	Gating  bool    `json:"gating"`
+	Verdict Outcome `json:"verdict"`
+	// ReasonKind says, for machines, why a check is WARN (or why an
+	// inconclusive check is PASS under regression.inconclusive "pass"):
+	// one of the Reason* constants, "" otherwise (reasonkind.go).
+	ReasonKind string   `json:"reason_kind,omitempty"`
+	Reason     string   `json:"reason"`
+	Warnings   []string `json:"warnings,omitempty"`
+	// Noise is what the uncertainty of a judged regression check on the log
+	// scale is made of, and Advice what would bring its MDE under the
+	// material change (empty when it already is).
+	Noise  *Noise   `json:"noise,omitempty"`
+	Advice []Advice `json:"advice,omitempty"`
 }
 
 // Verdict is the decision of a whole run.
 type Verdict struct {
 	Outcome Outcome `json:"verdict"`
+	// ReasonKind is the reason kind of the run (RunReasonKind): "" for a
+	// FAIL, an INVALID run or a PASS with nothing inconclusive.
+	ReasonKind string `json:"reason_kind,omitempty"`
 	// Reason is one sentence that says why.
 	Reason string `json:"reason"`
 	// Mode is the run's comparison mode: ModePaired if any regression
@@ -131,6 +143,12 @@ type Verdict struct {
 	// Capacity holds the capacity planning of capacity scenarios, when the
 	// policy states a cost model.
 	Capacity []CapacityPlan `json:"capacity,omitempty"`
+	// Calibration says, per scenario with paired checks, how many A/A
+	// records its τ̂ came from and how old they are.
+	Calibration []CalibrationSummary `json:"calibration,omitempty"`
+	// Resolution says, for a run with inconclusive checks, what it could
+	// resolve and the cheapest way to resolve the material change.
+	Resolution *Resolution `json:"resolution,omitempty"`
 }
 
 // CapacityPlan is what a capacity result means in replicas and money for

@@ -254,6 +254,8 @@ type Regression struct {
 	Material   Percent  `json:"material"`
 	Confidence Percent  `json:"confidence"`
 	History    int      `json:"history"`
+	// Inconclusive is "warn" or "pass": how an inconclusive check is reported.
+	Inconclusive string `json:"inconclusive"`
 }
 
 // GateRefs returns the gating metrics parsed.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"text/tabwriter"
-	"time"
 
 	"github.com/perfgate/perfgate/baseline"
 )
@@ -120,31 +118,6 @@ func listBaselines(ctx context.Context, e *env, st baseline.Store, q baseline.Qu
 		fmt.Fprintln(e.stdout, "no stored records match")
 		return exitPass
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tTIME\tKIND\tBRANCH\tCOMMIT\tSTATE")
-	for i, r := range recs {
-		state := "-"
-		switch {
-		case i >= read:
-			state = "excluded"
-		case r.Pinned:
-			state = "pinned"
-		}
-		commit := r.Commit
-		if len(commit) > 12 {
-			commit = commit[:12]
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key, r.Time.UTC().Format(time.DateTime+"Z"), r.Kind,
-			orDash(r.Branch), orDash(commit), state)
-	}
-	tw.Flush()
+	baseline.WriteList(e.stdout, recs, read)
 	return exitPass
-}
-
-// orDash shows an empty table cell as "-".
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
@@ -98,18 +97,7 @@ func demoDeployments(slow float64, o *pipeline.Options) (dir string, urls [2]str
 		return dir, urls, cleanup, err
 	}
 	undo = append(undo, func() { os.RemoveAll(filepath.Join(dir, "store")) })
-	// Two deployments on identical hardware: a small per-deployment shift,
-	// so the verdict shows the regression rather than the luck of the draw
-	// (docs/evaluation.md shows what a 3% shift between deployments does).
-	cfg := sim.DefaultConfig()
-	cfg.Seed, cfg.Noise.Shift = 1, 0.005
-	for i := range urls {
-		var stop func()
-		if urls[i], _, stop, err = sim.Listen(cfg, "127.0.0.1:0", 2*time.Second); err != nil {
-			return dir, urls, cleanup, fmt.Errorf("starting the simulator: %w", err)
-		}
-		undo = append(undo, stop)
-		cfg.Seed, cfg.DecodeSlowdown = 2, slow // the preview: another deployment, slower decoding
-	}
-	return dir, urls, cleanup, nil
+	urls, stop, err := sim.ListenDemo(slow)
+	undo = append(undo, stop)
+	return dir, urls, cleanup, err
 }

@@ -37,6 +37,9 @@ func WriteSummary(w io.Writer, v *gate.Verdict) {
 			base = "—" // no baseline to compare with
 		}
 		verdict := string(c.Verdict)
+		if c.ReasonKind != "" && c.Gating {
+			verdict += " (" + c.ReasonKind + ")"
+		}
 		if !c.Gating {
 			verdict += " (info)"
 		}

@@ -85,9 +85,10 @@ func passInput() Input {
 	return Input{
 		Policy: "chat-api",
 		Verdict: &gate.Verdict{
-			Outcome: gate.Pass,
-			Reason:  "All 6 gating checks passed; the largest change is ttft.p95 +1.9% [-1.2%, +5.0%].",
-			Checks:  steadyChecks("chat-steady", gate.ModePaired),
+			Outcome:     gate.Pass,
+			Reason:      "All 6 gating checks passed; the largest change is ttft.p95 +1.9% [-1.2%, +5.0%].",
+			Checks:      steadyChecks("chat-steady", gate.ModePaired),
+			Calibration: []gate.CalibrationSummary{{Scenario: "chat-steady", PriorUsed: true}},
 		},
 		Runs: []*baseline.Record{run}, Mode: gate.ModePaired, Commit: headSHA, BaseCommit: baseSHA,
 		Branch: "feature/faster-decode", Target: "https://preview-123.example.com/v1",
@@ -104,17 +105,19 @@ func warnInput() Input {
 	cs[2] = gate.Check{Scenario: "chat-steady", Name: "ttft.p95", Metric: "ttft", Stat: "p95", Kind: gate.KindRegression,
 		Mode: gate.ModeHistory, Unit: "ms", Baseline: 398.7, Candidate: 431.5, Change: 0.0823, CILow: -0.0412,
 		CIHigh: 0.2191, Confidence: 0.95, MDE: 0.164, PValue: 0.09, Windows: 12, Samples: 960, History: 4,
-		Gating: true, Verdict: gate.Warn,
+		Gating: true, Verdict: gate.Warn, ReasonKind: gate.ReasonSmallRegression,
 		Reason: "ttft.p95 changed by +8.2% [-4.1%, +21.9%]: a change above 10% cannot be ruled out with 4 stored runs."}
 	cs[3].MDE = 0.142
+	cs[3].Advice = []gate.Advice{{Lever: gate.LeverHistory, Factor: 9, MDE: 0.097, Text: "compare with 9 stored runs (regression.history; now 4)"}}
 	run := record("chat-steady", 12, 8, 7.97, 2.1)
 	return Input{
 		Policy: "chat-api",
 		Verdict: &gate.Verdict{
-			Outcome:  gate.Warn,
-			Reason:   "ttft.p95 is inconclusive: +8.2% [-4.1%, +21.9%] against 4 stored runs of main.",
-			Checks:   cs,
-			Warnings: []string{"Only 4 stored runs of main: history mode needs 10 for a tight prediction interval."},
+			Outcome:    gate.Warn,
+			ReasonKind: gate.ReasonSmallRegression,
+			Reason:     "ttft.p95 is inconclusive: +8.2% [-4.1%, +21.9%] against 4 stored runs of main.",
+			Checks:     cs,
+			Warnings:   []string{"Only 4 stored runs of main: history mode needs 10 for a tight prediction interval."},
 		},
 		Runs: []*baseline.Record{run}, Mode: gate.ModeHistory, Commit: headSHA, BaseCommit: baseSHA,
 		Branch: "feature/prompt-cache", Target: "https://preview-124.example.com/v1",
@@ -155,7 +158,7 @@ func failInput() Input {
 		Mode: gate.ModePaired, Unit: "ms", Baseline: 405.1, Candidate: 455.0, Change: 0.123, CILow: 0.098, CIHigh: 0.149,
 		Confidence: 0.95, MDE: 0.041, PValue: 0.00002, Windows: 12, Samples: 960, Gating: true, Verdict: gate.Fail,
 		Reason: "ttft.p95 got worse by +12.3% [+9.8%, +14.9%]: above the 3% negligible change."}
-	cs[3].Verdict = gate.Warn
+	cs[3].Verdict, cs[3].ReasonKind = gate.Warn, gate.ReasonSmallRegression
 	cs[3].Change, cs[3].CILow, cs[3].CIHigh = 0.064, 0.012, 0.118
 	cs[3].Baseline, cs[3].Candidate = 6120, 6512
 	cs[3].Reason = "e2e.p95 changed by +6.4% [+1.2%, +11.8%]: a change above 10% cannot be ruled out."

@@ -20,6 +20,7 @@ const Schema = "perfgate/report/v1"
 type JSONReport struct {
 	Schema      string         `json:"schema"`
 	Verdict     string         `json:"verdict"`
+	ReasonKind  string         `json:"reason_kind"`
 	Reason      string         `json:"reason"`
 	Policy      string         `json:"policy"`
 	Mode        string         `json:"mode"`
@@ -35,6 +36,10 @@ type JSONReport struct {
 	Capacity    []JSONCapacity `json:"capacity"`
 	Runs        []JSONRun      `json:"runs"`
 	Warnings    []string       `json:"warnings"`
+	// Calibration says, per paired scenario, what τ̂ was learned from.
+	Calibration []JSONCalibration `json:"calibration"`
+	// Resolution is set when gating checks were inconclusive.
+	Resolution *JSONResolution `json:"resolution"`
 }
 
 // JSONSummary counts the checks by verdict. Informational checks are
@@ -75,8 +80,12 @@ type JSONCheck struct {
 	Samples        int64    `json:"samples"`
 	History        int      `json:"history"`
 	Verdict        string   `json:"verdict"`
+	ReasonKind     string   `json:"reason_kind"`
 	Reason         string   `json:"reason"`
 	Warnings       []string `json:"warnings"`
+	// Noise and Advice are set for judged regression checks.
+	Noise  *JSONNoise   `json:"noise"`
+	Advice []JSONAdvice `json:"advice"`
 }
 
 // JSONCapacity is the capacity result of one capacity scenario, with its
@@ -178,6 +187,7 @@ func BuildJSON(in Input) *JSONReport {
 	rep := &JSONReport{
 		Schema:      Schema,
 		Verdict:     string(out),
+		ReasonKind:  reasonKind(in.Verdict),
 		Reason:      reason,
 		Policy:      in.Policy,
 		Mode:        in.Mode,
@@ -191,10 +201,12 @@ func BuildJSON(in Input) *JSONReport {
 			Total: c.total, Gating: c.gating, Pass: c.pass, Warn: c.warn,
 			Fail: c.fail, Invalid: c.invalid, Informational: c.info,
 		},
-		Checks:   make([]JSONCheck, 0, len(all)),
-		Capacity: []JSONCapacity{},
-		Runs:     []JSONRun{},
-		Warnings: allWarnings(in),
+		Checks:      make([]JSONCheck, 0, len(all)),
+		Capacity:    []JSONCapacity{},
+		Runs:        []JSONRun{},
+		Warnings:    allWarnings(in),
+		Calibration: jsonCalibration(in),
+		Resolution:  jsonResolution(in.Verdict),
 	}
 	if in.Duration > 0 {
 		rep.Duration = num(in.Duration.Seconds())
@@ -256,8 +268,11 @@ func jsonCheck(c gate.Check) JSONCheck {
 		Samples:        c.Samples,
 		History:        c.History,
 		Verdict:        string(c.Verdict),
+		ReasonKind:     c.ReasonKind,
 		Reason:         oneLine(c.Reason),
 		Warnings:       append([]string{}, c.Warnings...),
+		Noise:          jsonNoise(c.Noise),
+		Advice:         jsonAdvice(c.Advice),
 	}
 	if j.Verdict == "" {
 		j.Verdict = string(gate.Invalid)

@@ -162,6 +162,7 @@ func suiteProperties(in Input) []junitProperty {
 	add("commit", in.Commit)
 	add("base_commit", in.BaseCommit)
 	add("target", cleanURL(in.Target))
+	add("reason_kind", reasonKind(in.Verdict))
 	return ps
 }
 
@@ -227,6 +228,12 @@ func checkCase(c gate.Check, class, failOn string) junitCase {
 		reason = statusWord(c.Verdict)
 	}
 	text := checkNumbers(c)
+	word := func(w string) string {
+		if c.ReasonKind == "" {
+			return w
+		}
+		return w + " (" + c.ReasonKind + ")"
+	}
 	switch {
 	case !c.Gating:
 		jc.SystemOut = "informational (never gating): " + reason + "\n" + text
@@ -235,11 +242,11 @@ func checkCase(c gate.Check, class, failOn string) junitCase {
 	case c.Verdict == gate.Invalid || c.Verdict == "":
 		jc.Error = &junitProblem{Message: reason, Type: string(gate.Invalid), Text: text}
 	case c.Verdict == gate.Warn && failOn == "warn":
-		jc.Failure = &junitProblem{Message: reason, Type: string(gate.Warn), Text: text}
+		jc.Failure = &junitProblem{Message: reason, Type: string(gate.Warn), Text: word("WARN") + ": " + text}
 	case c.Verdict == gate.Warn:
-		jc.SystemOut = "WARN: " + reason + "\n" + text
+		jc.SystemOut = word("WARN") + ": " + reason + "\n" + text
 	default:
-		jc.SystemOut = "PASS: " + reason + "\n" + text
+		jc.SystemOut = word("PASS") + ": " + reason + "\n" + text
 	}
 	return jc
 }

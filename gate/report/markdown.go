@@ -150,6 +150,7 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 	b.WriteString("\n\n")
 	b.WriteString(mdText(clip(reason, 2*maxReasonChars)) + "\n\n")
 	b.WriteString(summaryLine(in, all) + "\n\n")
+	writeResolution(&b, in.Verdict)
 	if partial(in) {
 		b.WriteString("> **Partial run:** it was interrupted before the end; the numbers cover only what was measured.\n\n")
 	}
@@ -182,6 +183,9 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 		if len(rows) > 0 {
 			writeTable(&b, rows)
 			writeNotes(&b, rows, in.Material)
+		}
+		if note := calibrationNote(in.Verdict, sc); note != "" {
+			b.WriteString(note + "\n\n")
 		}
 		if hasCapacity {
 			capacityShown++

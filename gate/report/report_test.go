@@ -56,6 +56,7 @@ var fixtures = []struct {
 	{"fail", failInput},
 	{"invalid", invalidInput},
 	{"empty", emptyInput},
+	{"inconclusive", inconclusiveInput},
 }
 
 func TestGolden(t *testing.T) {
@@ -372,7 +373,7 @@ func TestJUnit(t *testing.T) {
 				t.Errorf("ttft.p95 failure: %+v", c.Failure)
 			}
 		}
-		if c.Name == "e2e.p95 (regression)" && (c.Failure != nil || !strings.HasPrefix(c.SystemOut, "WARN: ")) {
+		if c.Name == "e2e.p95 (regression)" && (c.Failure != nil || !strings.HasPrefix(c.SystemOut, "WARN (small_regression): ")) {
 			t.Errorf("warn check: failure %v, out %q", c.Failure, c.SystemOut)
 		}
 	}

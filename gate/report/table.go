@@ -103,9 +103,14 @@ func writeNotes(b *strings.Builder, rows []gate.Check, material float64) {
 			}
 		case c.Verdict != gate.Pass:
 			lead = "**" + statusWord(c.Verdict) + "**"
+			if c.ReasonKind != "" {
+				lead += " (" + kindWords(c.ReasonKind) + ")"
+			}
 			if reason == "" {
 				reason = "no reason given"
 			}
+		case c.ReasonKind != "":
+			lead = "PASS (" + kindWords(c.ReasonKind) + ")"
 		default:
 			continue
 		}
@@ -132,8 +137,12 @@ func writeNotes(b *strings.Builder, rows []gate.Check, material float64) {
 	}
 	for _, c := range rows {
 		if material > 0 && c.Gating && c.Kind == gate.KindRegression && c.Verdict == gate.Pass && finite(c.MDE) && math.Abs(c.MDE) > material {
-			lines = append(lines, fmt.Sprintf("- This run could not have detected a %s change in `%s` (MDE %s): its PASS is weak evidence.",
-				formatPercent(material), codeText(clip(checkName(c), maxNameChars)), formatMDE(c)))
+			line := fmt.Sprintf("- This run could not have detected a %s change in `%s` (MDE %s): its PASS is weak evidence",
+				formatPercent(material), codeText(clip(checkName(c), maxNameChars)), formatMDE(c))
+			if len(c.Advice) > 0 {
+				line += "; to resolve it, " + mdText(clip(c.Advice[0].Text, maxReasonChars))
+			}
+			lines = append(lines, line+".")
 		}
 	}
 	if len(lines) == 0 {

@@ -251,5 +251,7 @@ func Rules(p *policies.Policy) gate.Rules {
 		Material:   float64(r.Material),
 		Alpha:      1 - float64(r.Confidence),
 		History:    r.History,
+
+		Inconclusive: r.Inconclusive,
 	}
 }
