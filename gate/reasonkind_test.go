@@ -13,7 +13,7 @@ import (
 
 func TestDecideReasonKinds(t *testing.T) {
 	unconfirmed := withP(0.001)
-	unconfirmed.wilcoxonP = 0.5
+	unconfirmed.wilcoxonP, unconfirmed.wilcoxonN = 0.5, 12
 	for _, tc := range []struct {
 		name string
 		ests []estimate
