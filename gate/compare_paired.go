@@ -55,6 +55,9 @@ func (p paired) compare(c *Check) (estimate, error) {
 		est.SE, est.DF = math.Sqrt(p.aa.total), math.Min(est.DF, float64(p.aa.n-1))
 	}
 	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	if pr.PriorUsed {
+		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2))
+	}
 	shifted := make([]float64, len(d))
 	for i, x := range d {
 		shifted[i] = x - p.th.neg
@@ -84,6 +87,9 @@ func (p paired) comparePooled(c *Check, cs, bs *series) (estimate, error) {
 	}
 	pr := pairedWithSE(effect, se, n, p.aa)
 	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	if pr.PriorUsed {
+		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2))
+	}
 	return p.th.estimate(pr.Estimate), nil
 }
 
@@ -179,4 +185,10 @@ func pairedWithSE(effect, se float64, w int, aa aaStats) stats.PairedResult {
 // tooFewErr says that n values are too few for percentile stat.
 func tooFewErr(n int64, stat string) error {
 	return fmt.Errorf("only %d samples, too few for %s (needs %d); informational", n, stat, metric.MinCount(stat))
+}
+
+// priorAssumption says what an uncalibrated check assumed about the
+// difference between the two deployments.
+func priorAssumption(tau2 float64) string {
+	return fmt.Sprintf("not calibrated: assumed the two deployments differ as much as pods whose speeds differ by 5%% (τ = %.2f through queueing), so only a change beyond that can fail; stored A/A runs (perfgate calibrate) replace the assumption and narrow the interval", math.Sqrt(tau2))
 }
