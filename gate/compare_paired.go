@@ -30,6 +30,10 @@ func (p paired) compare(c *Check) (estimate, error) {
 	}
 	c.Unit, c.Candidate, c.Baseline, c.Samples = cs.unit, cs.pooled, bs.pooled, cs.pooledCount
 	d, pooled, err := pairedDiffs(cs, bs, p.sign)
+	var few tooFewError
+	if errors.As(err, &few) && p.sign > 0 && cs.hists[0] != "" && bs.hists[0] != "" {
+		return p.compareOrderStat(c, cs, bs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -182,10 +186,18 @@ func pairedWithSE(effect, se float64, w int, aa aaStats) stats.PairedResult {
 	return pr
 }
 
-// tooFewErr says that n values are too few for percentile stat.
-func tooFewErr(n int64, stat string) error {
-	return fmt.Errorf("only %d samples, too few for %s (needs %d); informational", n, stat, metric.MinCount(stat))
+// tooFewError says that n values are too few for percentile stat.
+type tooFewError struct {
+	n    int64
+	stat string
 }
+
+func (e tooFewError) Error() string {
+	return fmt.Sprintf("only %d samples, too few for %s (needs %d); informational", e.n, e.stat, metric.MinCount(e.stat))
+}
+
+// tooFewErr says that n values are too few for percentile stat.
+func tooFewErr(n int64, stat string) error { return tooFewError{n: n, stat: stat} }
 
 // priorAssumption says what an uncalibrated check assumed about the
 // difference between the two deployments.
