@@ -43,17 +43,17 @@ func TestGuardPaired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if aa.Paired.Outcome == gate.Fail || aa.History != nil {
-			t.Errorf("A/A trial %d: %s", i, aa.Paired.Reason)
+		if len(aa.Paired) != 1 || aa.Paired[0].Outcome == gate.Fail || aa.History != nil {
+			t.Fatalf("A/A trial %d: %+v", i, aa)
 		}
-		if len(aa.Paired.Checks) != len(Gate) {
-			t.Errorf("A/A trial %d judged %d checks, want the %d gating checks", i, len(aa.Paired.Checks), len(Gate))
+		if len(aa.Paired[0].Checks) != len(Gate) {
+			t.Errorf("A/A trial %d judged %d checks, want the %d gating checks", i, len(aa.Paired[0].Checks), len(Gate))
 		}
 		reg, err := tr.run(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range reg.Paired.Checks {
+		for _, c := range reg.Paired[0].Checks {
 			if c.Name == "e2e.p50" && c.Verdict == gate.Fail {
 				fails++
 			}
