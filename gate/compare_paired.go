@@ -58,10 +58,7 @@ func (p paired) compare(c *Check) (estimate, error) {
 		// the whole null variance of this comparison.
 		est.SE, est.DF = math.Sqrt(p.aa.total), math.Min(est.DF, float64(p.aa.n-1))
 	}
-	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
-	if pr.PriorUsed {
-		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2))
-	}
+	addPairedWarnings(c, pr)
 	shifted := make([]float64, len(d))
 	for i, x := range d {
 		shifted[i] = x - p.th.neg
@@ -90,10 +87,7 @@ func (p paired) comparePooled(c *Check, cs, bs *series) (estimate, error) {
 		return p.th.estimate(stats.Estimate{Effect: effect, SE: math.Sqrt(p.aa.total), DF: float64(p.aa.n - 1)}), nil
 	}
 	pr := pairedWithSE(effect, se, n, p.aa)
-	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
-	if pr.PriorUsed {
-		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2))
-	}
+	addPairedWarnings(c, pr)
 	return p.th.estimate(pr.Estimate), nil
 }
 
@@ -198,6 +192,15 @@ func (e tooFewError) Error() string {
 
 // tooFewErr says that n values are too few for percentile stat.
 func tooFewErr(n int64, stat string) error { return tooFewError{n: n, stat: stat} }
+
+// addPairedWarnings adds the caveats of a paired estimate to c and, when
+// it rests on the prior τ, what that assumed about the two deployments.
+func addPairedWarnings(c *Check, pr stats.PairedResult) {
+	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	if pr.PriorUsed {
+		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2))
+	}
+}
 
 // priorAssumption says what an uncalibrated check assumed about the
 // difference between the two deployments.
