@@ -11,9 +11,9 @@ import (
 	"github.com/perfgate/perfgate/gate/stats"
 )
 
-// fallbackQuantiles are the quantiles a percentile check with too few
-// samples may be judged on, highest first, when even the order-statistic
-// bound of its own quantile does not exist at its level.
+// fallbackQuantiles are the quantiles below its own that a percentile check
+// with too few samples may be judged on, highest first, when even the
+// order-statistic bound of its own quantile does not exist at its level.
 var fallbackQuantiles = []float64{0.99, 0.95, 0.9, 0.75, 0.5}
 
 // orderStatChange is the change of a percentile in a paired run whose arms
@@ -45,7 +45,7 @@ func (o *orderStatChange) judge(c *Check, alpha float64, _ bool) error {
 	need := metric.MinCount(o.stat)
 	aSample, aTau := alpha/2, alpha/2
 	q, k, j, ok := 0.0, 0, 0, false
-	for _, fq := range fallbackQuantiles {
+	for _, fq := range append([]float64{o.q}, fallbackQuantiles...) {
 		if fq > o.q {
 			continue
 		}
