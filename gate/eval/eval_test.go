@@ -114,3 +114,39 @@ func keys[V any](m map[string]V) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// TestTrialJudgesEveryNAA: one trial is judged once per N_AA and history
+// length, on the same simulated arms; N_AA = 0 is uncalibrated and says so.
+func TestTrialJudgesEveryNAA(t *testing.T) {
+	cfg := guardConfig()
+	cfg.NAA, cfg.History = []int{0, 10}, []int{3, 10}
+	b, err := NewBench(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := b.Trial(Injection{}, 0, []string{ModePaired, ModeHistory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Paired) != 2 || len(tr.History) != 2 {
+		t.Fatalf("%d paired and %d history verdicts, want 2 and 2", len(tr.Paired), len(tr.History))
+	}
+	uncal := func(v *gate.Verdict) bool {
+		for _, c := range v.Checks {
+			if strings.Contains(strings.Join(c.Warnings, " "), "not calibrated") {
+				return true
+			}
+		}
+		return false
+	}
+	if !uncal(tr.Paired[0]) || uncal(tr.Paired[1]) {
+		t.Errorf("only the N_AA = 0 verdict should rest on the prior")
+	}
+	for _, bad := range [][]int{{-1}, {11}, nil} {
+		c := guardConfig()
+		c.NAA = bad
+		if _, err := NewBench(c); err == nil {
+			t.Errorf("N_AA %v accepted", bad)
+		}
+	}
+}
