@@ -47,7 +47,7 @@ func comparatorFor(c *Check, mode string, rec *baseline.Record, history []*basel
 	}
 	switch {
 	case c.Metric == metric.ErrorRate:
-		p := proportion{rec: rec, neg: rules.ErrorRateNegligible, mat: rules.ErrorRateMaterial}
+		p := proportion{rec: rec, neg: rules.ErrorRateNegligible, mat: rules.ErrorRateMaterial, family: rules.Alpha}
 		switch mode {
 		case ModePaired:
 			p.baseline = []*baseline.Record{rec.Reference}

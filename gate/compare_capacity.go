@@ -37,7 +37,7 @@ func (p capacityPaired) compare(c *Check) (estimate, error) {
 	c.Candidate, c.Baseline = p.cand.Capacity.RPS, p.ref.Capacity.RPS
 	pr := pairedWithSE(effect, se, capacityWindows, p.aa)
 	c.Noise = pairedNoise(pr, p.aa)
-	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	addPairedWarnings(c, pr)
 	return p.th.estimate(pr.Estimate), nil
 }
 

@@ -30,6 +30,10 @@ func (p paired) compare(c *Check) (estimate, error) {
 	}
 	c.Unit, c.Candidate, c.Baseline, c.Samples = cs.unit, cs.pooled, bs.pooled, cs.pooledCount
 	d, pooled, err := pairedDiffs(cs, bs, p.sign)
+	var few tooFewError
+	if errors.As(err, &few) && p.sign > 0 && cs.hists[0] != "" && bs.hists[0] != "" {
+		return p.compareOrderStat(c, cs, bs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +59,7 @@ func (p paired) compare(c *Check) (estimate, error) {
 		// the whole null variance of this comparison.
 		est.SE, est.DF = math.Sqrt(p.aa.total), math.Min(est.DF, float64(p.aa.n-1))
 	}
-	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	addPairedWarnings(c, pr)
 	shifted := make([]float64, len(d))
 	for i, x := range d {
 		shifted[i] = x - p.th.neg
@@ -80,13 +84,22 @@ func (p paired) comparePooled(c *Check, cs, bs *series) (estimate, error) {
 		// it explode), so splitting the A/A variance into within and
 		// between parts, or adding this run's jackknife, is unreliable
 		// here: the spread of the A/A runs' own pooled estimates is the
-		// null variance of this comparison, used whole.
+		// null variance of this comparison, used whole. It is not let
+		// below this run's own jackknife plus τ̂², though: a stall in one
+		// arm of this run moves its pooled tail more than five or ten A/A
+		// runs that did not stall can show (1.7% false fails in 300 A/A
+		// runs with 5 records, docs/evaluation.md), and there the
+		// jackknife, dominated by the stalled window, is large.
 		c.Noise = learnedNoise(p.aa)
-		return p.th.estimate(stats.Estimate{Effect: effect, SE: math.Sqrt(p.aa.total), DF: float64(p.aa.n - 1)}), nil
+		est := stats.Estimate{Effect: effect, SE: math.Sqrt(p.aa.total), DF: float64(p.aa.n - 1)}
+		if own := se*se + p.aa.tau2; own > p.aa.total {
+			est.SE, est.DF = math.Sqrt(own), float64(min(n, p.aa.n)-1)
+		}
+		return p.th.estimate(est), nil
 	}
 	pr := pairedWithSE(effect, se, n, p.aa)
 	c.Noise = pairedNoise(pr, p.aa)
-	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	addPairedWarnings(c, pr)
 	return p.th.estimate(pr.Estimate), nil
 }
 
@@ -179,7 +192,30 @@ func pairedWithSE(effect, se float64, w int, aa aaStats) stats.PairedResult {
 	return pr
 }
 
+// tooFewError says that n values are too few for percentile stat.
+type tooFewError struct {
+	n    int64
+	stat string
+}
+
+func (e tooFewError) Error() string {
+	return fmt.Sprintf("only %d samples, too few for %s (needs %d); informational", e.n, e.stat, metric.MinCount(e.stat))
+}
+
 // tooFewErr says that n values are too few for percentile stat.
-func tooFewErr(n int64, stat string) error {
-	return fmt.Errorf("only %d samples, too few for %s (needs %d); informational", n, stat, metric.MinCount(stat))
+func tooFewErr(n int64, stat string) error { return tooFewError{n: n, stat: stat} }
+
+// addPairedWarnings adds the caveats of a paired estimate to c and, when
+// it rests on the prior τ, what that assumed about the two deployments.
+func addPairedWarnings(c *Check, pr stats.PairedResult) {
+	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	if pr.PriorUsed {
+		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2))
+	}
+}
+
+// priorAssumption says what an uncalibrated check assumed about the
+// difference between the two deployments.
+func priorAssumption(tau2 float64) string {
+	return fmt.Sprintf("not calibrated: assumed the two deployments differ as much as pods whose speeds differ by 5%% (τ = %.2f through queueing), so only a change beyond that can fail; stored A/A runs (perfgate calibrate) replace the assumption and narrow the interval", math.Sqrt(tau2))
 }

@@ -16,6 +16,7 @@ type proportion struct {
 	baseline []*baseline.Record // the paired arm, or the stored runs
 	history  bool               // baseline holds stored runs
 	neg, mat float64
+	family   float64 // the family level α (Rules.Alpha)
 }
 
 func (p proportion) compare(c *Check) (estimate, error) {
@@ -37,7 +38,7 @@ func (p proportion) compare(c *Check) (estimate, error) {
 		return nil, fmt.Errorf("no baseline requests to compare the error rate with")
 	}
 	c.Baseline = float64(bf) / float64(bn)
-	return &proportionDiff{failed: [2]int{int(cf), int(bf)}, total: [2]int{int(cn), int(bn)}, neg: p.neg, mat: p.mat}, nil
+	return &proportionDiff{failed: [2]int{int(cf), int(bf)}, total: [2]int{int(cn), int(bn)}, neg: p.neg, mat: p.mat, family: p.family}, nil
 }
 
 // errorCounts returns the failed and completed requests of rec.

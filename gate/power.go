@@ -130,10 +130,13 @@ func predictPaired(cp *CheckPower, in PowerInput, rules Rules, stat string) {
 	cp.Noise = *pairedNoise(pr, aa)
 	se, df := pr.SE, pr.DF
 	// As compare_paired.go does once the A/A runs are enough: a pooled
-	// check takes their whole spread, a trimmed one is not let below it.
+	// check takes their whole spread (not below its own jackknife plus
+	// τ̂²), a trimmed one is not let below it.
 	switch {
-	case perWindow && aa.n >= stats.MinAARuns:
+	case perWindow && aa.n >= stats.MinAARuns && aa.total >= se*se:
 		se, df = math.Sqrt(aa.total), float64(aa.n-1)
+	case perWindow && aa.n >= stats.MinAARuns:
+		df = float64(min(w, aa.n) - 1) // this run's own jackknife plus τ̂² is the floor
 	case trim > 0 && aa.n >= stats.MinAARuns && aa.total > se*se:
 		se, df = math.Sqrt(aa.total), math.Min(df, float64(aa.n-1))
 	}

@@ -58,8 +58,8 @@ func TestPredictedMDEWithoutStore(t *testing.T) {
 	if len(plan) != 1 || plan[0].Noise.TauSource != TauPrior || plan[0].Within != "" || plan[0].Noise.WithinSE != 0 {
 		t.Fatalf("plan %+v: want the prior's share only", plan)
 	}
-	// τ's share alone, at the prior: ln(1.03) + (t(11) + z)·τ.
-	want := MDE(math.Sqrt(stats.DefaultPriorTau2), 11, 0.05, 0.03)
+	// τ's share alone, at the tail prior: ln(1.03) + (t(11) + z)·τ.
+	want := MDE(PriorTauFor("e2e.p95"), 11, 0.05, 0.03)
 	if math.Abs(plan[0].MDE-want) > 1e-9 {
 		t.Errorf("MDE %v, want %v", plan[0].MDE, want)
 	}

@@ -75,6 +75,16 @@ func (s *series) decodedHists() ([]*hdrhistogram.Histogram, error) {
 // leaveOneOut returns the statistic of the pooled histogram without window
 // excl (excl < 0: all windows), in the metric's unit.
 func leaveOneOut(hs []*hdrhistogram.Histogram, excl int, stat string, scale float64) float64 {
+	pooled := mergeHists(hs, excl)
+	if pooled == nil || pooled.TotalCount() == 0 {
+		return math.NaN()
+	}
+	return metric.HistStat(pooled, stat) * scale
+}
+
+// mergeHists returns the histograms hs merged, without window excl (excl <
+// 0: all windows); nil when there is none.
+func mergeHists(hs []*hdrhistogram.Histogram, excl int) *hdrhistogram.Histogram {
 	var pooled *hdrhistogram.Histogram
 	for i, h := range hs {
 		if i == excl || h == nil {
@@ -85,8 +95,5 @@ func leaveOneOut(hs []*hdrhistogram.Histogram, excl int, stat string, scale floa
 		}
 		pooled.Merge(h)
 	}
-	if pooled == nil || pooled.TotalCount() == 0 {
-		return math.NaN()
-	}
-	return metric.HistStat(pooled, stat) * scale
+	return pooled
 }

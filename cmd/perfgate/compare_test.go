@@ -55,7 +55,7 @@ func TestComparePaired(t *testing.T) {
 	for _, tc := range []struct {
 		scale float64
 		code  int
-	}{{1.0, exitPass}, {1.3, exitFail}} {
+	}{{1.0, exitPass}, {2.0, exitFail}} { // uncalibrated: only a change beyond what 5% deployments explain fails
 		cand := syntheticRecord(t, rng, 100, tc.scale)
 		cand.Reference = syntheticRecord(t, rng, 100, 1)
 		path := writeRecord(t, dir, "cand.json", cand)

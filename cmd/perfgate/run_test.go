@@ -102,7 +102,7 @@ func readReport(t *testing.T, dir string) reportFile {
 	return r
 }
 
-func TestRunPairedUnchangedPasses(t *testing.T) {
+func TestRunPairedUnchangedNeverFails(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
@@ -111,7 +111,9 @@ func TestRunPairedUnchangedPasses(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, testPolicy), "--target", cand, "--baseline-url", base, "--out", out, "--quiet", "--max-lag", "1s")
 	r := readReport(t, out)
-	if code != exitPass || r.Verdict != "pass" {
+	// Without A/A records the prior τ cannot rule out +10%, so an
+	// unchanged candidate may warn; it must never fail.
+	if code != exitPass || r.Verdict == "fail" {
 		t.Fatalf("unchanged candidate: exit %d, verdict %s\n%s\n%s", code, r.Verdict, stdout, stderr)
 	}
 }

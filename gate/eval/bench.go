@@ -24,12 +24,14 @@ type Config struct {
 	Workload Workload
 	// Rules are the regression rules; Rules.Gate is set to Gate.
 	Rules gate.Rules
-	// NAA is the number of A/A calibration records given to each paired
-	// trial, drawn without replacement from a pool of Pool A/A pairs.
-	NAA, Pool int
-	// History is the number of stored runs given to each history trial,
-	// drawn from the baseline arms of the same pool.
-	History int
+	// NAA lists the numbers of A/A calibration records a paired trial is
+	// judged with, once per entry, drawn without replacement from a pool
+	// of Pool A/A pairs; 0 judges it uncalibrated (the prior τ).
+	NAA  []int
+	Pool int
+	// History lists the numbers of stored runs a history trial is judged
+	// against, once per entry, drawn from the baseline arms of the pool.
+	History []int
 	// Seed seeds every random choice of the evaluation.
 	Seed uint64
 }
@@ -40,9 +42,9 @@ func DefaultConfig() Config {
 	return Config{
 		Sim:      sim.DefaultConfig(),
 		Workload: DefaultWorkload(),
-		NAA:      10,
+		NAA:      []int{10},
 		Pool:     60,
-		History:  10,
+		History:  []int{10},
 		Seed:     1,
 	}
 }
@@ -68,8 +70,18 @@ func NewBench(cfg Config) (*Bench, error) {
 	if err := cfg.Sim.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.NAA < 2 || cfg.History < 3 || cfg.Pool < max(cfg.NAA, cfg.History) {
-		return nil, fmt.Errorf("eval: need N_AA >= 2, history >= 3 and a pool of at least both, got %d, %d, %d", cfg.NAA, cfg.History, cfg.Pool)
+	if len(cfg.NAA) == 0 || len(cfg.History) == 0 {
+		return nil, fmt.Errorf("eval: need at least one N_AA and one history length")
+	}
+	for _, n := range cfg.NAA {
+		if n < 0 || n > cfg.Pool {
+			return nil, fmt.Errorf("eval: N_AA %d outside [0, pool %d]", n, cfg.Pool)
+		}
+	}
+	for _, n := range cfg.History {
+		if n < 1 || n > cfg.Pool {
+			return nil, fmt.Errorf("eval: history length %d outside [1, pool %d]", n, cfg.Pool)
+		}
 	}
 	if cfg.Workload.Window <= 0 || cfg.Workload.Duration < 2*cfg.Workload.Window {
 		return nil, fmt.Errorf("eval: the run must hold at least 2 windows")
@@ -211,9 +223,11 @@ func pick[T any](b *Bench, pool [][2]T, n, i int) map[string][]T {
 	return out
 }
 
-// TrialResult is the verdict of one trial in each mode evaluated.
+// TrialResult is the verdict of one trial in each mode evaluated: Paired[k]
+// judged with Config.NAA[k] A/A records, History[k] against
+// Config.History[k] stored runs.
 type TrialResult struct {
-	Paired, History *gate.Verdict
+	Paired, History []*gate.Verdict
 }
 
 // Trial runs trial i of injection in: a baseline and a candidate
@@ -237,8 +251,8 @@ type trial struct {
 	modes []string
 	sched uint64
 	base  [2]*baseline.Record
-	aa    gate.Calibration
-	hist  map[string][]*baseline.Record
+	aa    []gate.Calibration // per Config.NAA; nil entries for N_AA = 0
+	hist  []map[string][]*baseline.Record
 }
 
 func (b *Bench) newTrial(i int, modes []string) (*trial, error) {
@@ -254,9 +268,17 @@ func (b *Bench) newTrial(i int, modes []string) (*trial, error) {
 				return nil, err
 			}
 			t.base = base
-			t.aa = pick(b, b.cal, b.cfg.NAA, i)
+			for _, n := range b.cfg.NAA {
+				var cal gate.Calibration
+				if n > 0 {
+					cal = pick(b, b.cal, n, i)
+				}
+				t.aa = append(t.aa, cal)
+			}
 		case ModeHistory:
-			t.hist = pick(b, b.hist, b.cfg.History, i)
+			for _, n := range b.cfg.History {
+				t.hist = append(t.hist, pick(b, b.hist, n, i))
+			}
 		default:
 			return nil, fmt.Errorf("eval: unknown mode %q", m)
 		}
@@ -271,19 +293,14 @@ func (t *trial) run(in Injection) (TrialResult, error) {
 	if err != nil {
 		return tr, err
 	}
-	if t.aa != nil {
-		tr.Paired = gate.Evaluate(gate.Input{
-			Rules:       b.cfg.Rules,
-			Runs:        []*baseline.Record{paired(cand[0], t.base[0], baseline.KindRun), paired(cand[1], t.base[1], baseline.KindRun)},
-			Calibration: t.aa,
-		})
+	if t.base[0] != nil {
+		runs := []*baseline.Record{paired(cand[0], t.base[0], baseline.KindRun), paired(cand[1], t.base[1], baseline.KindRun)}
+		for _, cal := range t.aa {
+			tr.Paired = append(tr.Paired, gate.Evaluate(gate.Input{Rules: b.cfg.Rules, Runs: runs, Calibration: cal}))
+		}
 	}
-	if t.hist != nil {
-		tr.History = gate.Evaluate(gate.Input{
-			Rules:   b.cfg.Rules,
-			Runs:    cand[:],
-			History: t.hist,
-		})
+	for _, hist := range t.hist {
+		tr.History = append(tr.History, gate.Evaluate(gate.Input{Rules: b.cfg.Rules, Runs: cand[:], History: hist}))
 	}
 	return tr, nil
 }

@@ -43,17 +43,17 @@ func TestGuardPaired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if aa.Paired.Outcome == gate.Fail || aa.History != nil {
-			t.Errorf("A/A trial %d: %s", i, aa.Paired.Reason)
+		if len(aa.Paired) != 1 || aa.Paired[0].Outcome == gate.Fail || aa.History != nil {
+			t.Fatalf("A/A trial %d: %+v", i, aa)
 		}
-		if len(aa.Paired.Checks) != len(Gate) {
-			t.Errorf("A/A trial %d judged %d checks, want the %d gating checks", i, len(aa.Paired.Checks), len(Gate))
+		if len(aa.Paired[0].Checks) != len(Gate) {
+			t.Errorf("A/A trial %d judged %d checks, want the %d gating checks", i, len(aa.Paired[0].Checks), len(Gate))
 		}
 		reg, err := tr.run(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range reg.Paired.Checks {
+		for _, c := range reg.Paired[0].Checks {
 			if c.Name == "e2e.p50" && c.Verdict == gate.Fail {
 				fails++
 			}
@@ -113,4 +113,40 @@ func keys[V any](m map[string]V) string {
 		out = append(out, k)
 	}
 	return strings.Join(out, ",")
+}
+
+// TestTrialJudgesEveryNAA: one trial is judged once per N_AA and history
+// length, on the same simulated arms; N_AA = 0 is uncalibrated and says so.
+func TestTrialJudgesEveryNAA(t *testing.T) {
+	cfg := guardConfig()
+	cfg.NAA, cfg.History = []int{0, 10}, []int{3, 10}
+	b, err := NewBench(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := b.Trial(Injection{}, 0, []string{ModePaired, ModeHistory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Paired) != 2 || len(tr.History) != 2 {
+		t.Fatalf("%d paired and %d history verdicts, want 2 and 2", len(tr.Paired), len(tr.History))
+	}
+	uncal := func(v *gate.Verdict) bool {
+		for _, c := range v.Checks {
+			if strings.Contains(strings.Join(c.Warnings, " "), "not calibrated") {
+				return true
+			}
+		}
+		return false
+	}
+	if !uncal(tr.Paired[0]) || uncal(tr.Paired[1]) {
+		t.Errorf("only the N_AA = 0 verdict should rest on the prior")
+	}
+	for _, bad := range [][]int{{-1}, {11}, nil} {
+		c := guardConfig()
+		c.NAA = bad
+		if _, err := NewBench(c); err == nil {
+			t.Errorf("N_AA %v accepted", bad)
+		}
+	}
 }

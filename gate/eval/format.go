@@ -40,8 +40,12 @@ func (t *Table) Format(w io.Writer) error {
 	n := c.Sim.Noise
 	wl := c.Workload
 	var b strings.Builder
-	fmt.Fprintf(&b, "noise: jitter %.3g, environment %.3g own + %.3g shared by both arms of a pair (correlation %v), per-deployment shift %.3g, stalls %.3g/s of mean %v\n",
-		n.Jitter, n.Env, n.SharedEnv, n.EnvCorrelation, n.Shift, c.Sim.StallRate, c.Sim.StallDuration)
+	shift := fmt.Sprintf("%.3g", n.Shift)
+	if n.ShiftDF > 0 {
+		shift += fmt.Sprintf(" (Student-t, %g df)", n.ShiftDF)
+	}
+	fmt.Fprintf(&b, "noise: jitter %.3g, environment %.3g own + %.3g shared by both arms of a pair (correlation %v), per-deployment shift %s, stalls %.3g/s of mean %v\n",
+		n.Jitter, n.Env, n.SharedEnv, n.EnvCorrelation, shift, c.Sim.StallRate, c.Sim.StallDuration)
 	if c.Sim.Slowdown != 1 {
 		fmt.Fprintf(&b, "server: service times × %.3g (eval --scale %.3g)\n", c.Sim.Slowdown, 1/c.Sim.Slowdown)
 	}
@@ -49,8 +53,8 @@ func (t *Table) Format(w io.Writer) error {
 		t.SteadyRPS, 100*wl.Load, t.SaturationRPS, wl.PromptMean, wl.PromptSD, wl.OutputTokens)
 	fmt.Fprintf(&b, "      throughput from a saturation scenario offered %.0f%% of saturation with a queue of %d (successful req/s per window)\n",
 		100*wl.OverloadFactor, wl.OverloadQueue)
-	fmt.Fprintf(&b, "run: %v warm-up + %v measured in %d windows of %v per scenario, one look; paired N_AA=%d, history N=%d, both drawn per trial from a pool of %d A/A pairs; seed %d\n",
-		wl.Warmup, wl.Duration, int(wl.Duration/wl.Window), wl.Window, c.NAA, c.History, c.Pool, c.Seed)
+	fmt.Fprintf(&b, "run: %v warm-up + %v measured in %d windows of %v per scenario, one look; paired N_AA=%s, history N=%s, both drawn per trial from a pool of %d A/A pairs, every N judging the same simulated arms; seed %d\n",
+		wl.Warmup, wl.Duration, int(wl.Duration/wl.Window), wl.Window, intList(c.NAA), intList(c.History), c.Pool, c.Seed)
 	fmt.Fprintf(&b, "rules: δ=%g%%, Δ=%g%%, family α=%g (Holm over %s)\n\n",
 		100*orDefault(c.Rules.Negligible, gate.DefaultNegligible), 100*orDefault(c.Rules.Material, gate.DefaultMaterial), orDefault(c.Rules.Alpha, gate.DefaultAlpha), strings.Join(Gate, ", "))
 	b.WriteString("knob check (no noise, one deployment, this load): the knob at a nominal +10% and the change it realises\n")
@@ -69,13 +73,14 @@ func (t *Table) Format(w io.Writer) error {
 		tw.Flush()
 	}
 	b.WriteString("\ninjections are calibrated so that the realised change (no noise) equals the size; throughput moves in whole slots\n\n")
-	rows := [][]string{{"mode", "injection", "knob", "realised", "check", "trials", "fail%", "fail 95% CI", "warn%", "pass%", "mean MDE", "target"}}
+	rows := [][]string{{"mode", "N", "injection", "knob", "realised", "check", "trials", "fail%", "fail 95% CI", "warn%", "pass%", "mean MDE", "target"}}
 	prev := ""
 	for _, r := range t.Rows {
-		if key := r.Mode + r.Injection.Name(); prev != "" && key != prev && (r.Injection.Check == "" || r.Injection.Size == t.firstSize()) {
+		key := fmt.Sprint(r.Mode, r.N, r.Injection.Name())
+		if prev != "" && key != prev && (r.Injection.Check == "" || r.Injection.Size == t.firstSize()) {
 			rows = append(rows, nil)
 		}
-		prev = r.Mode + r.Injection.Name()
+		prev = key
 		realised := "-"
 		if r.Injection.Check != "" {
 			realised = fmt.Sprintf("%+.1f%%", 100*r.Injection.Realised)
@@ -91,13 +96,24 @@ func (t *Table) Format(w io.Writer) error {
 		if r.Invalid > 0 {
 			target += fmt.Sprintf(" (%d invalid)", r.Invalid)
 		}
-		rows = append(rows, []string{r.Mode, r.Injection.Name(), r.Injection.KnobText(), realised, r.Check,
+		rows = append(rows, []string{r.Mode, fmt.Sprint(r.N), r.Injection.Name(), r.Injection.KnobText(), realised, r.Check,
 			fmt.Sprint(r.Trials), fmt.Sprintf("%.1f", 100*r.Rate(r.Fail)), fmt.Sprintf("[%.1f, %.1f]", 100*r.FailLow, 100*r.FailHigh),
 			fmt.Sprintf("%.1f", 100*r.Rate(r.Warn)), fmt.Sprintf("%.1f", 100*r.Rate(r.Pass)), mde, target})
 	}
 	writeAligned(&b, rows)
+	b.WriteString("\n")
+	t.summary(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// intList formats ns as "0,2,5".
+func intList(ns []int) string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = fmt.Sprint(n)
+	}
+	return strings.Join(out, ",")
 }
 
 func (t *Table) firstSize() float64 {

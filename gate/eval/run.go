@@ -29,7 +29,10 @@ var DefaultSizes = []float64{0.03, 0.05, 0.10, 0.20}
 // Row is one line of the table: the verdicts of one gating check (or of the
 // whole run, Check == RunLevel) in one mode under one injection.
 type Row struct {
-	Mode      string
+	Mode string
+	// N is the number of A/A records (paired) or stored runs (history)
+	// the trials were judged with.
+	N         int
 	Injection Injection
 	Check     string
 	Trials    int
@@ -154,32 +157,42 @@ func Run(ctx context.Context, cfg Config, plan Plan, progress func(string)) (*Ta
 		return nil, err
 	}
 	for _, mode := range plan.Modes {
-		for k, in := range injections {
-			checks := []string{in.Check}
-			if in.Check == "" {
-				checks = append(append([]string{}, Gate...), RunLevel)
-			}
-			for _, c := range checks {
-				t.Rows = append(t.Rows, tabulate(mode, in, c, results[k]))
+		ns := cfg.NAA
+		if mode == ModeHistory {
+			ns = cfg.History
+		}
+		for x, n := range ns {
+			for k, in := range injections {
+				checks := []string{in.Check}
+				if in.Check == "" {
+					checks = append(append([]string{}, Gate...), RunLevel)
+				}
+				for _, c := range checks {
+					r := tabulate(mode, x, in, c, results[k])
+					r.N = n
+					t.Rows = append(t.Rows, r)
+				}
 			}
 		}
 	}
 	return t, nil
 }
 
-// tabulate counts the verdicts of check over the trials.
-func tabulate(mode string, in Injection, check string, trials []TrialResult) Row {
+// tabulate counts the verdicts of check over the trials, judged in mode
+// with the x-th entry of its N_AA or history list.
+func tabulate(mode string, x int, in Injection, check string, trials []TrialResult) Row {
 	r := Row{Mode: mode, Injection: in, Check: check, MeanMDE: math.NaN()}
 	var mdeSum float64
 	var mdeN int
 	for _, tr := range trials {
-		v := tr.Paired
+		vs := tr.Paired
 		if mode == ModeHistory {
-			v = tr.History
+			vs = tr.History
 		}
-		if v == nil {
+		if x >= len(vs) || vs[x] == nil {
 			continue
 		}
+		v := vs[x]
 		r.Trials++
 		out := v.Outcome
 		if check != RunLevel {

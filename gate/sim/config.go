@@ -99,6 +99,12 @@ type Noise struct {
 	// Shift is the sigma of the per-instance lognormal factor drawn once from
 	// the seed, as if the server ran on another pod or GPU. Default 0.03.
 	Shift float64
+	// ShiftDF, when above 2, makes the per-instance factor heavier-tailed:
+	// exp(Shift·t) with t a Student-t variable of ShiftDF degrees of
+	// freedom scaled to unit variance, so the shift keeps its standard
+	// deviation but now and then a deployment is several sigmas off (a
+	// bad node, a throttled GPU). 0, the default, is the lognormal factor.
+	ShiftDF float64
 }
 
 // PredictConfig is the service model of /predict: Workers process batches
@@ -242,6 +248,9 @@ func (c Config) Validate() error {
 	finiteNonNeg("jitter", c.Noise.Jitter)
 	finiteNonNeg("environment noise", c.Noise.Env)
 	finiteNonNeg("shift", c.Noise.Shift)
+	if df := c.Noise.ShiftDF; df != 0 && !(df > 2 && df <= 1000) {
+		bad("shift degrees of freedom must be 0 (lognormal) or in (2, 1000], got %g", df)
+	}
 	if c.Noise.Env > 0 && c.Noise.EnvCorrelation <= 0 {
 		bad("environment correlation time must be positive when environment noise is on, got %v", c.Noise.EnvCorrelation)
 	}

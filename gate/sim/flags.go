@@ -33,6 +33,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) (noNoise *bool) {
 	fs.Int64Var(&c.EnvSeed, "env-seed", c.EnvSeed, "seed of the shared environment: servers with the same one run \"in the same cluster\"")
 	fs.DurationVar(&c.Noise.EnvCorrelation, "env-correlation", c.Noise.EnvCorrelation, "correlation time of the environment factor")
 	fs.Float64Var(&c.Noise.Shift, "shift", c.Noise.Shift, "sigma of the per-instance factor drawn from the seed (0 = off)")
+	fs.Float64Var(&c.Noise.ShiftDF, "shift-df", c.Noise.ShiftDF, "degrees of freedom (> 2) of a Student-t per-instance factor of the same sigma, heavier-tailed than the default lognormal (0 = lognormal)")
 	fs.IntVar(&c.Predict.Workers, "predict-workers", c.Predict.Workers, "/predict: batches served at once")
 	fs.IntVar(&c.Predict.MaxBatch, "predict-max-batch", c.Predict.MaxBatch, "/predict: most items in a batch")
 	fs.DurationVar(&c.Predict.BatchWait, "predict-batch-wait", c.Predict.BatchWait, "/predict: longest wait for a batch to fill (0 = no dynamic batching)")

@@ -23,10 +23,38 @@ func newRand(seed int64, stream uint64) *rand.Rand {
 }
 
 // instanceShift is the per-instance factor of a deployment: lognormal with
-// median 1, drawn once from the seed.
+// median 1, drawn once from the seed; with Noise.ShiftDF, exp of a
+// Student-t variable of unit variance times Noise.Shift. The normal draw
+// comes first from the stream, so the two models share it.
 func instanceShift(c Config) float64 {
-	z := newRand(c.Seed, streamShift).NormFloat64()
+	rng := newRand(c.Seed, streamShift)
+	z := rng.NormFloat64()
+	if df := c.Noise.ShiftDF; df > 2 {
+		// t = z / sqrt(χ²_df / df), with χ²_df = 2·Gamma(df/2, 1); scaled
+		// by sqrt((df-2)/df) to unit variance.
+		chi2 := 2 * gammaDraw(rng, df/2)
+		z *= math.Sqrt((df - 2) / chi2)
+	}
 	return math.Exp(c.Noise.Shift * z)
+}
+
+// gammaDraw draws Gamma(shape, 1) for shape >= 1 (Marsaglia and Tsang, "A
+// simple method for generating gamma variables", ACM TOMS 26(3), 2000).
+func gammaDraw(rng *rand.Rand, shape float64) float64 {
+	d := shape - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := rng.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := rng.Float64()
+		if math.Log(u) < 0.5*x*x+d-d*v+d*math.Log(v) {
+			return d * v
+		}
+	}
 }
 
 // envGrid is the time step at which the environment process is sampled.

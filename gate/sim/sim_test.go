@@ -448,3 +448,32 @@ func TestSimulatePredictBatches(t *testing.T) {
 		t.Errorf("empty request: status %d, want 400", out[9].Status)
 	}
 }
+
+// TestShiftDFHeavierTails: the Student-t per-instance factor keeps the
+// shift's standard deviation on the log scale and puts more deployments
+// beyond three sigmas than the lognormal does (0.27%).
+func TestShiftDFHeavierTails(t *testing.T) {
+	c := DefaultConfig()
+	c.Noise.Shift, c.Noise.ShiftDF = 0.05, 3
+	const n = 20000
+	var ss float64
+	far := 0
+	for i := range n {
+		c.Seed = int64(i)
+		x := math.Log(instanceShift(c))
+		ss += x * x
+		if math.Abs(x) > 3*0.05 {
+			far++
+		}
+	}
+	if sd := math.Sqrt(ss / n); math.Abs(sd/0.05-1) > 0.15 {
+		t.Errorf("sd of the log shift %.4f, want about 0.05", sd)
+	}
+	if share := float64(far) / n; share < 0.006 {
+		t.Errorf("%.2f%% beyond three sigmas, want clearly more than the normal's 0.27%%", 100*share)
+	}
+	c.Noise.ShiftDF = 2
+	if err := c.Validate(); err == nil {
+		t.Error("ShiftDF 2 (infinite variance) must be rejected")
+	}
+}

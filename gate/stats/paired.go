@@ -11,13 +11,15 @@ const (
 	// not trust the learned between-deployment variance alone: it uses
 	// max(learned, prior) and warns.
 	MinAARuns = 5
-	// DefaultPriorTau2 is the conservative prior for the between-deployment
-	// variance τ² of a paired mean log-ratio when fewer than MinAARuns A/A
-	// runs exist: (0.02)², a between-deployment standard deviation of about
-	// 2%. It is of the order of the run-to-run spread seen between
-	// deployments of the same commit on shared CI machines once the common
-	// schedule is paired out, and is meant to be overridden by calibration.
-	DefaultPriorTau2 = 0.02 * 0.02
+	// DefaultPriorTau2 is the prior for the between-deployment variance τ²
+	// of a paired mean log-ratio when fewer than MinAARuns A/A runs exist:
+	// (0.12)². Two deployments whose speeds differ by a lognormal factor
+	// of σ = 5% each (a large but common difference between pods of the
+	// same image) differ by √2·5% at the server, and queueing at half load
+	// amplifies a service-time factor about 1.7× in the latencies: τ ≈
+	// 0.12 (docs/statistics.md). A smaller prior made uncalibrated A/A runs
+	// FAIL; calibration replaces it.
+	DefaultPriorTau2 = 0.12 * 0.12
 	// MaxLag1 is the lag-1 autocorrelation of window statistics above
 	// which windows are considered dependent (WarnAutocorrelated).
 	MaxLag1 = 0.2
@@ -92,8 +94,9 @@ type PairedResult struct {
 // When NAA >= MinAARuns, τ² = in.Tau2 and DF = min(W-1, NAA-1) (or
 // Welch-Satterthwaite with DFWelch). When NAA < MinAARuns, τ² =
 // max(in.Tau2, prior) with a WarnNoAA warning; if the prior wins (always
-// when NAA < 2) it is treated as known and DF = W-1, otherwise the learned
-// value's DF rule applies. A lag-1 autocorrelation above MaxLag1 adds
+// when NAA < 2) it is treated as known: DF = W-1 with DFMin, and with
+// DFWelch the Welch-Satterthwaite value for a known τ², (s²/W+τ²)²/((s²/W)²/(W-1));
+// otherwise the learned value's DF rule applies. A lag-1 autocorrelation above MaxLag1 adds
 // WarnAutocorrelated.
 //
 // Paired returns ErrTooFew for fewer than 2 windows, ErrNotFinite for a
@@ -142,6 +145,12 @@ func Paired(in PairedInput) (PairedResult, error) {
 		}
 		if in.NAA < 2 || prior >= in.Tau2 {
 			r.Tau2, r.PriorUsed, r.DF = prior, true, dfW
+			if in.DF == DFWelch && a > 0 {
+				// The prior is an assumption, not an estimate: it has
+				// no sampling error, so in Welch–Satterthwaite its
+				// degrees of freedom are infinite.
+				r.DF = math.Min(maxTDF, (a+prior)*(a+prior)/(a*a/dfW))
+			}
 		} else {
 			r.DF = learnedDF()
 		}

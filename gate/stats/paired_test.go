@@ -60,9 +60,16 @@ func TestPairedPrior(t *testing.T) {
 	}
 	// Three A/A runs with a learned τ² above the prior: learned value, its
 	// df min(5, 2) = 2, and still a warning.
-	r, _ = Paired(PairedInput{D: d, Tau2: 0.01, NAA: 3})
-	if r.PriorUsed || r.Tau2 != 0.01 || r.DF != 2 || !hasWarning(r.Warnings, WarnNoAA) {
+	r, _ = Paired(PairedInput{D: d, Tau2: 0.03, NAA: 3})
+	if r.PriorUsed || r.Tau2 != 0.03 || r.DF != 2 || !hasWarning(r.Warnings, WarnNoAA) {
 		t.Errorf("3 A/A runs: %+v", r)
+	}
+	// With Welch-Satterthwaite the prior, an assumption with no sampling
+	// error, has infinite degrees of freedom: df = (a+τ²)²/(a²/(W-1)).
+	r, _ = Paired(PairedInput{D: d, DF: DFWelch})
+	a := r.SD * r.SD / 6
+	if want := (a + DefaultPriorTau2) * (a + DefaultPriorTau2) / (a * a / 5); !r.PriorUsed || !approx(r.DF, math.Min(want, 1e6), 1e-9) || r.DF <= 5 {
+		t.Errorf("Welch with the prior: df %v, want %v", r.DF, want)
 	}
 	// A custom prior.
 	r, _ = Paired(PairedInput{D: d, NAA: 1, PriorTau2: 0.05})

@@ -1,0 +1,44 @@
+package gate
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/perfgate/perfgate/baseline"
+)
+
+// TestUncalibratedPairedAAFailsRarely: without A/A records, paired runs of
+// the same code on two deployments whose speeds differ as a 3% shift does
+// through queueing (τ ≈ 0.07 between them, the evaluation's figure) must
+// not FAIL more often than the confidence level promises. The old prior
+// (τ = 0.02) failed about one run in six here.
+func TestUncalibratedPairedAAFailsRarely(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	const runs = 200
+	fails := 0
+	for range runs {
+		v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, 0, 0.05)}})
+		if v.Outcome == Fail {
+			fails++
+		}
+	}
+	if fails > 2 {
+		t.Errorf("%d of %d uncalibrated A/A runs failed, want at most 1%%", fails, runs)
+	}
+}
+
+// TestUncalibratedStillSeesLargeChanges: the prior costs power, not all
+// of it: a doubling fails without calibration, and the check says what it
+// assumed.
+func TestUncalibratedStillSeesLargeChanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	v := Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{pairedRun(rng, 1.0, 0.005)}})
+	c := findCheck(t, v, "e2e.p50", KindRegression)
+	if c.Verdict != Fail {
+		t.Fatalf("+100%% without calibration: %+v", c)
+	}
+	if !strings.Contains(strings.Join(c.Warnings, "\n"), "not calibrated: assumed") {
+		t.Errorf("the assumption is not stated: %v", c.Warnings)
+	}
+}
