@@ -21,10 +21,10 @@ type proportion struct {
 
 func (p proportion) compare(c *Check) (estimate, error) {
 	c.Unit = metric.Ratio
-	cf, cn := errorCounts(p.rec)
+	cf, cn := p.rec.ErrorCounts()
 	var bf, bn int64
 	for _, b := range p.baseline {
-		f, n := errorCounts(b)
+		f, n := b.ErrorCounts()
 		bf, bn = bf+f, bn+n
 	}
 	if p.history {
@@ -41,11 +41,3 @@ func (p proportion) compare(c *Check) (estimate, error) {
 	return &proportionDiff{failed: [2]int{int(cf), int(bf)}, total: [2]int{int(cn), int(bn)}, neg: p.neg, mat: p.mat, family: p.family}, nil
 }
 
-// errorCounts returns the failed and completed requests of rec.
-func errorCounts(rec *baseline.Record) (failed, total int64) {
-	for _, w := range rec.Windows {
-		failed += w.Failed
-		total += w.Failed + w.Succeeded
-	}
-	return failed, total
-}

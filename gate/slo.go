@@ -57,7 +57,7 @@ func valueOf(rec *baseline.Record, name, stat string, alpha float64) (pointValue
 	case metric.ColdStart:
 		return pointValue{value: rec.ColdStart, low: rec.ColdStart, high: rec.ColdStart, unit: metric.Ms, count: 1, noData: rec.ColdStart == 0}, nil
 	case metric.ErrorRate:
-		failed, total := errorCounts(rec)
+		failed, total := rec.ErrorCounts()
 		if total == 0 {
 			return pointValue{noData: true, unit: metric.Ratio}, nil
 		}
