@@ -79,3 +79,15 @@ func TestPriorSaidPerScenario(t *testing.T) {
 		t.Errorf("a scenario that was not paired: %q", n)
 	}
 }
+
+// TestResolutionOfASeenWorsening: a run whose most serious WARN is a
+// measured worsening still gets the ways to resolve it, but never the words
+// "No regression seen" (the demo's +32% e2e.p95 was headed so).
+func TestResolutionOfASeenWorsening(t *testing.T) {
+	in := inconclusiveInput()
+	in.Verdict.ReasonKind = gate.ReasonSmallRegression
+	md := Markdown(in, MarkdownOptions{})
+	if strings.Contains(md, "No regression seen") || !strings.Contains(md, "> Ways to resolve a 10% change") {
+		t.Errorf("comment of a seen worsening:\n%s", md)
+	}
+}

@@ -136,15 +136,25 @@ func writeResolution(b *strings.Builder, v *gate.Verdict) {
 	r := v.Resolution
 	check := "`" + codeText(clip(r.Check, maxNameChars)) + "`"
 	mde := formatChange(math.Abs(r.MDE), false)
+	// "No regression seen" only when that is the run's story: a run whose
+	// most serious WARN is a measured worsening saw one.
+	seen := "> **No regression seen**, but changes"
+	if v.ReasonKind != gate.ReasonInconclusive {
+		seen = "> Changes"
+	}
 	if len(r.Advice) == 0 {
-		fmt.Fprintf(b, "> **No regression seen**, but changes under %s in %s are invisible to this run, and no single change of the run resolves %s.\n\n", mde, check, formatPercent(r.Material))
+		fmt.Fprintf(b, "%s under %s in %s are invisible to this run, and no single change of the run resolves %s.\n\n", seen, mde, check, formatPercent(r.Material))
 		return
 	}
 	var ways []string
 	for _, a := range r.Advice {
 		ways = append(ways, mdText(clip(a.Text, maxReasonChars)))
 	}
-	fmt.Fprintf(b, "> **No regression seen.** Ways to resolve a %s change in %s (MDE %s now), cheapest first: %s.\n\n", formatPercent(r.Material), check, mde, strings.Join(ways, "; "))
+	lead := "> **No regression seen.** Ways"
+	if v.ReasonKind != gate.ReasonInconclusive {
+		lead = "> Ways"
+	}
+	fmt.Fprintf(b, "%s to resolve a %s change in %s (MDE %s now), cheapest first: %s.\n\n", lead, formatPercent(r.Material), check, mde, strings.Join(ways, "; "))
 }
 
 // calibrationNote says where the τ of a paired scenario came from, or ""
