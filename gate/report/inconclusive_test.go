@@ -86,6 +86,7 @@ func TestPriorSaidPerScenario(t *testing.T) {
 func TestResolutionOfASeenWorsening(t *testing.T) {
 	in := inconclusiveInput()
 	in.Verdict.ReasonKind = gate.ReasonSmallRegression
+	in.Verdict.Reason = "No check failed, but 1 check is WARN: ttft.p95 +8.0% [+0.5%, +16%]."
 	md := Markdown(in, MarkdownOptions{})
 	if strings.Contains(md, "No regression seen") || !strings.Contains(md, "> Ways to resolve a 10% change") {
 		t.Errorf("comment of a seen worsening:\n%s", md)
