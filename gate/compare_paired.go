@@ -217,5 +217,8 @@ func addPairedWarnings(c *Check, pr stats.PairedResult) {
 // priorAssumption says what an uncalibrated check assumed about the
 // difference between the two deployments.
 func priorAssumption(tau2 float64) string {
+	if tau := math.Sqrt(tau2); math.Abs(tau-DefaultPriorTau) > 1e-9 && math.Abs(tau-DefaultPriorTauTail) > 1e-9 {
+		return fmt.Sprintf("not calibrated: assumed the two deployments differ by τ = %.3f, the policy's regression.prior_tau; stored A/A runs (perfgate calibrate) replace the assumption", tau)
+	}
 	return fmt.Sprintf("not calibrated: assumed the two deployments differ as much as pods whose speeds differ by 5%% (τ = %.2f through queueing), so only a change beyond that can fail; stored A/A runs (perfgate calibrate) replace the assumption and narrow the interval", math.Sqrt(tau2))
 }

@@ -256,6 +256,9 @@ type Regression struct {
 	History    int      `json:"history"`
 	// Inconclusive is "warn" or "pass": how an inconclusive check is reported.
 	Inconclusive string `json:"inconclusive"`
+	// PriorTau is the between-deployment spread assumed before
+	// calibration; 0 means the gate's default (gate.PriorTauFor).
+	PriorTau Percent `json:"prior_tau,omitempty"`
 }
 
 // GateRefs returns the gating metrics parsed.

@@ -253,5 +253,6 @@ func Rules(p *policies.Policy) gate.Rules {
 		History:    r.History,
 
 		Inconclusive: r.Inconclusive,
+		PriorTau:     float64(r.PriorTau),
 	}
 }

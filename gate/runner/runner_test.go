@@ -244,3 +244,14 @@ func runBriefly(t *testing.T, p *policies.Policy, lt load.Target, rate float64, 
 	}
 	return res
 }
+
+// TestRulesCarryThePolicysPriorTau: regression.prior_tau reaches the gate,
+// and its absence leaves the gate's default.
+func TestRulesCarryThePolicysPriorTau(t *testing.T) {
+	if r := Rules(parse(t, headerPolicy+"regression: prior_tau: \"2%\"\n")); r.PriorTau != 0.02 {
+		t.Errorf("prior_tau 2%%: Rules.PriorTau = %v", r.PriorTau)
+	}
+	if r := Rules(parse(t, headerPolicy)); r.PriorTau != 0 {
+		t.Errorf("no prior_tau: Rules.PriorTau = %v, want 0 (the gate's default)", r.PriorTau)
+	}
+}
