@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +20,6 @@ const (
 	// lateSlack is how late a request may still be sent after the end of
 	// the schedule (timer overshoot on the last tick).
 	lateSlack = 250 * time.Millisecond
-	// spinUnder is the part of a wait spent yielding instead of sleeping.
-	spinUnder = 1500 * time.Microsecond
 )
 
 // GoodLimits are optional per-request limits for goodput: a successful
@@ -393,25 +390,16 @@ func (r *runner) schedule(ctx context.Context) {
 // dispatch sends each tick of one arm at its intended time, growing the
 // worker pool up to the in-flight cap.
 func (r *runner) dispatch(ctx context.Context, a *arm) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	w := newWaiter(ctx)
+	defer w.close()
 	var capFree time.Duration // when the in-flight cap last let a send through
 	for tk := range a.ticks {
-		// Timers on Linux wake up to about a millisecond late, so sleep
-		// until spinUnder before the due time and yield the processor
-		// for the rest: the lag stays in the microseconds.
-		if wait := tk.due - time.Since(r.t0); wait > spinUnder {
-			timer.Reset(wait - spinUnder)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				r.markStopped()
-				return
+		// The waiter may wake early only when ctx ends; the loop makes
+		// any early wake-up harmless.
+		for wait := tk.due - time.Since(r.t0); wait > 0; wait = tk.due - time.Since(r.t0) {
+			if !w.wait(wait) {
+				break
 			}
-		}
-		for time.Since(r.t0) < tk.due {
-			runtime.Gosched()
 		}
 		if ctx.Err() != nil {
 			r.markStopped()
