@@ -218,6 +218,7 @@ type runner struct {
 	arms    []*arm
 	samples chan sampleMsg
 	scrapes chan scrapeSample
+	probes  chan probeSample
 	reqCtx  context.Context // in-flight requests; cancelled after the grace
 	itlPool sync.Pool
 	stopped atomic.Int64 // time (since t0) sending stopped early; 0 if not
@@ -255,6 +256,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 	r.itlPool.New = func() any { s := make([]time.Duration, 0, 256); return &s }
 	r.samples = make(chan sampleMsg, 4096)
 	r.scrapes = make(chan scrapeSample, 16)
+	r.probes = make(chan probeSample, 16)
 
 	// In-flight requests outlive ctx by the grace period.
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
@@ -302,6 +304,12 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		}()
 	}
 
+	scrapers.Add(1)
+	go func() {
+		defer scrapers.Done()
+		probeOverhead(scrapeCtx, r.t0, p.Seed, r.probes)
+	}()
+
 	var senders sync.WaitGroup
 	if p.Concurrency > 0 {
 		for _, a := range r.arms {
@@ -333,6 +341,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 	scrapers.Wait()
 	close(r.samples)
 	close(r.scrapes)
+	close(r.probes)
 	<-recDone
 
 	measEnd := r.end
@@ -516,12 +525,20 @@ type sampleMsg struct {
 // record is the single goroutine that owns every histogram.
 func (r *runner) record(recs []*Recorder, stopSending context.CancelFunc, done chan<- struct{}) {
 	defer close(done)
-	samples, scrapes := r.samples, r.scrapes
+	samples, scrapes, probes := r.samples, r.scrapes, r.probes
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	last := time.Duration(0)
-	for samples != nil || scrapes != nil {
+	for samples != nil || scrapes != nil || probes != nil {
 		select {
+		case s, ok := <-probes:
+			if !ok {
+				probes = nil
+				continue
+			}
+			for _, rec := range recs {
+				rec.addOverhead(s)
+			}
 		case m, ok := <-samples:
 			if !ok {
 				samples = nil
