@@ -22,7 +22,7 @@ srv=$!
 sleep 0.5
 echo "GET http://$addr/" >"$tmp/targets"
 echo "date: $(date -u '+%F %H:%M') machine: $(nproc) cores, $(go version | cut -d' ' -f3), ${secs}s per run"
-echo "| client | rate | perfgate e2e p50 / p99 | vegeta e2e p50 / p99 | perfgate lag p99 | overhead p99 | valid | load avg |"
+echo "| client | rate | perfgate e2e p50 / p99 | vegeta e2e p50 / p99 | perfgate lag p99 | overhead p50 / p99 | valid | load avg |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for pin in pinned unpinned; do
 	run=(taskset -c 0)
@@ -39,7 +39,7 @@ ms = lambda us: "%.2f" % (us / 1000)
 vl = vg["latencies"]
 print("| %s | %s req/s (achieved %.0f / %.0f) | %s / %s ms | %s / %s ms | %s | %s | %s | %s |" % (
     pin, rate, pg["achieved_rps"], vg["rate"], ms(pg["e2e_p50_us"]), ms(pg["e2e_p99_us"]),
-    ms(vl["50th"] / 1000), ms(vl["99th"] / 1000), pg["client_lag_p99"], pg["overhead_p99"],
+    ms(vl["50th"] / 1000), ms(vl["99th"] / 1000), pg["client_lag_p99"], pg["overhead_p50"] + " / " + pg["overhead_p99"],
     "yes" if pg["kept_up"] else "no: " + "; ".join(pg["reasons"] or []), la))
 PY
 	done

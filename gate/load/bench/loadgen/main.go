@@ -119,6 +119,7 @@ func main() {
 		"lag_p50_us":     load.Quantile(w.Histogram(metric.ScheduleLag), 0.50),
 		"lag_p99_us":     load.Quantile(w.Histogram(metric.ScheduleLag), 0.99),
 		"client_lag_p99": r.Validity.LagP99.String(),
+		"overhead_p50":   r.Validity.OverheadP50.String(),
 		"overhead_p99":   r.Validity.OverheadP99.String(),
 		"probes":         r.Validity.Probes,
 		"kept_up":        r.Validity.KeptUp(),
