@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,15 +24,20 @@ type writeLog struct {
 	wrote map[uint64]time.Time
 }
 
-func (s *writeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// promptIndex reads the request index of a chat request of the Synthetic
+// workload: the first word of its first message.
+func promptIndex(r *http.Request) (uint64, error) {
 	var b openAIBody
 	body, _ := io.ReadAll(r.Body)
 	jsonUnmarshal(body, &b)
-	if len(b.Messages) == 0 {
-		http.Error(w, "no messages", http.StatusBadRequest)
-		return
+	if len(b.Messages) == 0 || b.Messages[0].Content == "" {
+		return 0, errors.New("no prompt")
 	}
-	i, err := strconv.ParseUint(strings.Fields(b.Messages[0].Content)[0], 10, 64)
+	return strconv.ParseUint(strings.Fields(b.Messages[0].Content)[0], 10, 64)
+}
+
+func (s *writeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	i, err := promptIndex(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

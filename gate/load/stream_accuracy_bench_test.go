@@ -2,7 +2,6 @@ package load_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -113,14 +112,7 @@ func streamingAccuracy(b *testing.B, rate float64) {
 	wl := load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 16}, OutputTokens: load.Dist{Mean: 8}}
 	p := load.Plan{Pacer: pacer, Duration: 3 * time.Second, Window: time.Second, Workload: wl}
 	tg := load.Target{URL: ts.URL, API: load.APIOpenAIChat, Model: cfg.Model, Stream: true}
-	r, err := load.Run(context.Background(), p, tg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, _ := r.Pooled()
-	if w.Failed > 0 || w.Succeeded == 0 {
-		b.Fatalf("succeeded %d failed %d: %v", w.Succeeded, w.Failed, r.ErrorExamples)
-	}
+	r, w := runClean(b, p, tg)
 	var ttft, itl []time.Duration
 	logged.mu.Lock()
 	for n, ts := range logged.times {
