@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,10 +24,7 @@ type ttftServer struct {
 }
 
 func (s *ttftServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var b openAIBody
-	body, _ := io.ReadAll(r.Body)
-	jsonUnmarshal(body, &b)
-	i, _ := strconv.ParseUint(strings.Fields(b.Messages[0].Content)[0], 10, 64)
+	i, _ := promptIndex(r)
 	w.Header().Set("Content-Type", "text/event-stream")
 	time.Sleep(2 * time.Millisecond) // prefill
 	fl := w.(http.Flusher)

@@ -65,6 +65,7 @@ type Recorder struct {
 	plan      *Plan         // normalized: the window of a time, the limits
 	end       time.Duration // end of the measurement, from the run start
 	clientLag *hdrhistogram.Histogram
+	overhead  *hdrhistogram.Histogram // the client's delay noticing responses (probed)
 	e2eAll    *hdrhistogram.Histogram // measured e2e, for progress
 	cold      time.Duration
 	packed    int              // windows before this index are packed
@@ -102,6 +103,7 @@ func newRecorder(p *Plan) *Recorder {
 		end:       p.Warmup + p.Duration,
 		recorded:  make([]int64, n),
 		clientLag: NewHistogram(metric.ScheduleLag),
+		overhead:  NewHistogram(metric.ScheduleLag),
 		e2eAll:    NewHistogram(metric.E2E),
 		cold:      -1,
 	}
@@ -320,15 +322,23 @@ func (r *Recorder) Finish() *Result {
 	if r.cold >= 0 {
 		res.ColdStart = r.cold
 	}
+	e2eP50 := r.e2eP50()
 	res.Validity = Validity{
 		Sent:          sent,
 		LagP99:        QuantileDuration(r.clientLag, 0.99),
-		LagLimit:      r.lagLimit(),
+		LagLimit:      r.plan.MaxLagP99,
+		OverheadP50:   QuantileDuration(r.overhead, 0.5),
+		OverheadP99:   QuantileDuration(r.overhead, 0.99),
+		Probes:        r.overhead.TotalCount(),
+		OverheadLimit: max(DefaultMaxOverhead, time.Duration(OverheadShare*float64(e2eP50))),
 		Offered:       res.Offered,
 		Achieved:      res.Achieved,
 		AchievedRatio: 1,
 		CapReached:    capHits,
 		InFlightCap:   r.plan.MaxInFlight,
+	}
+	if r.plan.LagTolerance > 0 {
+		res.Validity.LagLimit = max(res.Validity.LagLimit, time.Duration(r.plan.LagTolerance*float64(e2eP50)))
 	}
 	if res.Offered > 0 {
 		res.Validity.AchievedRatio = res.Achieved / res.Offered
@@ -336,22 +346,27 @@ func (r *Recorder) Finish() *Result {
 	return res
 }
 
-// lagLimit is the schedule lag p99 a measured run may reach: the plan's
-// MaxLagP99, or its LagTolerance share of the measured e2e p50 when that
-// is larger.
-func (r *Recorder) lagLimit() time.Duration {
-	limit := r.plan.MaxLagP99
-	if r.plan.LagTolerance <= 0 {
-		return limit
-	}
+// e2eP50 is the e2e p50 of the measured windows, which the validity
+// limits scale with.
+func (r *Recorder) e2eP50() time.Duration {
 	pooled := NewHistogram(metric.E2E)
 	for _, w := range r.res.Windows {
 		if err := MergeHistogram(pooled, w.Histogram(metric.E2E)); err != nil {
-			return limit // the same geometry: nothing is dropped
+			return 0 // the same geometry: nothing is dropped
 		}
 	}
-	p50 := QuantileDuration(pooled, 0.5)
-	return max(limit, time.Duration(r.plan.LagTolerance*float64(p50)))
+	return QuantileDuration(pooled, 0.5)
+}
+
+// addOverhead records one probe of the client's delay in noticing a
+// readable response, when it was sent within the measured windows.
+func (r *Recorder) addOverhead(s probeSample) {
+	if s.at < r.plan.Warmup || s.at >= r.end {
+		return
+	}
+	if v := int64(max(s.d, 0)) / microsPerDuration; v <= r.overhead.HighestTrackableValue() {
+		_ = r.overhead.RecordValue(v)
+	}
 }
 
 // countScheduled counts the requests the pacer places in [from, to).

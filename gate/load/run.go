@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +20,6 @@ const (
 	// lateSlack is how late a request may still be sent after the end of
 	// the schedule (timer overshoot on the last tick).
 	lateSlack = 250 * time.Millisecond
-	// spinUnder is the part of a wait spent yielding instead of sleeping.
-	spinUnder = 1500 * time.Microsecond
 )
 
 // GoodLimits are optional per-request limits for goodput: a successful
@@ -221,6 +218,7 @@ type runner struct {
 	arms    []*arm
 	samples chan sampleMsg
 	scrapes chan scrapeSample
+	probes  chan probeSample
 	reqCtx  context.Context // in-flight requests; cancelled after the grace
 	itlPool sync.Pool
 	stopped atomic.Int64 // time (since t0) sending stopped early; 0 if not
@@ -258,6 +256,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 	r.itlPool.New = func() any { s := make([]time.Duration, 0, 256); return &s }
 	r.samples = make(chan sampleMsg, 4096)
 	r.scrapes = make(chan scrapeSample, 16)
+	r.probes = make(chan probeSample, 16)
 
 	// In-flight requests outlive ctx by the grace period.
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
@@ -305,6 +304,12 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		}()
 	}
 
+	scrapers.Add(1)
+	go func() {
+		defer scrapers.Done()
+		probeOverhead(scrapeCtx, r.t0, p.Seed, r.probes)
+	}()
+
 	var senders sync.WaitGroup
 	if p.Concurrency > 0 {
 		for _, a := range r.arms {
@@ -336,6 +341,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 	scrapers.Wait()
 	close(r.samples)
 	close(r.scrapes)
+	close(r.probes)
 	<-recDone
 
 	measEnd := r.end
@@ -393,25 +399,16 @@ func (r *runner) schedule(ctx context.Context) {
 // dispatch sends each tick of one arm at its intended time, growing the
 // worker pool up to the in-flight cap.
 func (r *runner) dispatch(ctx context.Context, a *arm) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	w := newWaiter(ctx)
+	defer w.close()
 	var capFree time.Duration // when the in-flight cap last let a send through
 	for tk := range a.ticks {
-		// Timers on Linux wake up to about a millisecond late, so sleep
-		// until spinUnder before the due time and yield the processor
-		// for the rest: the lag stays in the microseconds.
-		if wait := tk.due - time.Since(r.t0); wait > spinUnder {
-			timer.Reset(wait - spinUnder)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				r.markStopped()
-				return
+		// The waiter may wake early only when ctx ends; the loop makes
+		// any early wake-up harmless.
+		for wait := tk.due - time.Since(r.t0); wait > 0; wait = tk.due - time.Since(r.t0) {
+			if !w.wait(wait) {
+				break
 			}
-		}
-		for time.Since(r.t0) < tk.due {
-			runtime.Gosched()
 		}
 		if ctx.Err() != nil {
 			r.markStopped()
@@ -528,12 +525,20 @@ type sampleMsg struct {
 // record is the single goroutine that owns every histogram.
 func (r *runner) record(recs []*Recorder, stopSending context.CancelFunc, done chan<- struct{}) {
 	defer close(done)
-	samples, scrapes := r.samples, r.scrapes
+	samples, scrapes, probes := r.samples, r.scrapes, r.probes
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	last := time.Duration(0)
-	for samples != nil || scrapes != nil {
+	for samples != nil || scrapes != nil || probes != nil {
 		select {
+		case s, ok := <-probes:
+			if !ok {
+				probes = nil
+				continue
+			}
+			for _, rec := range recs {
+				rec.addOverhead(s)
+			}
 		case m, ok := <-samples:
 			if !ok {
 				samples = nil

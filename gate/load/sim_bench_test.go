@@ -29,14 +29,7 @@ func BenchmarkTTFTVsSimulator(b *testing.B) {
 		wl := load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 256}, OutputTokens: load.Dist{Mean: 16}}
 		p := load.Plan{Pacer: load.ConstantPacer{Rate: 10}, Duration: 3 * time.Second, Window: time.Second, Workload: wl}
 		tg := load.Target{URL: ts.URL, API: load.APIOpenAIChat, Model: srv.Config().Model, Stream: true}
-		r, err := load.Run(context.Background(), p, tg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w, _ := r.Pooled()
-		if w.Failed > 0 || w.Succeeded == 0 {
-			b.Fatalf("succeeded %d failed %d: %v", w.Succeeded, w.Failed, r.ErrorExamples)
-		}
+		_, w := runClean(b, p, tg)
 		resp, err := http.Get(ts.URL + "/metrics")
 		if err != nil {
 			b.Fatal(err)
@@ -62,4 +55,22 @@ func BenchmarkTTFTVsSimulator(b *testing.B) {
 		b.ReportMetric(measured-simMean, "mean-err-µs")
 		b.ReportMetric(simMean, "sim-ttft-mean-µs")
 	}
+}
+
+// runClean runs plan p against tg and fails b unless every request
+// succeeded; it returns the result and its pooled window.
+func runClean(b *testing.B, p load.Plan, tg load.Target) (*load.Result, *load.Window) {
+	b.Helper()
+	r, err := load.Run(context.Background(), p, tg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := r.Pooled()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if w.Failed > 0 || w.Succeeded == 0 {
+		b.Fatalf("succeeded %d failed %d: %v", w.Succeeded, w.Failed, r.ErrorExamples)
+	}
+	return r, w
 }

@@ -11,6 +11,15 @@ const (
 	// run did not keep up. Go's timers and a loaded 2-core CI runner stay
 	// well under it; a generator starved of CPU does not.
 	DefaultMaxLagP99 = 10 * time.Millisecond
+	// DefaultMaxOverhead and OverheadShare bound the client's own delay
+	// in noticing a readable response (Validity.OverheadP50): a run is
+	// valid while its median is at most the larger of 1 ms and 10% of the
+	// measured e2e p50. Above it the load generator, not the target,
+	// shapes the latencies compared. The median is judged: a client that
+	// notices responses late does so for most of them, while a busy
+	// machine's scheduling noise reaches only the tail.
+	DefaultMaxOverhead = time.Millisecond
+	OverheadShare      = 0.1
 	// MinAchievedRatio is the lowest achieved/offered rate of a run that
 	// kept up (unless the target itself saturated).
 	MinAchievedRatio = 0.98
@@ -27,6 +36,17 @@ type Validity struct {
 	// (Sample.ClientLag); LagLimit is the limit it is judged against:
 	// Plan.MaxLagP99, or Plan.LagTolerance × the e2e p50 when larger.
 	LagP99, LagLimit time.Duration
+	// OverheadP50 and OverheadP99 are the median and p99 of the client's
+	// own delay in noticing a readable response, over Probes probes in
+	// the measured windows: the engine writes to a loopback connection at
+	// random moments and times how late its reader sees the data, the
+	// network poll and scheduling every response also waits for. Probes
+	// is 0 when it was not measured (a Recorder fed by hand), and then it
+	// is not judged. OverheadLimit is the limit the median is judged
+	// against: the larger of DefaultMaxOverhead and OverheadShare × the
+	// e2e p50.
+	OverheadP50, OverheadP99, OverheadLimit time.Duration
+	Probes                                  int64
 	// Offered and Achieved are the requests/s the schedule asked for and
 	// the client sent; AchievedRatio is Achieved/Offered (1 when nothing
 	// was offered).
@@ -42,6 +62,10 @@ func (v Validity) NothingSent() bool { return v.Sent == 0 }
 // LagExceeded reports whether the client's schedule lag p99 exceeds its limit.
 func (v Validity) LagExceeded() bool { return v.LagP99 > v.LagLimit }
 
+// OverheadExceeded reports whether the client's own delay in noticing
+// responses (probed) exceeds its limit.
+func (v Validity) OverheadExceeded() bool { return v.Probes > 0 && v.OverheadP50 > v.OverheadLimit }
+
 // TargetSaturated reports whether the in-flight cap was reached: the
 // target, not the client, limited the rate.
 func (v Validity) TargetSaturated() bool { return v.CapReached > 0 }
@@ -54,9 +78,10 @@ func (v Validity) BehindSchedule() bool {
 }
 
 // KeptUp reports whether the load generator kept up: something was sent,
-// on time, at the offered rate (or the target saturated).
+// on time, at the offered rate (or the target saturated), and responses
+// were noticed promptly.
 func (v Validity) KeptUp() bool {
-	return !v.NothingSent() && !v.LagExceeded() && !v.BehindSchedule()
+	return !v.NothingSent() && !v.LagExceeded() && !v.OverheadExceeded() && !v.BehindSchedule()
 }
 
 // Reasons explains, one sentence each, every problem the fields show: why
@@ -69,6 +94,9 @@ func (v Validity) Reasons() []string {
 	}
 	if v.LagExceeded() {
 		out = append(out, fmt.Sprintf("client schedule lag p99 %v exceeds %v: the load generator could not send on time", v.LagP99, v.LagLimit))
+	}
+	if v.OverheadExceeded() {
+		out = append(out, fmt.Sprintf("client overhead p50 %v (p99 %v) exceeds %v: the load generator noticed responses late (%d probes), so its latencies are not the target's", v.OverheadP50, v.OverheadP99, v.OverheadLimit, v.Probes))
 	}
 	if v.TargetSaturated() {
 		out = append(out, fmt.Sprintf("the in-flight cap of %d was reached %d times: responses were too slow for the offered rate (target saturated)", v.InFlightCap, v.CapReached))

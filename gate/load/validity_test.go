@@ -25,6 +25,14 @@ func TestValidityJudgesItsFields(t *testing.T) {
 			[]string{"achieved 18.0 req/s of 20.0 offered (90.0%)"}},
 		{"saturated target", func(v *Validity) { v.CapReached, v.Achieved, v.AchievedRatio = 7, 18, 0.9 }, true,
 			[]string{"the in-flight cap of 64 was reached 7 times: responses were too slow for the offered rate (target saturated)"}},
+		{"client overhead over its limit", func(v *Validity) {
+			v.OverheadP50, v.OverheadP99, v.OverheadLimit, v.Probes = 5*time.Millisecond, 9*time.Millisecond, time.Millisecond, 400
+		}, false,
+			[]string{"client overhead p50 5ms (p99 9ms) exceeds 1ms: the load generator noticed responses late (400 probes), so its latencies are not the target's"}},
+		{"client overhead not measured", func(v *Validity) { v.OverheadP50, v.OverheadLimit = 6*time.Millisecond, time.Millisecond }, true, nil},
+		{"client overhead at its limit", func(v *Validity) {
+			v.OverheadP50, v.OverheadP99, v.OverheadLimit, v.Probes = time.Millisecond, 30*time.Millisecond, time.Millisecond, 400
+		}, true, nil},
 		{"saturated and late", func(v *Validity) { v.CapReached, v.LagP99 = 1, time.Second }, false,
 			[]string{"schedule lag p99 1s exceeds 10ms", "(target saturated)"}},
 	} {

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,20 @@ func main() {
 	memprofile := flag.String("memprofile", "", "write a heap profile to this file at -memprofile-at into the run")
 	memAt := flag.Duration("memprofile-at", 0, "when to write -memprofile (default: the end of the run)")
 	requests := flag.Int64("requests", 0, "stop (at the next progress tick, about 1 s) once this many requests were sent")
+	traceOut := flag.String("trace", "", "write a runtime execution trace of the run to this file")
 	flag.Parse()
+	if *traceOut != "" {
+		f, err := os.Create(*traceOut)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		defer trace.Stop()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -105,6 +119,9 @@ func main() {
 		"lag_p50_us":     load.Quantile(w.Histogram(metric.ScheduleLag), 0.50),
 		"lag_p99_us":     load.Quantile(w.Histogram(metric.ScheduleLag), 0.99),
 		"client_lag_p99": r.Validity.LagP99.String(),
+		"overhead_p50":   r.Validity.OverheadP50.String(),
+		"overhead_p99":   r.Validity.OverheadP99.String(),
+		"probes":         r.Validity.Probes,
 		"kept_up":        r.Validity.KeptUp(),
 		"reasons":        r.Validity.Reasons(),
 		"inflight_max":   w.InFlightMax,

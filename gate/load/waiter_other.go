@@ -1,0 +1,7 @@
+//go:build !linux
+
+package load
+
+import "context"
+
+func newWaiter(ctx context.Context) waiter { return newGoTimerWaiter(ctx) }
