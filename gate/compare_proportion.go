@@ -40,4 +40,3 @@ func (p proportion) compare(c *Check) (estimate, error) {
 	c.Baseline = float64(bf) / float64(bn)
 	return &proportionDiff{failed: [2]int{int(cf), int(bf)}, total: [2]int{int(cn), int(bn)}, neg: p.neg, mat: p.mat, family: p.family}, nil
 }
-
