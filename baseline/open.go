@@ -3,6 +3,7 @@ package baseline
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
@@ -29,15 +30,24 @@ type OpenOptions struct {
 	Keep int
 }
 
+// urlScheme matches the scheme of a URL (RFC 3986).
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
 // Open opens the store that spec names:
 //
 //	DIR or dir:PATH  a directory (DirStore), created if missing
 //	branch:NAME      the branch NAME of a GitHub repository (BranchStore);
 //	                 "branch:" alone is DefaultBranch
 //
-// A spec with another prefix before a colon is a directory path as a whole.
+// A spec with another prefix before a colon is a directory path as a whole,
+// except one that looks like a URL ("s3://bucket/x", "gs://…"): no store
+// speaks those, and taking it for a directory would quietly create
+// ./s3:/bucket/x, so it is an error that lists the supported forms.
 // Errors say what is missing; they never contain the token.
 func Open(spec string, o OpenOptions) (Store, error) {
+	if scheme, _, ok := strings.Cut(spec, "://"); ok && urlScheme.MatchString(scheme) {
+		return nil, fmt.Errorf("baseline: store %q: %s:// is not a store perfgate knows; use a directory (DIR or dir:PATH) or branch:NAME", spec, scheme)
+	}
 	kind, arg, ok := strings.Cut(spec, ":")
 	if !ok || (kind != "dir" && kind != "branch") {
 		kind, arg = "dir", spec

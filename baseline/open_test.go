@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,5 +115,20 @@ func TestOpenBranchWithClient(t *testing.T) {
 	}
 	if _, err := Open("branch:x", OpenOptions{Client: client}); err == nil || !strings.Contains(err.Error(), "invalid repository") {
 		t.Errorf("a client without owner and repo: %v", err)
+	}
+}
+
+// TestOpenRefusesURLs: "s3://bucket/x" once created ./s3:/bucket/x.
+func TestOpenRefusesURLs(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, spec := range []string{"s3://bucket/x", "gs://b/p", "https://example.com/store"} {
+		_, err := Open(spec, OpenOptions{})
+		if err == nil || !strings.Contains(err.Error(), "dir:PATH") || !strings.Contains(err.Error(), "branch:NAME") {
+			t.Errorf("Open(%q): %v, want an error listing the supported stores", spec, err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("a refused store left %v", ents)
 	}
 }
