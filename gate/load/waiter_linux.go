@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || arm64 || riscv64 || ppc64 || ppc64le || s390x || loong64 || mips64 || mips64le)
+
 package load
 
 import (
@@ -9,7 +11,8 @@ import (
 )
 
 // timerfdWaiter waits on a Linux timerfd registered with the Go network
-// poller. See waiter.
+// poller. See waiter. The file builds on 64-bit Linux only: arm passes a
+// struct itimerspec of four 64-bit fields; 32-bit Linux takes the Go timer.
 type timerfdWaiter struct {
 	ctx  context.Context
 	f    *os.File
