@@ -125,8 +125,9 @@ type aaStats struct {
 	// null variance of one paired comparison, within-run noise included.
 	total float64
 	// prior2 is the prior τ² of the check, or of the rules when they set
-	// one (0: stats.DefaultPriorTau2).
-	prior2 float64
+	// one (0: stats.DefaultPriorTau2); policyPrior says it is the rules'.
+	prior2      float64
+	policyPrior bool
 }
 
 // priorOrDefault returns the prior τ².
@@ -176,7 +177,7 @@ func aaStatsOf(runs []CalibrationRun, name string, rules Rules) aaStats {
 	}
 	a := aaStats{prior2: PriorTauFor(name) * PriorTauFor(name)}
 	if rules.PriorTau > 0 {
-		a.prior2 = rules.PriorTau * rules.PriorTau
+		a.prior2, a.policyPrior = rules.PriorTau*rules.PriorTau, true
 	}
 	a.tau2, a.n, _ = stats.TauSquared(sums)
 	if len(sums) >= 2 {

@@ -37,7 +37,7 @@ func (p capacityPaired) compare(c *Check) (estimate, error) {
 	c.Candidate, c.Baseline = p.cand.Capacity.RPS, p.ref.Capacity.RPS
 	pr := pairedWithSE(effect, se, capacityWindows, p.aa)
 	c.Noise = pairedNoise(pr, p.aa)
-	addPairedWarnings(c, pr)
+	addPairedWarnings(c, pr, p.aa)
 	return p.th.estimate(pr.Estimate), nil
 }
 

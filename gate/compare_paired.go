@@ -59,7 +59,7 @@ func (p paired) compare(c *Check) (estimate, error) {
 		// the whole null variance of this comparison.
 		est.SE, est.DF = math.Sqrt(p.aa.total), math.Min(est.DF, float64(p.aa.n-1))
 	}
-	addPairedWarnings(c, pr)
+	addPairedWarnings(c, pr, p.aa)
 	shifted := make([]float64, len(d))
 	for i, x := range d {
 		shifted[i] = x - p.th.neg
@@ -99,7 +99,7 @@ func (p paired) comparePooled(c *Check, cs, bs *series) (estimate, error) {
 	}
 	pr := pairedWithSE(effect, se, n, p.aa)
 	c.Noise = pairedNoise(pr, p.aa)
-	addPairedWarnings(c, pr)
+	addPairedWarnings(c, pr, p.aa)
 	return p.th.estimate(pr.Estimate), nil
 }
 
@@ -207,18 +207,18 @@ func tooFewErr(n int64, stat string) error { return tooFewError{n: n, stat: stat
 
 // addPairedWarnings adds the caveats of a paired estimate to c and, when
 // it rests on the prior τ, what that assumed about the two deployments.
-func addPairedWarnings(c *Check, pr stats.PairedResult) {
+func addPairedWarnings(c *Check, pr stats.PairedResult, aa aaStats) {
 	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
 	if pr.PriorUsed {
-		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2))
+		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2, aa.policyPrior))
 	}
 }
 
 // priorAssumption says what an uncalibrated check assumed about the
 // difference between the two deployments.
-func priorAssumption(tau2 float64) string {
-	if tau := math.Sqrt(tau2); math.Abs(tau-DefaultPriorTau) > 1e-9 && math.Abs(tau-DefaultPriorTauTail) > 1e-9 {
-		return fmt.Sprintf("not calibrated: assumed the two deployments differ by τ = %.3f, the policy's regression.prior_tau; stored A/A runs (perfgate calibrate) replace the assumption", tau)
+func priorAssumption(tau2 float64, fromPolicy bool) string {
+	if fromPolicy {
+		return fmt.Sprintf("not calibrated: assumed the two deployments differ by τ = %.3f, the policy's regression.prior_tau; stored A/A runs (perfgate calibrate) replace the assumption", math.Sqrt(tau2))
 	}
 	return fmt.Sprintf("not calibrated: assumed the two deployments differ as much as pods whose speeds differ by 5%% (τ = %.2f through queueing), so only a change beyond that can fail; stored A/A runs (perfgate calibrate) replace the assumption and narrow the interval", math.Sqrt(tau2))
 }

@@ -42,3 +42,21 @@ func TestUncalibratedStillSeesLargeChanges(t *testing.T) {
 		t.Errorf("the assumption is not stated: %v", c.Warnings)
 	}
 }
+
+// TestPolicyPriorTau: a policy's regression.prior_tau replaces the default
+// prior, and the check names it as the policy's assumption.
+func TestPolicyPriorTau(t *testing.T) {
+	rules := gateRules
+	rules.PriorTau = 0.02
+	rng := rand.New(rand.NewPCG(45, 46))
+	run := pairedRun(rng, 0.3, 0.005)
+	c := findCheck(t, Evaluate(Input{Rules: rules, Runs: []*baseline.Record{run}}), "e2e.p50", KindRegression)
+	w := strings.Join(c.Warnings, "\n")
+	if !strings.Contains(w, "τ = 0.020, the policy's regression.prior_tau") || c.Verdict != Fail {
+		t.Errorf("+30%% with prior_tau 2%%: %s, warnings %v", c.Verdict, c.Warnings)
+	}
+	d := findCheck(t, Evaluate(Input{Rules: gateRules, Runs: []*baseline.Record{run}}), "e2e.p50", KindRegression)
+	if strings.Contains(strings.Join(d.Warnings, "\n"), "regression.prior_tau") || d.MDE <= c.MDE {
+		t.Errorf("default prior: MDE %v (policy's: %v), warnings %v", d.MDE, c.MDE, d.Warnings)
+	}
+}
