@@ -31,7 +31,8 @@ type orderStatChange struct {
 	stat       string
 	neg        float64
 	// tau and tauDF are the between-deployment spread and the degrees of
-	// freedom of its t quantile (0: known, the normal quantile).
+	// freedom of its t quantile (stats.BetweenDF, or stats.TailDF for
+	// the prior; 0 would mean the normal quantile).
 	tau, tauDF float64
 	tauNote    string
 }
@@ -132,10 +133,10 @@ func (p paired) compareOrderStat(c *Check, cs, bs *series) (estimate, error) {
 	o := &orderStatChange{cand: cand, base: base, q: q, stat: c.Stat, neg: p.th.neg}
 	switch {
 	case p.aa.n >= stats.MinAARuns:
-		o.tau, o.tauDF = math.Sqrt(p.aa.total), float64(p.aa.n-1)
+		o.tau, o.tauDF = math.Sqrt(p.aa.total), stats.BetweenDF(p.aa.n)
 		o.tauNote = fmt.Sprintf("τ = %.3f from %d A/A runs", o.tau, p.aa.n)
 	default:
-		o.tau = math.Sqrt(max(p.aa.priorOrDefault(), p.aa.learned()))
+		o.tau, o.tauDF = math.Sqrt(max(p.aa.priorOrDefault(), p.aa.learned())), stats.TailDF
 		o.tauNote = fmt.Sprintf("τ = %.3f assumed (%d A/A runs)", o.tau, p.aa.n)
 	}
 	return o, nil

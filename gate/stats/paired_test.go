@@ -10,25 +10,27 @@ import (
 func TestPairedConstructed(t *testing.T) {
 	// By hand: mean 0.03; deviations -0.02 0 -0.01 0.01 0.02 0, sum of
 	// squares 0.001, s² = 0.0002; SE = sqrt(0.0002/6 + 0.0001) =
-	// sqrt(0.000133333) = 0.0115470; df = min(6-1, 10-1) = 5; t(5, 0.95) =
-	// 2.015048 (t table), so the 95% bounds are 0.03 ∓ 0.0232678.
+	// sqrt(0.000133333) = 0.0115470; df = min(6-1, BetweenDF(10)) =
+	// 1/(1/9 + 1/5) = 45/14 = 3.2142857 (ten A/A runs, and the heavy tails
+	// of deployment differences); t(45/14, 0.95) = 2.29076 (numerical integration), so the 95%
+	// bounds are 0.03 ∓ 0.026451.
 	in := PairedInput{D: []float64{0.01, 0.03, 0.02, 0.04, 0.05, 0.03}, Tau2: 0.0001, NAA: 10}
 	r, err := Paired(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !approx(r.Effect, 0.03, 1e-15) || !approx(r.SD, math.Sqrt(0.0002), 1e-15) || r.W != 6 || r.DF != 5 || r.PriorUsed {
+	if !approx(r.Effect, 0.03, 1e-15) || !approx(r.SD, math.Sqrt(0.0002), 1e-15) || r.W != 6 || !approx(r.DF, 45.0/14, 1e-12) || r.PriorUsed {
 		t.Errorf("got %+v", r)
 	}
 	if !approx(r.SE, 0.0115470, 1e-7) {
 		t.Errorf("SE=%v, want 0.0115470", r.SE)
 	}
-	if !approx(r.Lower(0.05), 0.03-0.0232678, 1e-6) || !approx(r.Upper(0.05), 0.03+0.0232678, 1e-6) {
-		t.Errorf("bounds %v %v", r.Lower(0.05), r.Upper(0.05))
+	if q := TQuantile(45.0/14, 0.95); !approx(q, 2.29076, 1e-5) || !approx(r.Lower(0.05), 0.03-q*r.SE, 1e-12) || !approx(r.Upper(0.05), 0.03+q*r.SE, 1e-12) {
+		t.Errorf("t quantile %v, bounds %v %v", q, r.Lower(0.05), r.Upper(0.05))
 	}
-	// MDE = 0.03 + (2.015048 + 1.644854)·0.0115470 = 0.0722608.
-	if got := r.MDE(0.05, 0.03, 0.95); !approx(got, 0.0722608, 1e-6) {
-		t.Errorf("MDE=%v, want 0.0722608", got)
+	// MDE = 0.03 + (t(45/14, 0.95) + 1.644854)·0.0115470.
+	if got, want := r.MDE(0.05, 0.03, 0.95), 0.03+(TQuantile(45.0/14, 0.95)+1.644854)*0.0115470; !approx(got, want, 1e-6) {
+		t.Errorf("MDE=%v, want %v", got, want)
 	}
 	// The p-value of H0: effect <= Lower(a) is a.
 	for _, a := range []float64{0.01, 0.05, 0.2} {
@@ -40,12 +42,26 @@ func TestPairedConstructed(t *testing.T) {
 		t.Errorf("warnings %v", r.Warnings)
 	}
 
-	// DFWelch: a = 0.0002/6, b = 0.0001, df = (a+b)²/(a²/5 + b²/9).
+	// DFWelch: a = 0.0002/6, b = 0.0001, df = (a+b)²/(a²/5 + b²/(45/14)).
 	in.DF = DFWelch
 	r, _ = Paired(in)
 	a, b := 0.0002/6, 0.0001
-	if want := (a + b) * (a + b) / (a*a/5 + b*b/9); !approx(r.DF, want, 1e-12) || r.DF < 5 {
+	if want := (a + b) * (a + b) / (a*a/5 + b*b/(45.0/14)); !approx(r.DF, want, 1e-12) || r.DF < 45.0/14 {
 		t.Errorf("Welch df=%v, want %v", r.DF, want)
+	}
+}
+
+// TestBetweenDF: the sampling error of τ̂ and the heavy tails of deployment
+// differences add as Welch–Satterthwaite adds variances; many A/A runs
+// approach TailDF, never more.
+func TestBetweenDF(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want float64
+	}{{0, 0}, {1, 0}, {2, 1 / (1 + 1.0/TailDF)}, {5, 1 / (0.25 + 1.0/TailDF)}, {1 << 20, TailDF}} {
+		if got := BetweenDF(c.n); !approx(got, c.want, 1e-4) {
+			t.Errorf("BetweenDF(%d) = %v, want %v", c.n, got, c.want)
+		}
 	}
 }
 
@@ -59,16 +75,18 @@ func TestPairedPrior(t *testing.T) {
 		t.Errorf("no A/A: %+v", r)
 	}
 	// Three A/A runs with a learned τ² above the prior: learned value, its
-	// df min(5, 2) = 2, and still a warning.
+	// df min(5, BetweenDF(3)), and still a warning.
 	r, _ = Paired(PairedInput{D: d, Tau2: 0.03, NAA: 3})
-	if r.PriorUsed || r.Tau2 != 0.03 || r.DF != 2 || !hasWarning(r.Warnings, WarnNoAA) {
+	if r.PriorUsed || r.Tau2 != 0.03 || r.DF != BetweenDF(3) || !hasWarning(r.Warnings, WarnNoAA) {
 		t.Errorf("3 A/A runs: %+v", r)
 	}
 	// With Welch-Satterthwaite the prior, an assumption with no sampling
-	// error, has infinite degrees of freedom: df = (a+τ²)²/(a²/(W-1)).
+	// error, has only the heavy tails of deployments: df =
+	// (a+τ²)²/(a²/(W-1) + τ⁴/TailDF).
 	r, _ = Paired(PairedInput{D: d, DF: DFWelch})
 	a := r.SD * r.SD / 6
-	if want := (a + DefaultPriorTau2) * (a + DefaultPriorTau2) / (a * a / 5); !r.PriorUsed || !approx(r.DF, math.Min(want, 1e6), 1e-9) || r.DF <= 5 {
+	p2 := DefaultPriorTau2 * DefaultPriorTau2
+	if want := (a + DefaultPriorTau2) * (a + DefaultPriorTau2) / (a*a/5 + p2/TailDF); !r.PriorUsed || !approx(r.DF, want, 1e-9) || r.DF <= TailDF {
 		t.Errorf("Welch with the prior: df %v, want %v", r.DF, want)
 	}
 	// A custom prior.
@@ -239,7 +257,7 @@ func TestTrimmedMean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !(math.Abs(trim.Effect) < 0.02 && trim.SE < plain.SE/5 && trim.DF == 7) {
+	if !(math.Abs(trim.Effect) < 0.02 && trim.SE < plain.SE/5 && trim.DF == math.Min(7, BetweenDF(10))) {
 		t.Errorf("trimmed %+v vs plain %+v", trim.Estimate, plain.Estimate)
 	}
 	s, err := SummarizeTrimmed(d, 0.2)
