@@ -50,6 +50,9 @@ type Record struct {
 	// ScenarioKind is the kind of the scenario (steady, capacity, spike,
 	// soak); empty in records of older versions, read as steady.
 	ScenarioKind string `json:"scenario_kind,omitempty"`
+	// Concurrency is the number of closed-loop users of a steady scenario
+	// driven by concurrency instead of an arrival rate; 0 for open loop.
+	Concurrency int `json:"concurrency,omitempty"`
 
 	// Capacity is set for a capacity scenario.
 	Capacity *Capacity `json:"capacity,omitempty"`

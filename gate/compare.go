@@ -85,12 +85,27 @@ func compareCheck(rec *baseline.Record, name string, history []*baseline.Record,
 	c := &r.check
 	c.Mode = modeOf(rec, history)
 	est, err := comparatorFor(c, c.Mode, rec, history, aa, rules).compare(c)
+	if err == nil {
+		err = followedSchedule(rec, name, armsOf(rec, c.Mode, history), rules.Negligible)
+	}
 	if err != nil {
 		notJudged(c, err)
 		return r
 	}
 	r.est = est
 	return r
+}
+
+// armsOf returns the records a check of rec in mode compares: this run and
+// its live baseline, or this run and the stored runs.
+func armsOf(rec *baseline.Record, mode string, history []*baseline.Record) []*baseline.Record {
+	switch mode {
+	case ModePaired:
+		return []*baseline.Record{rec, rec.Reference}
+	case ModeHistory:
+		return append([]*baseline.Record{rec}, history...)
+	}
+	return nil
 }
 
 // notJudged makes c informational, saying why.

@@ -155,7 +155,7 @@ scenarios: {steady: concurrency: 4, burst: {kind: "spike", rate: 2}, long: {kind
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"e2e.p50", "e2e.p95", "output_tokens_per_s", "error_rate"}; !reflect.DeepEqual(p.Regression.Gate, want) {
+	if want := []string{"e2e.p50", "e2e.p95", "error_rate"}; !reflect.DeepEqual(p.Regression.Gate, want) {
 		t.Errorf("non-streaming gate %v, want %v", p.Regression.Gate, want)
 	}
 }
@@ -455,5 +455,23 @@ workload: dataset: {path: "rows.jsonl", format: "records"}
 		if _, err := Parse("bad.cue", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s\n: %v, want %q", src, err, want)
 		}
+	}
+}
+
+func TestNotesScheduleBoundThroughput(t *testing.T) {
+	p, err := Parse("p.cue", []byte(minimal+`regression: gate: ["ttft.p95", "output_tokens_per_s"]`+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := p.Notes()
+	if len(notes) != 1 || !strings.Contains(notes[0], "output_tokens_per_s") || !strings.Contains(notes[0], "offered load") {
+		t.Errorf("notes %q", notes)
+	}
+	p, err = Parse("p.cue", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Notes(); len(n) != 0 {
+		t.Errorf("no throughput gate, notes %q", n)
 	}
 }

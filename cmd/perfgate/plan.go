@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/perfgate/perfgate/gate/pipeline"
 )
@@ -37,5 +38,8 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 		return finish(e, err, nil, "never")
 	}
 	pipeline.WritePlan(e.stdout, pl)
+	for _, n := range p.Notes() {
+		fmt.Fprintf(e.stdout, "\nnote: %s\n", n)
+	}
 	return exitPass
 }

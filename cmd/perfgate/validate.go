@@ -30,6 +30,9 @@ func runValidate(ctx context.Context, e *env, args []string) int {
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s: ok: %s\n", f, p.Summary())
+		for _, n := range p.Notes() {
+			fmt.Fprintf(e.stderr, "%s: note: %s\n", f, n)
+		}
 		for _, name := range p.EnvVars() {
 			if e.getenv(name) == "" {
 				fmt.Fprintf(e.stderr, "%s: note: environment variable %s is not set here; a run needs it\n", f, name)

@@ -86,6 +86,10 @@ type Def struct {
 	Policy bool
 	// Recorded is true for metrics recorded per request into histograms.
 	Recorded bool
+	// Scheduled is true for a throughput that an open-loop scenario fixes:
+	// below saturation it is the offered load (times the requested output
+	// length), whatever the server does (ScheduleBound).
+	Scheduled bool
 }
 
 // catalog is in the schema's order; the recorded-only metrics follow.
@@ -95,14 +99,25 @@ var catalog = []Def{
 	{Name: TTFT, Unit: Ms, Kind: Percentiles, Needs: NeedsStreaming, Policy: true, Recorded: true},
 	{Name: TPOT, Unit: Ms, Kind: Percentiles, Needs: NeedsStreaming, Policy: true, Recorded: true},
 	{Name: ITL, Unit: Ms, Kind: Percentiles, Needs: NeedsStreaming, Policy: true, Recorded: true},
-	{Name: RequestsPerS, Unit: RPS, HigherIsBetter: true, Kind: Value, Policy: true},
-	{Name: OutputTokensPerS, Unit: TPS, HigherIsBetter: true, Kind: Value, Needs: NeedsOpenAI, Policy: true},
+	{Name: RequestsPerS, Unit: RPS, HigherIsBetter: true, Kind: Value, Policy: true, Scheduled: true},
+	{Name: OutputTokensPerS, Unit: TPS, HigherIsBetter: true, Kind: Value, Needs: NeedsOpenAI, Policy: true, Scheduled: true},
 	{Name: Goodput, Unit: RPS, HigherIsBetter: true, Kind: Value, Needs: NeedsGoodput, Policy: true},
 	{Name: ErrorRate, Unit: Ratio, Kind: Value, Policy: true},
 	{Name: Capacity, Unit: RPS, HigherIsBetter: true, Kind: Value, Needs: NeedsCapacity, Policy: true},
 	{Name: ColdStart, Unit: Ms, Kind: Value, Policy: true},
 	{Name: OutputTokens, Unit: Tokens, Kind: Percentiles, Recorded: true},
 	{Name: ScheduleLag, Unit: Ms, Kind: Percentiles, Recorded: true},
+}
+
+// ScheduleBound reports whether metric name is a throughput that an
+// open-loop scenario fixes below saturation (requests_per_s,
+// output_tokens_per_s): it can only show a regression where the target
+// falls behind its schedule, in a capacity search or a closed-loop
+// scenario. Goodput is not: its share of good requests moves with the
+// server.
+func ScheduleBound(name string) bool {
+	d, ok := Lookup(name)
+	return ok && d.Scheduled
 }
 
 // All returns every metric of the catalog, those a policy may name first,

@@ -450,11 +450,11 @@ func hostOf(s string) string {
 // Every plan of a policy carries it as load.Plan.LagTolerance.
 const LagTolerance = 0.05
 
-// tagScenario records the scenario's kind (and a spike's timing) in its
+// tagScenario records the scenario's kind, its closed-loop users (and a spike's timing) in its
 // record and in its reference arm, for the analyses of package gate.
 func tagScenario(rec *baseline.Record, sc *policies.Scenario) {
 	for r := rec; r != nil; r = r.Reference {
-		r.ScenarioKind = sc.Kind
+		r.ScenarioKind, r.Concurrency = sc.Kind, sc.Concurrency
 		if sc.Kind == policies.KindSpike {
 			r.Spike = &baseline.Spike{AtSeconds: sc.At.Std().Seconds(), HoldSeconds: sc.Hold.Std().Seconds(), Factor: sc.Factor}
 		}
