@@ -43,9 +43,33 @@ const (
 
 var leverOrder = []string{LeverDuration, LeverRate, LeverReplicas, LeverDurationReplicas, LeverHistory, LeverAARecords, LeverPaired}
 
-// maxFactor bounds the factors advice proposes: beyond it a lever is not a
-// practical way to resolve the change.
-const maxFactor = 100
+// The practical limits of the levers: beyond them advice does not propose
+// a lever (it once suggested 95 replicas per arm), and "perfgate plan" says
+// that no practical change resolves the material change.
+const (
+	MaxDurationFactor = 10               // ten times the configured duration
+	MaxDuration       = 30 * time.Minute // and no longer than this in all
+	MaxRateFactor     = 4                // above that a target is seldom still below saturation
+	MaxReplicas       = 8                // independent replicas per arm
+)
+
+// NoPracticalLever says what to do when no lever within the practical
+// limits resolves the material change.
+var NoPracticalLever = fmt.Sprintf("not with up to %d× the duration, %d× the rate or %d replicas per arm: raise the material change, or accept WARN for it", MaxDurationFactor, MaxRateFactor, MaxReplicas)
+
+// practical reports whether advice with lever, factor and duration (in
+// seconds, 0 when unknown) is within the practical limits.
+func practical(lever string, factor, duration float64) bool {
+	switch lever {
+	case LeverDuration:
+		return factor <= MaxDurationFactor && duration <= MaxDuration.Seconds()
+	case LeverRate:
+		return factor <= MaxRateFactor
+	case LeverReplicas, LeverDurationReplicas:
+		return factor <= MaxReplicas && duration <= MaxDuration.Seconds()
+	}
+	return true
+}
 
 // Advise returns what would bring the MDE of a check with noise n, judged
 // over windows windows of a run of duration seconds, under the material
@@ -67,7 +91,7 @@ func Advise(n *Noise, windows int, duration, neg, mat float64) []Advice {
 	mde := func(se2 float64) float64 { return MDE(math.Sqrt(se2), n.DF, n.Alpha, neg) }
 	var out []Advice
 	add := func(lever string, factor, dur, m float64, text string) {
-		if factor <= maxFactor {
+		if practical(lever, factor, dur) {
 			out = append(out, Advice{Lever: lever, Factor: factor, Duration: dur, MDE: m, Text: text})
 		}
 	}
@@ -88,8 +112,8 @@ func Advise(n *Noise, windows int, duration, neg, mat float64) []Advice {
 	}
 	if len(out) == 0 && a > 0 && b > 0 {
 		r, f := math.Ceil(2*b/s2), ceil1(2*a/s2)
-		if f > maxFactor {
-			r = maxFactor + 1 // not practical
+		if f > MaxDurationFactor {
+			r = MaxReplicas + 1 // not practical
 		}
 		add(LeverDurationReplicas, r, f*duration, mde(a/f+b/r), fmt.Sprintf("run %s as long%s with %d replicas per arm", times(f), durationText(f*duration, duration), int(r)))
 	}
@@ -100,7 +124,7 @@ func Advise(n *Noise, windows int, duration, neg, mat float64) []Advice {
 	case n.TauSource == TauLearned && n.AARuns < maxAARead && windows > 1:
 		// More A/A records raise the degrees of freedom of τ̂ towards
 		// those of the windows.
-		df := welchDF(a, b, float64(windows-1), float64(maxAARead-1))
+		df := welchDF(a, b, float64(windows-1), stats.BetweenDF(maxAARead))
 		if m := MDE(n.SE, df, n.Alpha, neg); m <= mat {
 			add(LeverAARecords, maxAARead, 0, m, fmt.Sprintf("learn τ from %d A/A records (now %d): %.0f degrees of freedom instead of %.0f", maxAARead, n.AARuns, df, n.DF))
 		}
@@ -120,7 +144,7 @@ func historyAdvice(n *Noise, a, neg, mat, k float64) []Advice {
 	var out []Advice
 	for runs := n.HistoryRuns + 1; runs <= 50; runs++ {
 		se := math.Sqrt(n.HistorySD*n.HistorySD*(1+1/float64(runs)) + a)
-		if m := MDE(se, float64(runs-1), n.Alpha, neg); m <= mat {
+		if m := MDE(se, stats.BetweenDF(runs), n.Alpha, neg); m <= mat {
 			out = append(out, Advice{Lever: LeverHistory, Factor: float64(runs), MDE: m,
 				Text: fmt.Sprintf("compare with %d stored runs (regression.history; now %d)", runs, n.HistoryRuns)})
 			break

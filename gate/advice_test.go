@@ -25,7 +25,7 @@ func find(as []Advice, lever string) *Advice {
 }
 
 func TestAdviseWithinRunDominates(t *testing.T) {
-	n := noiseWith(0.06, 0.01, 11, TauLearned, 30)
+	n := noiseWith(0.03, 0.01, 11, TauLearned, 30)
 	as := Advise(n, 12, 60, 0.03, 0.10)
 	d := find(as, LeverDuration)
 	if d == nil || as[0].Lever != LeverDuration {
@@ -36,7 +36,7 @@ func TestAdviseWithinRunDominates(t *testing.T) {
 		t.Errorf("duration ×%v: MDE %v, %v s", d.Factor, d.MDE, d.Duration)
 	}
 	f := d.Factor - 0.1
-	if m := MDE(math.Sqrt(0.06*0.06/f+0.01*0.01), 11, 0.05, 0.03); m <= 0.10 {
+	if m := MDE(math.Sqrt(0.03*0.03/f+0.01*0.01), 11, 0.05, 0.03); m <= 0.10 {
 		t.Errorf("×%v is not the smallest factor: ×%v gives MDE %v already", d.Factor, f, m)
 	}
 	if r := find(as, LeverRate); r == nil || r.Factor != d.Factor {
@@ -49,7 +49,7 @@ func TestAdviseWithinRunDominates(t *testing.T) {
 }
 
 func TestAdviseTauDominates(t *testing.T) {
-	n := noiseWith(0.01, 0.06, 11, TauLearned, 30)
+	n := noiseWith(0.01, 0.03, 11, TauLearned, 30)
 	as := Advise(n, 12, 60, 0.03, 0.10)
 	r := find(as, LeverReplicas)
 	if r == nil || find(as, LeverDuration) != nil {
@@ -61,7 +61,7 @@ func TestAdviseTauDominates(t *testing.T) {
 }
 
 func TestAdvisePriorAndBoth(t *testing.T) {
-	n := noiseWith(0.06, 0.06, 11, TauPrior, 2)
+	n := noiseWith(0.025, 0.025, 11, TauPrior, 2)
 	as := Advise(n, 12, 60, 0.03, 0.10)
 	if b := find(as, LeverDurationReplicas); b == nil || b.MDE > 0.10 || b.Factor < 2 || b.Duration <= 60 {
 		t.Errorf("advice %+v: want duration and replicas together", as)
@@ -72,6 +72,24 @@ func TestAdvisePriorAndBoth(t *testing.T) {
 	n = noiseWith(0.01, 0.06, 11, TauPrior, 2)
 	if a := find(Advise(n, 12, 60, 0.03, 0.10), LeverAARecords); a == nil || a.Factor != stats.MinAARuns || a.MDE != 0 {
 		t.Errorf("prior in use: A/A advice %+v", a)
+	}
+}
+
+// TestAdviseOnlyPractical: noise that only dozens of replicas or hours of
+// load would resolve gets no advice (the report says no practical change
+// resolves it), and every proposed factor is within the limits.
+func TestAdviseOnlyPractical(t *testing.T) {
+	if as := Advise(noiseWith(0.06, 0.06, 11, TauPrior, 2), 12, 60, 0.03, 0.10); len(as) != 0 {
+		t.Errorf("impractical advice %+v", as)
+	}
+	for _, w := range []float64{0.005, 0.01, 0.02, 0.04} {
+		for _, tau := range []float64{0.005, 0.01, 0.02, 0.04} {
+			for _, a := range Advise(noiseWith(w, tau, 11, TauLearned, 10), 12, 300, 0.03, 0.10) {
+				if !practical(a.Lever, a.Factor, a.Duration) || (a.Lever == LeverRate && a.Factor > MaxRateFactor) || a.Duration > MaxDuration.Seconds() {
+					t.Errorf("within %v τ %v: %+v beyond the limits", w, tau, a)
+				}
+			}
+		}
 	}
 }
 

@@ -70,10 +70,12 @@ func TestInconclusiveRunSaidPlainly(t *testing.T) {
 		if v.Outcome != Warn || v.ReasonKind != ReasonInconclusive {
 			t.Fatalf("run %s (%q): %s", v.Outcome, v.ReasonKind, v.Reason)
 		}
-		if !strings.HasPrefix(v.Reason, "No regression seen") || !strings.Contains(v.Reason, "invisible to this run") || !strings.Contains(v.Reason, "to resolve 10%") {
+		// Uncalibrated windows this noisy need more than any practical
+		// lever: the reason says so instead of proposing dozens of replicas.
+		if !strings.HasPrefix(v.Reason, "No regression seen") || !strings.Contains(v.Reason, "invisible to this run") || !strings.Contains(v.Reason, "no practical change of one run resolves 10%") {
 			t.Errorf("reason does not say it plainly: %s", v.Reason)
 		}
-		if v.Resolution == nil || v.Resolution.MDE != c.MDE || len(v.Resolution.Advice) == 0 || v.Resolution.Check != "steady e2e.p50" {
+		if v.Resolution == nil || v.Resolution.MDE != c.MDE || len(v.Resolution.Advice) != 0 || v.Resolution.Check != "steady e2e.p50" {
 			t.Fatalf("resolution %+v for MDE %v", v.Resolution, c.MDE)
 		}
 		if c.Noise == nil || c.Noise.TauSource != TauPrior || c.Noise.AARuns != 0 {

@@ -70,6 +70,8 @@ func (r *Resolution) sentence() string {
 	s := fmt.Sprintf("changes under %+.0f%% are invisible to this run (%s)", 100*math.Abs(r.MDE), r.Check)
 	if len(r.Advice) > 0 {
 		s += fmt.Sprintf("; to resolve %.0f%%, %s", 100*r.Material, r.Advice[0].Text)
+	} else {
+		s += fmt.Sprintf("; no practical change of one run resolves %.0f%% (%s)", 100*r.Material, NoPracticalLever)
 	}
 	return s
 }

@@ -141,7 +141,7 @@ func writeAdvice(w io.Writer, checks []gate.CheckPower, material float64) {
 		case len(c.Advice) == 0 && c.MDE <= material:
 			s = fmt.Sprintf("resolves %.0f%% as configured", 100*material)
 		case len(c.Advice) == 0:
-			s = fmt.Sprintf("no single change of the run resolves %.0f%%", 100*material)
+			s = fmt.Sprintf("no practical change of one run resolves %.0f%%: %s", 100*material, gate.NoPracticalLever)
 		default:
 			var ways []string
 			for _, a := range c.Advice {
