@@ -50,7 +50,7 @@ func TestInconclusiveSaidPlainly(t *testing.T) {
 		t.Fatalf("fixture advice %+v: want a longer run first", res.Advice)
 	}
 	for _, want := range []string{
-		"> **No regression seen.** Ways to resolve a 10% change in `chat-steady ttft.p95` (MDE " + formatChange(math.Abs(res.MDE), false) + " now), cheapest first: " + res.Advice[0].Text + "; ",
+		"> **No regression seen.** Ways to resolve a 10% change in `chat-steady ttft.p95` (MDE " + formatChange(math.Abs(res.MDE), false) + " now), cheapest first: " + res.Advice[0].Text,
 		"- **WARN** (inconclusive) `ttft.p95`:",
 		"- Between-deployment noise τ learned from 12 A/A records (newest 2 days old, oldest 41 days).",
 	} {
