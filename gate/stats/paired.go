@@ -102,13 +102,14 @@ type PairedResult struct {
 // in.Trim, d̄ is the trimmed mean, s_d as PairedResult.SD says, and W−1
 // becomes W−2g−1 below).
 //
-// When NAA >= MinAARuns, τ² = in.Tau2 and DF = min(W-1, NAA-1) (or
-// Welch-Satterthwaite with DFWelch). When NAA < MinAARuns, τ² =
+// When NAA >= MinAARuns, τ² = in.Tau2 and DF = min(W-1, BetweenDF(NAA))
+// (or Welch-Satterthwaite with DFWelch). When NAA < MinAARuns, τ² =
 // max(in.Tau2, prior) with a WarnNoAA warning; if the prior wins (always
-// when NAA < 2) it is treated as known: DF = W-1 with DFMin, and with
-// DFWelch the Welch-Satterthwaite value for a known τ², (s²/W+τ²)²/((s²/W)²/(W-1));
-// otherwise the learned value's DF rule applies. A lag-1 autocorrelation above MaxLag1 adds
-// WarnAutocorrelated.
+// when NAA < 2) it is treated as known up to its heavy tails: DF = W-1
+// with DFMin, and with DFWelch (s²/W+τ²)²/((s²/W)²/(W-1) + τ⁴/TailDF);
+// a learned value above the prior gets the same degrees of freedom
+// (min(W-1, TailDF) with DFMin). A lag-1 autocorrelation above MaxLag1
+// adds WarnAutocorrelated.
 //
 // Paired returns ErrTooFew for fewer than 2 windows, ErrNotFinite for a
 // NaN or infinite input and ErrDomain for a negative or NaN Tau2 or
@@ -163,7 +164,14 @@ func Paired(in PairedInput) (PairedResult, error) {
 				r.DF = (a + prior) * (a + prior) / (a*a/dfW + prior*prior/TailDF)
 			}
 		} else {
-			r.DF = learnedDF()
+			// A τ̂ above the prior from 2–4 records is used as the scale,
+			// with the prior's degrees of freedom: never less safe than the
+			// prior alone (its variance is larger), and its own 1–3 degrees
+			// of freedom gave t quantiles in the tens, MDEs of +10⁶%.
+			r.DF = math.Min(dfW, TailDF)
+			if in.DF == DFWelch && a > 0 {
+				r.DF = (a + r.Tau2) * (a + r.Tau2) / (a*a/dfW + r.Tau2*r.Tau2/TailDF)
+			}
 		}
 		source := "learned, above the prior"
 		if r.PriorUsed {

@@ -74,10 +74,10 @@ func TestPairedPrior(t *testing.T) {
 	if !r.PriorUsed || r.Tau2 != DefaultPriorTau2 || r.DF != 5 || !hasWarning(r.Warnings, WarnNoAA) {
 		t.Errorf("no A/A: %+v", r)
 	}
-	// Three A/A runs with a learned τ² above the prior: learned value, its
-	// df min(5, BetweenDF(3)), and still a warning.
+	// Three A/A runs with a learned τ² above the prior: learned value, the
+	// prior's df min(5, TailDF), and still a warning.
 	r, _ = Paired(PairedInput{D: d, Tau2: 0.03, NAA: 3})
-	if r.PriorUsed || r.Tau2 != 0.03 || r.DF != BetweenDF(3) || !hasWarning(r.Warnings, WarnNoAA) {
+	if r.PriorUsed || r.Tau2 != 0.03 || r.DF != TailDF || !hasWarning(r.Warnings, WarnNoAA) {
 		t.Errorf("3 A/A runs: %+v", r)
 	}
 	// With Welch-Satterthwaite the prior, an assumption with no sampling
