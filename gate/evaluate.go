@@ -79,13 +79,22 @@ type Input struct {
 	// gating check, built once with LearnCalibration (with the same
 	// Rules.Gate); paired checks learn τ² from it. Nil: the prior τ².
 	Calibration Calibration
+	// Looks says, per extended scenario, what the second look did (policy
+	// regression.extend); every check is then judged at the smallest
+	// family α of their last looks, the α the looks left (LookAlpha).
+	Looks []Looks
 }
 
 // Evaluate checks the SLOs and compares every gating metric of the run
 // with its baseline, and returns the verdict.
 func Evaluate(in Input) *Verdict {
 	rules := in.Rules.withDefaults()
-	v := &Verdict{}
+	v := &Verdict{Looks: in.Looks}
+	for _, l := range in.Looks {
+		if l.Alpha > 0 && l.Alpha < rules.Alpha {
+			rules.Alpha = l.Alpha
+		}
+	}
 	var regs []*regression
 	measured := map[string]bool{}
 	for _, rec := range in.Runs {

@@ -149,6 +149,9 @@ type Verdict struct {
 	// Resolution says, for a run with inconclusive checks, what it could
 	// resolve and the cheapest way to resolve the material change.
 	Resolution *Resolution `json:"resolution,omitempty"`
+	// Looks says, per scenario the policy lets extend, what the second
+	// look did (regression.extend).
+	Looks []Looks `json:"looks,omitempty"`
 }
 
 // CapacityPlan is what a capacity result means in replicas and money for
