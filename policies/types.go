@@ -259,6 +259,10 @@ type Regression struct {
 	// PriorTau is the between-deployment spread assumed before
 	// calibration; 0 means the gate's default (gate.PriorTauFor).
 	PriorTau Percent `json:"prior_tau,omitempty"`
+	// Extend is how much longer a steady or soak scenario may run when a
+	// gating check is undecided at its planned end (the second look); 0
+	// means one look.
+	Extend Duration `json:"extend,omitempty"`
 }
 
 // GateRefs returns the gating metrics parsed.

@@ -10,6 +10,7 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/report"
+	"github.com/perfgate/perfgate/gate/runner"
 	"github.com/perfgate/perfgate/internal/atomicfile"
 	"github.com/perfgate/perfgate/internal/redact"
 	"github.com/perfgate/perfgate/policies"
@@ -99,4 +100,14 @@ func writeReports(dir string, in report.Input, md string) error {
 		}
 	}
 	return nil
+}
+
+// lookWith returns the runner.LookFunc that judges rec, the run so far of
+// one extended scenario, at look l against the baselines of in (those of
+// the final verdict), and reports whether a gating check is undecided.
+func lookWith(in gate.Input) runner.LookFunc {
+	return func(rec *baseline.Record, l gate.Looks) bool {
+		in.Runs, in.Looks = []*baseline.Record{rec}, []gate.Looks{l}
+		return gate.NeedsAnotherLook(gate.Evaluate(in), rec.Scenario)
+	}
 }

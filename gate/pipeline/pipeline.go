@@ -107,9 +107,18 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The baselines come first: a look of an extended scenario judges
+	// the run so far against them.
+	in := gate.Input{Rules: runner.Rules(p), SLOs: runner.SLOs(p)}
+	var warnings []string
+	if o.Store != nil {
+		var aa map[string][]*baseline.Record
+		in.History, aa, warnings = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		in.Calibration = gate.LearnCalibration(aa, in.Rules)
+	}
 	res, err := runner.Run(ctx, runner.Options{
 		Policy: p, TargetURL: o.TargetURL, BaselineURL: o.BaselineURL, Getenv: o.Getenv, Meta: o.meta(p),
-		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag,
+		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag, Look: lookWith(in),
 	})
 	var cfgErr *runner.ConfigError
 	switch {
@@ -120,13 +129,7 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	case err != nil:
 		o.logf("%v (reporting what was measured)", err)
 	}
-	in := gate.Input{Rules: runner.Rules(p), SLOs: runner.SLOs(p), Runs: res.Records}
-	var warnings []string
-	if o.Store != nil {
-		var aa map[string][]*baseline.Record
-		in.History, aa, warnings = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
-		in.Calibration = gate.LearnCalibration(aa, in.Rules)
-	}
+	in.Runs, in.Looks = res.Records, res.Looks
 	r, err := decide(p, o, in, warnings, res.Partial, time.Since(started))
 	if err != nil {
 		return r, err

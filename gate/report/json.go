@@ -40,6 +40,9 @@ type JSONReport struct {
 	Calibration []JSONCalibration `json:"calibration"`
 	// Resolution is set when gating checks were inconclusive.
 	Resolution *JSONResolution `json:"resolution"`
+	// Looks says, per scenario the policy lets extend, the looks taken
+	// (regression.extend); empty when it extends none.
+	Looks []gate.Looks `json:"looks"`
 }
 
 // JSONSummary counts the checks by verdict. Informational checks are
@@ -207,6 +210,7 @@ func BuildJSON(in Input) *JSONReport {
 		Warnings:    allWarnings(in),
 		Calibration: jsonCalibration(in),
 		Resolution:  jsonResolution(in.Verdict),
+		Looks:       jsonLooks(in.Verdict),
 	}
 	if in.Duration > 0 {
 		rep.Duration = num(in.Duration.Seconds())
@@ -392,4 +396,12 @@ func jsonRun(r *baseline.Record, arm string) JSONRun {
 		j.Env.Labels = map[string]string{}
 	}
 	return j
+}
+
+// jsonLooks is the looks of v, [] when there were none (or no verdict).
+func jsonLooks(v *gate.Verdict) []gate.Looks {
+	if v == nil {
+		return []gate.Looks{}
+	}
+	return append([]gate.Looks{}, v.Looks...)
 }

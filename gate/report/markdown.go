@@ -187,6 +187,9 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 		if note := calibrationNote(in.Verdict, sc); note != "" {
 			b.WriteString(note + "\n\n")
 		}
+		if note := looksNote(in.Verdict, sc); note != "" {
+			b.WriteString(note + "\n\n")
+		}
 		if hasCapacity {
 			capacityShown++
 			writeCapacity(&b, in, sc, run, plan)

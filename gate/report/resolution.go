@@ -178,6 +178,20 @@ func calibrationNote(v *gate.Verdict, scenario string) string {
 	return ""
 }
 
+// looksNote says what the second look did in an extended scenario, or ""
+// when the policy does not extend it.
+func looksNote(v *gate.Verdict, scenario string) string {
+	if v == nil {
+		return ""
+	}
+	for _, l := range v.Looks {
+		if l.Scenario == scenario {
+			return "- Looks: " + mdText(l.Sentence()) + "."
+		}
+	}
+	return ""
+}
+
 func ages(s gate.CalibrationSummary) string {
 	if s.Newest.IsZero() {
 		return "age unknown"

@@ -55,6 +55,10 @@ type Options struct {
 	Scenarios []string
 	// Transport overrides the HTTP transport of the load engine (tests).
 	Transport http.RoundTripper
+	// Look, when set, is asked at each look of a scenario the policy lets
+	// extend (regression.extend) whether to go on; nil runs every scenario
+	// for its planned duration only.
+	Look LookFunc
 }
 
 // Outcome is what a run measured.
@@ -67,6 +71,8 @@ type Outcome struct {
 	Ready map[string]time.Duration
 	// Partial is true when ctx was cancelled before the end.
 	Partial bool
+	// Looks holds what the looks did in each extended scenario.
+	Looks []gate.Looks
 }
 
 // Run carries out every scenario of the policy. A failing target is data in
@@ -141,14 +147,21 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		prog.linef("scenario %s (%s)", sc.Name, sc.Kind)
 		var rec *baseline.Record
+		var looks *gate.Looks
 		var err error
-		if sc.Kind == policies.KindCapacity {
+		switch {
+		case sc.Kind == policies.KindCapacity:
 			rec, err = runCapacity(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
-		} else {
+		case o.Look != nil && extensible(p, sc):
+			rec, looks, err = runLooks(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag, o.Look)
+		default:
 			rec, err = runFixed(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
 		}
 		if err != nil {
 			return out, err
+		}
+		if looks != nil {
+			out.Looks = append(out.Looks, *looks)
 		}
 		tagScenario(rec, sc)
 		out.Records = append(out.Records, rec)
@@ -173,18 +186,11 @@ func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 	pl := planFor(p, sc, wl)
 	pl.MaxLagP99 = maxLag
 	pl.Progress = prog.snapshot(sc.Name, pl.Warmup+pl.Duration)
-	if base == nil {
-		res, err := load.Run(ctx, pl, cand)
-		if err != nil {
-			return nil, &ConfigError{err}
-		}
-		return load.Summarize(res, meta)
-	}
-	bres, cres, err := load.RunPaired(ctx, pl, *base, cand)
+	bres, cres, err := runSegment(ctx, pl, cand, base)
 	if err != nil {
-		return nil, &ConfigError{err}
+		return nil, err
 	}
-	return pairedRecord(bres, cres, meta, base.URL)
+	return recordOf(bres, cres, meta, base)
 }
 
 // pairedRecord summarises both arms and links them.
