@@ -109,17 +109,56 @@ func (wl Workload) arm(cfg sim.Config, p load.Plan, reqs []sim.Request) (*baseli
 	return load.Summarize(res, load.RunMeta{Policy: "eval", Time: time.Unix(0, 0), Keep: judged(p.Scenario)})
 }
 
+// armLooks is arm for a run of p that is looked at after each measured
+// length in looks (the last is p.Duration): one simulation, and at each
+// look a record of the requests due before it, as a run that went on
+// would have measured them by then.
+func (wl Workload) armLooks(cfg sim.Config, p load.Plan, reqs []sim.Request, looks []time.Duration) ([]*baseline.Record, error) {
+	timings, err := wl.simulate(cfg, p, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*baseline.Record, len(looks))
+	for k, d := range looks {
+		pk := p
+		pk.Duration = d
+		n := 0
+		for n < len(reqs) && reqs[n].Arrival < pk.Warmup+d {
+			n++
+		}
+		res, err := record(pk, reqs[:n], timings[:n])
+		if err != nil {
+			return nil, err
+		}
+		if out[k], err = load.Summarize(res, load.RunMeta{Policy: "eval", Time: time.Unix(0, 0), Keep: judged(p.Scenario)}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// simulate runs reqs on deployment cfg (the saturation scenario with its
+// bounded queue).
+func (wl Workload) simulate(cfg sim.Config, p load.Plan, reqs []sim.Request) ([]sim.Timing, error) {
+	if p.Scenario == ScenarioSaturation {
+		cfg.MaxQueue = wl.OverloadQueue
+	}
+	return sim.Simulate(cfg, reqs)
+}
+
 // result simulates reqs on deployment cfg and feeds every request's timing
 // to the load engine's Recorder as a Sample, so the evaluation measures with
 // the definitions and validity rules of a real run.
 func (wl Workload) result(cfg sim.Config, p load.Plan, reqs []sim.Request) (*load.Result, error) {
-	if p.Scenario == ScenarioSaturation {
-		cfg.MaxQueue = wl.OverloadQueue
-	}
-	timings, err := sim.Simulate(cfg, reqs)
+	timings, err := wl.simulate(cfg, p, reqs)
 	if err != nil {
 		return nil, err
 	}
+	return record(p, reqs, timings)
+}
+
+// record feeds the timings of reqs to a Recorder of plan p.
+func record(p load.Plan, reqs []sim.Request, timings []sim.Timing) (*load.Result, error) {
 	r, err := load.NewRecorder(p)
 	if err != nil {
 		return nil, err

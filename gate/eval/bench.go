@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
@@ -34,6 +35,12 @@ type Config struct {
 	History []int
 	// Seed seeds every random choice of the evaluation.
 	Seed uint64
+	// Extend, when > 0, evaluates the second look (regression.extend): a
+	// trial whose gating checks are undecided at the end of
+	// Workload.Duration is judged again after each further Duration, up to
+	// Extend longer, at the α the spending leaves (gate.LookAlpha). The
+	// pool's A/A and stored runs keep the planned duration.
+	Extend time.Duration
 }
 
 // DefaultConfig returns the evaluation's defaults with the simulator's
@@ -143,6 +150,43 @@ func (b *Bench) runScenario(cfg sim.Config, scenario string, schedSeed uint64) (
 	return wl.arm(cfg, p, wl.schedule(p, schedSeed+uint64(len(scenario))))
 }
 
+// looks returns the measured lengths at which a trial is judged: the
+// planned duration, then every further Duration up to Extend more.
+func (b *Bench) looks() []time.Duration {
+	d := b.cfg.Workload.Duration
+	out := []time.Duration{d}
+	for t := d; t < d+b.cfg.Extend; {
+		t = min(t+d, d+b.cfg.Extend).Truncate(b.cfg.Workload.Window)
+		out = append(out, t)
+	}
+	return out
+}
+
+// deploymentLooks runs both scenarios on deployment cfg for the longest
+// look and returns the records of each look: what a run that continued to
+// that length had measured (one simulation, cut at each look).
+func (b *Bench) deploymentLooks(cfg sim.Config, schedSeed uint64) ([][2]*baseline.Record, error) {
+	looks := b.looks()
+	out := make([][2]*baseline.Record, len(looks))
+	for j, scenario := range []string{ScenarioSteady, ScenarioSaturation} {
+		rps := b.steadyRPS
+		if scenario == ScenarioSaturation {
+			rps = b.overloadRPS
+		}
+		wl := b.cfg.Workload
+		wl.Duration = looks[len(looks)-1]
+		p := wl.plan(scenario, rps)
+		recs, err := wl.armLooks(cfg, p, wl.schedule(p, schedSeed+uint64(len(scenario))), looks)
+		if err != nil {
+			return nil, err
+		}
+		for k := range looks {
+			out[k][j] = recs[k]
+		}
+	}
+	return out, nil
+}
+
 // deployment runs both scenarios on deployment cfg.
 func (b *Bench) deployment(cfg sim.Config, schedSeed uint64) ([2]*baseline.Record, error) {
 	var out [2]*baseline.Record
@@ -250,7 +294,7 @@ type trial struct {
 	i     int
 	modes []string
 	sched uint64
-	base  [2]*baseline.Record
+	base  [][2]*baseline.Record // per look (one without Extend)
 	aa    []gate.Calibration // per Config.NAA; nil entries for N_AA = 0
 	hist  []map[string][]*baseline.Record
 }
@@ -263,7 +307,7 @@ func (b *Bench) newTrial(i int, modes []string) (*trial, error) {
 	for _, m := range modes {
 		switch m {
 		case ModePaired:
-			base, err := b.deployment(b.deploy(roleBase, i, Injection{}), t.sched)
+			base, err := b.arms(b.deploy(roleBase, i, Injection{}), t.sched)
 			if err != nil {
 				return nil, err
 			}
@@ -289,20 +333,66 @@ func (b *Bench) newTrial(i int, modes []string) (*trial, error) {
 func (t *trial) run(in Injection) (TrialResult, error) {
 	var tr TrialResult
 	b := t.b
-	cand, err := b.deployment(b.deploy(roleCand, t.i, in), t.sched)
+	cand, err := b.arms(b.deploy(roleCand, t.i, in), t.sched)
 	if err != nil {
 		return tr, err
 	}
-	if t.base[0] != nil {
-		runs := []*baseline.Record{paired(cand[0], t.base[0], baseline.KindRun), paired(cand[1], t.base[1], baseline.KindRun)}
+	if t.base != nil {
+		runs := make([][]*baseline.Record, len(cand))
+		for k := range cand {
+			runs[k] = []*baseline.Record{paired(cand[k][0], t.base[k][0], baseline.KindRun), paired(cand[k][1], t.base[k][1], baseline.KindRun)}
+		}
 		for _, cal := range t.aa {
-			tr.Paired = append(tr.Paired, gate.Evaluate(gate.Input{Rules: b.cfg.Rules, Runs: runs, Calibration: cal}))
+			tr.Paired = append(tr.Paired, b.judgeLooks(runs, func(in gate.Input) gate.Input { in.Calibration = cal; return in }))
 		}
 	}
 	for _, hist := range t.hist {
-		tr.History = append(tr.History, gate.Evaluate(gate.Input{Rules: b.cfg.Rules, Runs: cand[:], History: hist}))
+		runs := make([][]*baseline.Record, len(cand))
+		for k := range cand {
+			runs[k] = cand[k][:]
+		}
+		tr.History = append(tr.History, b.judgeLooks(runs, func(in gate.Input) gate.Input { in.History = hist; return in }))
 	}
 	return tr, nil
+}
+
+// arms returns the records of deployment cfg at each look (one look
+// without Extend).
+func (b *Bench) arms(cfg sim.Config, sched uint64) ([][2]*baseline.Record, error) {
+	if b.cfg.Extend <= 0 {
+		d, err := b.deployment(cfg, sched)
+		return [][2]*baseline.Record{d}, err
+	}
+	return b.deploymentLooks(cfg, sched)
+}
+
+// judgeLooks judges the records of each look in turn, as a run with
+// regression.extend would: at look k with the α the spending leaves, going
+// on while a gating check of a scenario is undecided and none failed. It
+// returns the verdict of the last look taken (with its Looks).
+func (b *Bench) judgeLooks(runs [][]*baseline.Record, with func(gate.Input) gate.Input) *gate.Verdict {
+	if len(runs) == 1 {
+		return gate.Evaluate(with(gate.Input{Rules: b.cfg.Rules, Runs: runs[0]}))
+	}
+	looks := b.looks()
+	alpha := b.cfg.Rules.Alpha
+	if alpha <= 0 {
+		alpha = gate.DefaultAlpha
+	}
+	var at []float64
+	for k, recs := range runs {
+		at = append(at, looks[k].Seconds())
+		why := gate.LooksDecided
+		if k == len(runs)-1 {
+			why = gate.LooksLimit
+		}
+		l := gate.NewLooks(ScenarioSteady, at, b.cfg.Workload.Duration, b.cfg.Extend, alpha, why)
+		v := gate.Evaluate(with(gate.Input{Rules: b.cfg.Rules, Runs: recs, Looks: []gate.Looks{l}}))
+		if k == len(runs)-1 || !gate.NeedsAnotherLook(v, ScenarioSteady) && !gate.NeedsAnotherLook(v, ScenarioSaturation) {
+			return v
+		}
+	}
+	return nil
 }
 
 // parallel runs f(0..n-1) on workers goroutines and returns the first

@@ -150,3 +150,40 @@ func TestTrialJudgesEveryNAA(t *testing.T) {
 		}
 	}
 }
+
+// TestLooksInTheEvaluation: with Extend an uncalibrated A/A trial, which
+// cannot rule out +10%, is judged at every look up to the limit, on records
+// that grow by a measured duration a look, at the α its last look left.
+func TestLooksInTheEvaluation(t *testing.T) {
+	cfg := guardConfig()
+	cfg.NAA, cfg.Extend = []int{0}, cfg.Workload.Duration
+	b, err := NewBench(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if looks := b.looks(); len(looks) != 2 || looks[1] != 2*cfg.Workload.Duration {
+		t.Fatalf("looks %v", looks)
+	}
+	tr, err := b.newTrial(0, []string{ModePaired})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.base) != 2 || len(tr.base[1][0].Windows) != 2*len(tr.base[0][0].Windows) {
+		t.Fatalf("baseline arm at the looks: %d looks", len(tr.base))
+	}
+	aa, err := tr.run(Injection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := aa.Paired[0]
+	if v.Outcome == gate.Fail || len(v.Looks) != 1 || len(v.Looks[0].At) != 2 {
+		t.Fatalf("A/A: %s, looks %+v", v.Outcome, v.Looks)
+	}
+	if want := gate.LookAlpha(gate.DefaultAlpha, 0.5, 1); math.Abs(v.Looks[0].Alpha-want) > 1e-12 {
+		t.Errorf("last look α %v, want %v", v.Looks[0].Alpha, want)
+	}
+	r := tabulate(ModePaired, 0, Injection{}, RunLevel, []TrialResult{aa})
+	if r.MeanLooks != 2 {
+		t.Errorf("mean looks %v, want 2", r.MeanLooks)
+	}
+}

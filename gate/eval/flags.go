@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Flags are the command-line flags of perfgate eval.
@@ -17,6 +18,7 @@ type Flags struct {
 	seed                               *uint64
 	quick                              *bool
 	shiftDF, scale                     *float64
+	extend                             *time.Duration
 }
 
 // BindFlags binds perfgate eval's flags to fs.
@@ -33,6 +35,7 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	f.shiftDF = fs.Float64("shift-df", 0, "draw the per-deployment shift from a Student-t of this many degrees of freedom (> 2) with the same sigma: heavier tails than the simulator's lognormal (0: lognormal)")
 	f.aaTrials = fs.Int("aa-trials", 0, "A/A trials (default: twice --trials)")
 	f.sizeList = fs.String("sizes", "0.03,0.05,0.1,0.2", "comma-separated injected worsenings, the negligible change first")
+	f.extend = fs.Duration("extend", 0, "the second look: when a gating check is undecided, judge the trial again after each further measured duration, up to this much longer, with the α spent across the looks (regression.extend)")
 	f.scale = fs.Float64("scale", 1, "make the simulated server this many times faster (all service time divided by it) and the request rate as many times higher, to see how the verdict gains from more requests per run")
 	return f
 }
@@ -56,6 +59,9 @@ func (f *Flags) Resolve() (base Config, plan Plan, shifts []float64, err error) 
 	base.Sim.Noise.ShiftDF = *f.shiftDF
 	if *f.shiftDF != 0 && !(*f.shiftDF > 2 && *f.shiftDF <= 1000) {
 		return base, plan, nil, fmt.Errorf("--shift-df must be 0 or in (2, 1000], got %g", *f.shiftDF)
+	}
+	if base.Extend = *f.extend; base.Extend < 0 || base.Extend > 10*base.Workload.Duration {
+		return base, plan, nil, fmt.Errorf("--extend must be between 0 and 10 measured durations (%s), got %s", 10*base.Workload.Duration, base.Extend)
 	}
 	if base.NAA, err = intsFlag(*f.naaList, 0); err != nil {
 		return base, plan, nil, fmt.Errorf("--naa: %v", err)

@@ -53,8 +53,12 @@ func (t *Table) Format(w io.Writer) error {
 		t.SteadyRPS, 100*wl.Load, t.SaturationRPS, wl.PromptMean, wl.PromptSD, wl.OutputTokens)
 	fmt.Fprintf(&b, "      throughput from a saturation scenario offered %.0f%% of saturation with a queue of %d (successful req/s per window)\n",
 		100*wl.OverloadFactor, wl.OverloadQueue)
-	fmt.Fprintf(&b, "run: %v warm-up + %v measured in %d windows of %v per scenario, one look; paired N_AA=%s, history N=%s, both drawn per trial from a pool of %d A/A pairs, every N judging the same simulated arms; seed %d\n",
-		wl.Warmup, wl.Duration, int(wl.Duration/wl.Window), wl.Window, intList(c.NAA), intList(c.History), c.Pool, c.Seed)
+	looks := "one look"
+	if c.Extend > 0 {
+		looks = fmt.Sprintf("looks every %v up to %v more while a check is undecided, α spent across them (Lan–DeMets, Pocock type)", wl.Duration, c.Extend)
+	}
+	fmt.Fprintf(&b, "run: %v warm-up + %v measured in %d windows of %v per scenario, %s; paired N_AA=%s, history N=%s, both drawn per trial from a pool of %d A/A pairs, every N judging the same simulated arms; seed %d\n",
+		wl.Warmup, wl.Duration, int(wl.Duration/wl.Window), wl.Window, looks, intList(c.NAA), intList(c.History), c.Pool, c.Seed)
 	fmt.Fprintf(&b, "rules: δ=%g%%, Δ=%g%%, family α=%g (Holm over %s)\n\n",
 		100*orDefault(c.Rules.Negligible, gate.DefaultNegligible), 100*orDefault(c.Rules.Material, gate.DefaultMaterial), orDefault(c.Rules.Alpha, gate.DefaultAlpha), strings.Join(Gate, ", "))
 	b.WriteString("knob check (no noise, one deployment, this load): the knob at a nominal +10% and the change it realises\n")
@@ -74,6 +78,9 @@ func (t *Table) Format(w io.Writer) error {
 	}
 	b.WriteString("\ninjections are calibrated so that the realised change (no noise) equals the size; throughput moves in whole slots\n\n")
 	rows := [][]string{{"mode", "N", "injection", "knob", "realised", "check", "trials", "fail%", "fail 95% CI", "warn%", "pass%", "mean MDE", "target"}}
+	if c.Extend > 0 {
+		rows[0] = append(rows[0][:12:12], "looks", "target")
+	}
 	prev := ""
 	for _, r := range t.Rows {
 		key := fmt.Sprint(r.Mode, r.N, r.Injection.Name())
@@ -96,9 +103,13 @@ func (t *Table) Format(w io.Writer) error {
 		if r.Invalid > 0 {
 			target += fmt.Sprintf(" (%d invalid)", r.Invalid)
 		}
-		rows = append(rows, []string{r.Mode, fmt.Sprint(r.N), r.Injection.Name(), r.Injection.KnobText(), realised, r.Check,
+		row := []string{r.Mode, fmt.Sprint(r.N), r.Injection.Name(), r.Injection.KnobText(), realised, r.Check,
 			fmt.Sprint(r.Trials), fmt.Sprintf("%.1f", 100*r.Rate(r.Fail)), fmt.Sprintf("[%.1f, %.1f]", 100*r.FailLow, 100*r.FailHigh),
-			fmt.Sprintf("%.1f", 100*r.Rate(r.Warn)), fmt.Sprintf("%.1f", 100*r.Rate(r.Pass)), mde, target})
+			fmt.Sprintf("%.1f", 100*r.Rate(r.Warn)), fmt.Sprintf("%.1f", 100*r.Rate(r.Pass)), mde}
+		if c.Extend > 0 {
+			row = append(row, fmt.Sprintf("%.2f", r.MeanLooks))
+		}
+		rows = append(rows, append(row, target))
 	}
 	writeAligned(&b, rows)
 	b.WriteString("\n")

@@ -43,6 +43,9 @@ type Row struct {
 	// MeanMDE is the mean minimum detectable effect (relative) over the
 	// trials where the check was judged; NaN when it never was.
 	MeanMDE float64
+	// MeanLooks is the mean number of looks the trials took (1 without
+	// Config.Extend).
+	MeanLooks float64
 }
 
 // RunLevel is the Check of a row about the run's overall verdict: it fails
@@ -194,6 +197,11 @@ func tabulate(mode string, x int, in Injection, check string, trials []TrialResu
 		}
 		v := vs[x]
 		r.Trials++
+		looks := 1
+		if len(v.Looks) > 0 {
+			looks = len(v.Looks[0].At)
+		}
+		r.MeanLooks += float64(looks)
 		out := v.Outcome
 		if check != RunLevel {
 			out = gate.Warn // not measured: inconclusive
@@ -220,6 +228,9 @@ func tabulate(mode string, x int, in Injection, check string, trials []TrialResu
 	}
 	if mdeN > 0 {
 		r.MeanMDE = mdeSum / float64(mdeN)
+	}
+	if r.Trials > 0 {
+		r.MeanLooks /= float64(r.Trials)
 	}
 	r.FailLow, r.FailHigh, _ = stats.Wilson(r.Fail, r.Trials, 0.95)
 	return r
