@@ -295,7 +295,7 @@ type trial struct {
 	modes []string
 	sched uint64
 	base  [][2]*baseline.Record // per look (one without Extend)
-	aa    []gate.Calibration // per Config.NAA; nil entries for N_AA = 0
+	aa    []gate.Calibration    // per Config.NAA; nil entries for N_AA = 0
 	hist  []map[string][]*baseline.Record
 }
 
