@@ -124,7 +124,7 @@ func Advise(n *Noise, windows int, duration, neg, mat float64) []Advice {
 	case n.TauSource == TauLearned && n.AARuns < maxAARead && windows > 1:
 		// More A/A records raise the degrees of freedom of τ̂ towards
 		// those of the windows.
-		df := welchDF(a, b, float64(windows-1), stats.BetweenDF(maxAARead))
+		df := stats.WelchDF(a, float64(windows-1), b, stats.BetweenDF(maxAARead))
 		if m := MDE(n.SE, df, n.Alpha, neg); m <= mat {
 			add(LeverAARecords, maxAARead, 0, m, fmt.Sprintf("learn τ from %d A/A records (now %d): %.0f degrees of freedom instead of %.0f", maxAARead, n.AARuns, df, n.DF))
 		}
@@ -152,15 +152,6 @@ func historyAdvice(n *Noise, a, neg, mat, k float64) []Advice {
 	}
 	out = append(out, Advice{Lever: LeverPaired, Text: fmt.Sprintf("a live baseline (paired mode) removes the %.1f%% spread between stored runs", 100*n.HistorySD)})
 	return out
-}
-
-// welchDF is the Welch–Satterthwaite degrees of freedom of a variance
-// a + b known to dfA and dfB degrees of freedom.
-func welchDF(a, b, dfA, dfB float64) float64 {
-	if a+b == 0 {
-		return dfA
-	}
-	return (a + b) * (a + b) / (a*a/dfA + b*b/dfB)
 }
 
 // sortAdvice orders advice by factor for the multiplying levers, then by

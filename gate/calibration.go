@@ -138,6 +138,13 @@ func (a aaStats) priorOrDefault() float64 {
 	return stats.DefaultPriorTau2
 }
 
+// totalDF returns the degrees of freedom of total (stats.TotalDF): the
+// spread of the A/A runs' estimates, whose between-deployment part τ̂² has
+// heavy tails and whose within-run rest has not.
+func (a aaStats) totalDF() float64 {
+	return stats.TotalDF(a.n, a.total-a.tau2, a.tau2)
+}
+
 // learned returns the learned τ², 0 when fewer than 2 A/A runs exist.
 func (a aaStats) learned() float64 {
 	if a.n < 2 {

@@ -134,11 +134,11 @@ func predictPaired(cp *CheckPower, in PowerInput, rules Rules, stat string) {
 	// τ̂²), a trimmed one is not let below it.
 	switch {
 	case perWindow && aa.n >= stats.MinAARuns && aa.total >= se*se:
-		se, df = math.Sqrt(aa.total), stats.BetweenDF(aa.n)
+		se, df = math.Sqrt(aa.total), aa.totalDF()
 	case perWindow && aa.n >= stats.MinAARuns:
-		df = math.Min(float64(w-1), stats.BetweenDF(aa.n)) // this run's own jackknife plus τ̂² is the floor
+		df = stats.WelchDF(se*se-aa.tau2, float64(w-1), aa.tau2, stats.BetweenDF(aa.n)) // this run's own jackknife plus τ̂² is the floor
 	case trim > 0 && aa.n >= stats.MinAARuns && aa.total > se*se:
-		se, df = math.Sqrt(aa.total), math.Min(df, stats.BetweenDF(aa.n))
+		se, df = math.Sqrt(aa.total), math.Min(df, aa.totalDF())
 	}
 	cp.Noise.SE, cp.Noise.DF = se, df
 	cp.Noise.WithinSE = math.Sqrt(math.Max(0, se*se-cp.Noise.Tau*cp.Noise.Tau))

@@ -197,6 +197,35 @@ func BetweenDF(n int) float64 {
 	return 1 / (1/float64(n-1) + 1.0/TailDF)
 }
 
+// TotalDF returns the degrees of freedom of the whole null variance
+// within + between of a paired comparison when it is the spread of n A/A
+// runs' own estimates: one sample variance, known to n−1 degrees of
+// freedom, whose between-deployment part also has the heavy tails of
+// deployments (TailDF): 1/df = 1/(n−1) + (between/total)²/TailDF. It is n−1
+// when the spread is all within-run noise and BetweenDF(n) when it is all
+// between deployments; 0 for n < 2.
+func TotalDF(n int, within, between float64) float64 {
+	if n < 2 {
+		return 0
+	}
+	within, between = max(within, 0), max(between, 0)
+	share := 0.0
+	if t := within + between; t > 0 {
+		share = between / t
+	}
+	return 1 / (1/float64(n-1) + share*share/TailDF)
+}
+
+// WelchDF returns the Welch–Satterthwaite degrees of freedom of a sum a + b
+// of independent variance estimates known to dfA and dfB degrees of
+// freedom: (a+b)²/(a²/dfA + b²/dfB); dfA when both are 0.
+func WelchDF(a, dfA, b, dfB float64) float64 {
+	if a+b == 0 {
+		return dfA
+	}
+	return (a + b) * (a + b) / (a*a/dfA + b*b/dfB)
+}
+
 // Lag1 returns the lag-1 autocorrelation of the series x,
 // sum_{t=1}^{n-1} (x_t - x̄)(x_{t+1} - x̄) / sum_t (x_t - x̄)², in [-1,1].
 // It returns 0 for fewer than 3 values or a series with zero variance

@@ -268,3 +268,21 @@ func TestTrimmedMean(t *testing.T) {
 		t.Error("trim 0.5 accepted")
 	}
 }
+
+// TestTotalDF: an A/A spread that is all within-run noise keeps its n−1
+// degrees of freedom, all between-deployment spread gets BetweenDF(n), a
+// mixture lies between (never above n−1: it is one sample variance).
+func TestTotalDF(t *testing.T) {
+	if got := TotalDF(10, 1, 0); got != 9 {
+		t.Errorf("within only: %v, want 9", got)
+	}
+	if got := TotalDF(10, 0, 1); !approx(got, BetweenDF(10), 1e-12) {
+		t.Errorf("between only: %v, want %v", got, BetweenDF(10))
+	}
+	if got := TotalDF(10, 1, 1); !(got > BetweenDF(10) && got < 9) {
+		t.Errorf("half and half: %v", got)
+	}
+	if TotalDF(1, 1, 1) != 0 {
+		t.Error("one run has degrees of freedom")
+	}
+}
