@@ -58,8 +58,9 @@ func TestPredictedMDEWithoutStore(t *testing.T) {
 	if len(plan) != 1 || plan[0].Noise.TauSource != TauPrior || plan[0].Within != "" || plan[0].Noise.WithinSE != 0 {
 		t.Fatalf("plan %+v: want the prior's share only", plan)
 	}
-	// τ's share alone, at the tail prior: ln(1.03) + (t(11) + z)·τ.
-	want := MDE(PriorTauFor("e2e.p95"), 11, 0.05, 0.03)
+	// τ's share alone, at the tail prior: ln(1.03) + (t(5) + z)·τ, the
+	// prior's heavy tails (stats.TailDF) its degrees of freedom.
+	want := MDE(PriorTauFor("e2e.p95"), stats.TailDF, 0.05, 0.03)
 	if math.Abs(plan[0].MDE-want) > 1e-9 {
 		t.Errorf("MDE %v, want %v", plan[0].MDE, want)
 	}

@@ -155,23 +155,19 @@ func Paired(in PairedInput) (PairedResult, error) {
 		if prior == 0 {
 			prior = DefaultPriorTau2
 		}
+		// The prior is an assumption, not an estimate: it has no sampling
+		// error, only the heavy tails of deployment differences (TailDF).
+		// A τ̂ above the prior from 2–4 records is used as the scale with
+		// the prior's degrees of freedom: never less safe than the prior
+		// alone (its variance is larger), and its own 1–3 degrees of
+		// freedom gave t quantiles in the tens, MDEs of +10⁶%.
+		r.Tau2 = in.Tau2
 		if in.NAA < 2 || prior >= in.Tau2 {
-			r.Tau2, r.PriorUsed, r.DF = prior, true, dfW
-			if in.DF == DFWelch && a > 0 {
-				// The prior is an assumption, not an estimate: it has
-				// no sampling error, only the heavy tails of deployment
-				// differences (TailDF).
-				r.DF = (a + prior) * (a + prior) / (a*a/dfW + prior*prior/TailDF)
-			}
-		} else {
-			// A τ̂ above the prior from 2–4 records is used as the scale,
-			// with the prior's degrees of freedom: never less safe than the
-			// prior alone (its variance is larger), and its own 1–3 degrees
-			// of freedom gave t quantiles in the tens, MDEs of +10⁶%.
-			r.DF = math.Min(dfW, TailDF)
-			if in.DF == DFWelch && a > 0 {
-				r.DF = (a + r.Tau2) * (a + r.Tau2) / (a*a/dfW + r.Tau2*r.Tau2/TailDF)
-			}
+			r.Tau2, r.PriorUsed = prior, true
+		}
+		r.DF = math.Min(dfW, TailDF)
+		if in.DF == DFWelch {
+			r.DF = WelchDF(a, dfW, r.Tau2, TailDF)
 		}
 		source := "learned, above the prior"
 		if r.PriorUsed {
