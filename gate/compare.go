@@ -86,7 +86,9 @@ func compareCheck(rec *baseline.Record, name string, history []*baseline.Record,
 	c.Mode = modeOf(rec, history)
 	est, err := comparatorFor(c, c.Mode, rec, history, aa, rules).compare(c)
 	if err == nil {
-		err = followedSchedule(rec, name, armsOf(rec, c.Mode, history), rules.Negligible)
+		if err = followedSchedule(rec, name, armsOf(rec, c.Mode, history), rules.Negligible); err != nil {
+			c.Warnings = nil // the comparison's caveats do not matter to a check that cannot move
+		}
 	}
 	if err != nil {
 		notJudged(c, err)

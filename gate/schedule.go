@@ -39,8 +39,8 @@ func followedSchedule(rec *baseline.Record, name string, arms []*baseline.Record
 	if m == metric.OutputTokensPerS && !(lo > 0 && hi/lo <= 1+negligible) {
 		return nil // the output lengths differ: tokens per second moves with them
 	}
-	return fmt.Errorf("the open-loop scenario %q sent its schedule (%s) and every arm completed at least %.0f%% of it, so %s is the offered load, not the server's: it cannot show a regression here; gate goodput or latencies, a capacity scenario, or a closed-loop one (concurrency)",
-		rec.Scenario, metric.Format(rec.Offered, metric.RPS), 100*(1-negligible), m)
+	return fmt.Errorf("open-loop scenario %q kept its schedule (%s, at least %.0f%% completed in every arm): this is the offered load, not the server's throughput, and cannot show a regression; gate goodput, capacity or a closed-loop scenario instead",
+		rec.Scenario, metric.Format(rec.Offered, metric.RPS), 100*(1-negligible))
 }
 
 // completed returns the share of rec's offered requests that succeeded in

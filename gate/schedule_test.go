@@ -28,7 +28,7 @@ func TestScheduleBoundThroughputIsInformational(t *testing.T) {
 	rules := Rules{Gate: []string{"e2e.p50", "requests_per_s"}}
 	v := Evaluate(Input{Rules: rules, Runs: []*baseline.Record{openLoop(pairedRun(rng, 0, 0.005), 1)}})
 	c := findCheck(t, v, "requests_per_s", KindRegression)
-	if c.Gating || c.ReasonKind != ReasonInformational || !strings.Contains(c.Reason, "offered load") || !strings.Contains(c.Reason, "closed-loop") {
+	if c.Gating || c.ReasonKind != ReasonInformational || !strings.Contains(c.Reason, "offered load") || !strings.Contains(c.Reason, "closed-loop") || len(c.Warnings) != 0 {
 		t.Errorf("open loop, schedule kept: %+v", c)
 	}
 	if c.Candidate == 0 || c.Baseline == 0 {
