@@ -45,4 +45,7 @@ func WriteSummary(w io.Writer, v *gate.Verdict) {
 		}
 		fmt.Fprintf(w, row, c.Scenario, c.Name, c.Kind, base, metric.Format(c.Candidate, c.Unit), change, mde, verdict)
 	}
+	for _, l := range v.Looks {
+		fmt.Fprintf(w, "\nlooks: %s\n", l.Sentence())
+	}
 }
