@@ -85,7 +85,7 @@ func ExampleHistory() {
 		100*stats.RelChange(r.Effect), 100*stats.RelChange(r.Lower(0.05)),
 		100*stats.RelChange(r.MDE(0.05, stats.LogChange(0.03), 0.95)), r.Judgeable)
 	// Output:
-	// change +15.9%, lower bound +0.9%, MDE +28.5%, judgeable true
+	// change +15.9%, lower bound +2.3%, MDE +26.8%, judgeable true
 }
 
 // Error rates of baseline and candidate compared as proportions.

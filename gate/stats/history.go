@@ -31,7 +31,7 @@ type HistoryResult struct {
 // error is seX >= 0 (for example from Jackknife over windows), with hist,
 // the logs of the same statistic in the last N stored runs.
 //
-// The bound on x - m uses t(BetweenDF(N)) · sqrt(s²·(1+1/N) + seX²): s² already
+// The bound on x - m uses t(TotalDF(N, seX², s² − seX²)) · sqrt(s²·(1+1/N) + seX²): s² already
 // holds the run-to-run variance, including each stored run's sampling
 // noise, and 1/N accounts for the uncertainty of m. With N < MinHistory the
 // result is not judgeable (WarnNotJudgeable); with N == 1 DF is 0, so the
@@ -54,7 +54,12 @@ func History(x, seX float64, hist []float64) (HistoryResult, error) {
 	r.N, r.SEX = n, seX
 	r.Mean, r.SD = meanSD(hist)
 	r.Effect = x - r.Mean
-	r.DF = BetweenDF(n)
+	// The stored runs' spread s² holds their own within-run noise (about
+	// this run's seX², not heavy-tailed) and the differences between
+	// deployments and times (heavy-tailed): TotalDF weighs the tails by
+	// the between share.
+	within := math.Min(seX*seX, r.SD*r.SD)
+	r.DF = TotalDF(n, within, r.SD*r.SD-within)
 	r.SE = math.Sqrt(r.SD*r.SD*(1+1/float64(n)) + seX*seX)
 	r.Judgeable = n >= MinHistory
 	if !r.Judgeable {
