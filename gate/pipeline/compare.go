@@ -62,6 +62,9 @@ func Compare(p *policies.Policy, c Comparison, o Options) (*Result, error) {
 	if len(c.Calibration) > 0 {
 		in.Calibration = gate.LearnCalibration(map[string][]*baseline.Record{rec.Scenario: c.Calibration}, in.Rules)
 	}
+	if l := runner.LooksOf(p, rec); l != nil {
+		in.Looks = []gate.Looks{*l}
+	}
 	return decide(p, o, in, c.Warnings, false, 0)
 }
 

@@ -51,6 +51,11 @@ func TestUndecidedRunIsExtended(t *testing.T) {
 	if c.Samples < 50 || math.Abs(c.Confidence-(1-l.Alpha)) > 1e-12 {
 		t.Errorf("e2e.p50 judged over %d samples at %v, want about 60 at %v", c.Samples, c.Confidence, 1-l.Alpha)
 	}
+	// Comparing the stored record again rebuilds its looks from its span.
+	again, err := Compare(p, Comparison{Candidate: rec}, Options{})
+	if err != nil || len(again.Verdict.Looks) != 1 || len(again.Verdict.Looks[0].At) != 3 || again.Verdict.Looks[0].Alpha != l.Alpha {
+		t.Errorf("compare: %v, looks %+v", err, again.Verdict.Looks)
+	}
 	if !strings.Contains(res.Markdown, "- Looks: steady: extended: 3 looks") || !strings.Contains(prog.String(), "looking again after 1s more") {
 		t.Errorf("the looks are not reported:\n%s\n%s", res.Markdown, prog.String())
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/perfgate/perfgate/baseline"
@@ -129,4 +130,36 @@ func spanSeconds(r *load.Result) float64 {
 		return 0
 	}
 	return r.Windows[len(r.Windows)-1].End.Seconds()
+}
+
+// LooksOf returns the looks a stored record of policy p took, rebuilt from
+// its measured span (a run extended by regression.extend measured more
+// than its planned duration), so that comparing it again judges it at the
+// same α; nil when its scenario is not extensible.
+func LooksOf(p *policies.Policy, rec *baseline.Record) *gate.Looks {
+	sc, ok := p.Scenarios.Lookup(rec.Scenario)
+	if !ok || !extensible(p, sc) || len(rec.Windows) == 0 {
+		return nil
+	}
+	planned, extend := sc.Duration.Std(), p.Regression.Extend.Std()
+	window := time.Duration(rec.WindowSeconds * float64(time.Second))
+	if window <= 0 {
+		window = load.DefaultWindow
+	}
+	span := rec.Windows[len(rec.Windows)-1].End
+	at := []float64{math.Min(planned.Seconds(), span)}
+	for done := planned; float64(done)/float64(time.Second) < span-1e-9; {
+		seg := min(planned, planned+extend-done).Truncate(window)
+		if seg < window {
+			break
+		}
+		done += seg
+		at = append(at, math.Min(done.Seconds(), span))
+	}
+	why := gate.LooksDecided
+	if planned+extend-time.Duration(at[len(at)-1]*float64(time.Second)) < window {
+		why = gate.LooksLimit
+	}
+	l := gate.NewLooks(sc.Name, at, planned, extend, Rules(p).Alpha, why)
+	return &l
 }
