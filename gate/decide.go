@@ -41,6 +41,11 @@ func decide(regs []*regression, alpha float64) {
 		}
 	}
 	thresholds, reject := stats.HolmStepDown(ps, alpha)
+	for _, r := range holm {
+		if lc, ok := r.est.(*logChange); ok {
+			lc.mdeAlpha = alpha / float64(len(holm))
+		}
+	}
 	for k, r := range holm {
 		r.judge(thresholds[k], reject[k])
 	}
@@ -72,6 +77,11 @@ type logChange struct {
 	// the number of non-zero window differences it rests on.
 	wilcoxonP float64
 	wilcoxonN int
+	// mdeAlpha is the level the MDE (and the advice) is computed at:
+	// Holm's first step α/m, the level at which a check is sure to be
+	// judged whatever the other checks' p-values (perfgate plan plans at
+	// it too); 0 means the check's own level.
+	mdeAlpha float64
 }
 
 // crossCheckBlocks reports whether the signed-rank cross-check stands in the way of
@@ -90,7 +100,11 @@ func (e *logChange) judge(c *Check, alpha float64, significant bool) error {
 	lcb, ucb := e.Lower(alpha), e.Upper(alpha)
 	out := stats.Decide(lcb, ucb, e.neg, e.mat)
 	c.PValue = e.PExceeds(e.neg)
-	c.MDE = stats.RelChange(e.MDE(alpha, e.neg, 0.95))
+	mdeAlpha := alpha
+	if e.mdeAlpha > 0 {
+		mdeAlpha = e.mdeAlpha
+	}
+	c.MDE = stats.RelChange(e.MDE(mdeAlpha, e.neg, 0.95))
 	fillInterval(c, e.Estimate, lcb, ucb, 1-alpha)
 	c.Reason = c.Name + " " + formatChange(c) + ": " + stats.ExplainDirected(lcb, ucb, e.neg, e.mat, c.HigherIsBetter)
 	switch {
@@ -106,7 +120,7 @@ func (e *logChange) judge(c *Check, alpha float64, significant bool) error {
 		c.ReasonKind = warnKind(e.Effect, lcb, e.neg)
 	}
 	c.Verdict = outcomeOf(out)
-	c.Noise.judged(e.Estimate, alpha)
+	c.Noise.judged(e.Estimate, mdeAlpha)
 	return nil
 }
 
