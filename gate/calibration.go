@@ -138,11 +138,12 @@ func (a aaStats) priorOrDefault() float64 {
 	return stats.DefaultPriorTau2
 }
 
-// totalDF returns the degrees of freedom of total (stats.TotalDF): the
-// spread of the A/A runs' estimates, whose between-deployment part τ̂² has
-// heavy tails and whose within-run rest has not.
+// totalDF returns the degrees of freedom of total, the spread of the A/A
+// runs' own estimates of a tail percentile, used whole: stats.BetweenDF, as
+// all of it has heavy tails — the deployments', and within a run the
+// stalls that one arm's tail catches and the other's does not.
 func (a aaStats) totalDF() float64 {
-	return stats.TotalDF(a.n, a.total-a.tau2, a.tau2)
+	return stats.BetweenDF(a.n)
 }
 
 // learned returns the learned τ², 0 when fewer than 2 A/A runs exist.

@@ -11,25 +11,25 @@ func TestPairedConstructed(t *testing.T) {
 	// By hand: mean 0.03; deviations -0.02 0 -0.01 0.01 0.02 0, sum of
 	// squares 0.001, s² = 0.0002; SE = sqrt(0.0002/6 + 0.0001) =
 	// sqrt(0.000133333) = 0.0115470; df = min(6-1, BetweenDF(10)) =
-	// 1/(1/9 + 1/5) = 45/14 = 3.2142857 (ten A/A runs, and the heavy tails
-	// of deployment differences); t(45/14, 0.95) = 2.29076 (numerical integration), so the 95%
-	// bounds are 0.03 ∓ 0.026451.
+	// 1/(1/9 + 1/4) = 36/13 = 2.7692308 (ten A/A runs, and the heavy tails
+	// of deployment differences); t(36/13, 0.95) = 2.43551 (numerical
+	// integration), so the 95% bounds are 0.03 ∓ 0.028123.
 	in := PairedInput{D: []float64{0.01, 0.03, 0.02, 0.04, 0.05, 0.03}, Tau2: 0.0001, NAA: 10}
 	r, err := Paired(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !approx(r.Effect, 0.03, 1e-15) || !approx(r.SD, math.Sqrt(0.0002), 1e-15) || r.W != 6 || !approx(r.DF, 45.0/14, 1e-12) || r.PriorUsed {
+	if !approx(r.Effect, 0.03, 1e-15) || !approx(r.SD, math.Sqrt(0.0002), 1e-15) || r.W != 6 || !approx(r.DF, 36.0/13, 1e-12) || r.PriorUsed {
 		t.Errorf("got %+v", r)
 	}
 	if !approx(r.SE, 0.0115470, 1e-7) {
 		t.Errorf("SE=%v, want 0.0115470", r.SE)
 	}
-	if q := TQuantile(45.0/14, 0.95); !approx(q, 2.29076, 1e-5) || !approx(r.Lower(0.05), 0.03-q*r.SE, 1e-12) || !approx(r.Upper(0.05), 0.03+q*r.SE, 1e-12) {
+	if q := TQuantile(36.0/13, 0.95); !approx(q, 2.43551, 1e-5) || !approx(r.Lower(0.05), 0.03-q*r.SE, 1e-12) || !approx(r.Upper(0.05), 0.03+q*r.SE, 1e-12) {
 		t.Errorf("t quantile %v, bounds %v %v", q, r.Lower(0.05), r.Upper(0.05))
 	}
-	// MDE = 0.03 + (t(45/14, 0.95) + 1.644854)·0.0115470.
-	if got, want := r.MDE(0.05, 0.03, 0.95), 0.03+(TQuantile(45.0/14, 0.95)+1.644854)*0.0115470; !approx(got, want, 1e-6) {
+	// MDE = 0.03 + (t(36/13, 0.95) + 1.644854)·0.0115470.
+	if got, want := r.MDE(0.05, 0.03, 0.95), 0.03+(2.43551+1.644854)*0.0115470; !approx(got, want, 1e-6) {
 		t.Errorf("MDE=%v, want %v", got, want)
 	}
 	// The p-value of H0: effect <= Lower(a) is a.
@@ -42,11 +42,11 @@ func TestPairedConstructed(t *testing.T) {
 		t.Errorf("warnings %v", r.Warnings)
 	}
 
-	// DFWelch: a = 0.0002/6, b = 0.0001, df = (a+b)²/(a²/5 + b²/(45/14)).
+	// DFWelch: a = 0.0002/6, b = 0.0001, df = (a+b)²/(a²/5 + b²/(36/13)).
 	in.DF = DFWelch
 	r, _ = Paired(in)
 	a, b := 0.0002/6, 0.0001
-	if want := (a + b) * (a + b) / (a*a/5 + b*b/(45.0/14)); !approx(r.DF, want, 1e-12) || r.DF < 45.0/14 {
+	if want := (a + b) * (a + b) / (a*a/5 + b*b/(36.0/13)); !approx(r.DF, want, 1e-12) || r.DF < 36.0/13 {
 		t.Errorf("Welch df=%v, want %v", r.DF, want)
 	}
 }
@@ -71,7 +71,7 @@ func TestPairedPrior(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.PriorUsed || r.Tau2 != DefaultPriorTau2 || r.DF != 5 || !hasWarning(r.Warnings, WarnNoAA) {
+	if !r.PriorUsed || r.Tau2 != DefaultPriorTau2 || r.DF != min(5, TailDF) || !hasWarning(r.Warnings, WarnNoAA) {
 		t.Errorf("no A/A: %+v", r)
 	}
 	// Three A/A runs with a learned τ² above the prior: learned value, the
