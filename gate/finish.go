@@ -73,12 +73,14 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		if len(fails) > 1 {
 			v.Reason = fmt.Sprintf("%d checks failed; first: %s.", len(fails), fails[0].Reason)
 		}
+		v.Reason = withCause(v.Reason, fails, runs)
 	case len(warns) > 0 && warns[0].ReasonKind == ReasonInconclusive:
 		v.Outcome = Warn
 		v.Reason = plainly("")
 	case len(warns) > 0:
 		v.Outcome = Warn
 		v.Reason = fmt.Sprintf("No check failed, but %d %s WARN; the most serious, %s: %s.", len(warns), plural(len(warns), "check is", "checks are"), reasonPhrase[warns[0].ReasonKind], warns[0].Reason)
+		v.Reason = withCause(v.Reason, warns[:1], runs)
 	case len(v.Checks) == 0:
 		v.Outcome = Pass
 		v.Reason = "Nothing to judge: the policy has no SLOs and no gating metric was measured."

@@ -149,6 +149,9 @@ type Verdict struct {
 	// Resolution says, for a run with inconclusive checks, what it could
 	// resolve and the cheapest way to resolve the material change.
 	Resolution *Resolution `json:"resolution,omitempty"`
+	// Stopped says why the run was stopped early because the target
+	// failed nearly every request; nil otherwise.
+	Stopped *Stopped `json:"stopped,omitempty"`
 }
 
 // CapacityPlan is what a capacity result means in replicas and money for

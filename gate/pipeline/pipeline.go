@@ -112,9 +112,12 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag,
 	})
 	var cfgErr *runner.ConfigError
+	var abort *runner.AbortError
 	switch {
 	case errors.As(err, &cfgErr):
 		return nil, &InvalidError{Err: err}
+	case errors.As(err, &abort):
+		return o.stopped(p, abort, res, started)
 	case err != nil && (res == nil || len(res.Records) == 0):
 		return nil, o.unmeasured(ctx, p, err, started)
 	case err != nil:

@@ -40,6 +40,9 @@ type JSONReport struct {
 	Calibration []JSONCalibration `json:"calibration"`
 	// Resolution is set when gating checks were inconclusive.
 	Resolution *JSONResolution `json:"resolution"`
+	// Stopped is set when the run was stopped early because the target
+	// failed nearly every request (policy fail_fast).
+	Stopped *gate.Stopped `json:"stopped"`
 }
 
 // JSONSummary counts the checks by verdict. Informational checks are
@@ -207,6 +210,7 @@ func BuildJSON(in Input) *JSONReport {
 		Warnings:    allWarnings(in),
 		Calibration: jsonCalibration(in),
 		Resolution:  jsonResolution(in.Verdict),
+		Stopped:     stoppedOf(in.Verdict),
 	}
 	if in.Duration > 0 {
 		rep.Duration = num(in.Duration.Seconds())
@@ -392,4 +396,12 @@ func jsonRun(r *baseline.Record, arm string) JSONRun {
 		j.Env.Labels = map[string]string{}
 	}
 	return j
+}
+
+// stoppedOf returns why the run was stopped early, nil-safe.
+func stoppedOf(v *gate.Verdict) *gate.Stopped {
+	if v == nil {
+		return nil
+	}
+	return v.Stopped
 }

@@ -147,6 +147,12 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		} else {
 			rec, err = runFixed(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
 		}
+		var abort *AbortError
+		if errors.As(err, &abort) && rec != nil {
+			tagScenario(rec, sc)
+			out.Records = append(out.Records, rec)
+			out.Partial = true
+		}
 		if err != nil {
 			return out, err
 		}
@@ -178,13 +184,21 @@ func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 		if err != nil {
 			return nil, &ConfigError{err}
 		}
-		return load.Summarize(res, meta)
+		rec, err := load.Summarize(res, meta)
+		if err != nil {
+			return nil, err
+		}
+		return rec, aborted(sc.Name, res)
 	}
 	bres, cres, err := load.RunPaired(ctx, pl, *base, cand)
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
-	return pairedRecord(bres, cres, meta, base.URL)
+	rec, err := pairedRecord(bres, cres, meta, base.URL)
+	if err != nil {
+		return nil, err
+	}
+	return rec, aborted(sc.Name, cres, bres)
 }
 
 // pairedRecord summarises both arms and links them.
@@ -238,7 +252,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 	rec := &baseline.Record{}
 	partial := false
 	var last *baseline.Record
-	for {
+	for first := true; ; first = false {
 		rate, dur, ok := s.Next()
 		if !ok {
 			break
@@ -253,10 +267,21 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 			pl.Progress = prog.snapshot(fmt.Sprintf("%s @ %.3g req/s", sc.Name, rate), pl.Warmup+pl.Duration)
 		}
 		pl.StopEarly = clearBreach(pl)
+		if !first {
+			// Only the first step tells a broken target: later ones
+			// may fail because the rate is beyond the capacity.
+			pl.FailFast = nil
+		}
 		started := time.Now()
 		res, err := load.Run(ctx, pl, t)
 		if err != nil {
 			return nil, &ConfigError{err}
+		}
+		if err := aborted(sc.Name, res); err != nil {
+			if arm != "" {
+				err.(*AbortError).Abort.Arm = arm
+			}
+			return nil, err
 		}
 		used := min(time.Since(started), pl.Warmup+pl.Duration)
 		srec, err := load.Summarize(res, meta)
