@@ -88,8 +88,9 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		v.Reason = fmt.Sprintf("No check failed, but %d %s WARN; the most serious, %s: %s.", len(warns), plural(len(warns), "check is", "checks are"), reasonPhrase[warns[0].ReasonKind], warns[0].Reason)
 		v.Reason = withCause(v.Reason, warns[:1], runs)
 	case len(v.Checks) == 0:
-		v.Outcome = Pass
-		v.Reason = "Nothing to judge: the policy has no SLOs and no gating metric was measured."
+		// Nothing judged is not a pass (docs/report-json.md).
+		v.Outcome = Invalid
+		v.Reason = "Nothing was judged: no scenario measured an SLO's metric or a gating metric."
 	case inconclusive > 0:
 		v.Outcome = Pass
 		v.Reason = plainly(fmt.Sprintf(" (reported as PASS: regression.inconclusive is %q)", InconclusivePass))

@@ -21,3 +21,12 @@ func TestInformationalChecksNeverDecide(t *testing.T) {
 		t.Errorf("only informational: %s: %s", v.Outcome, v.Reason)
 	}
 }
+
+// A run with no check at all judged nothing: invalid, never a pass.
+func TestNothingJudgedIsInvalid(t *testing.T) {
+	v := &Verdict{}
+	finish(v, nil, 0.10)
+	if v.Outcome != Invalid {
+		t.Errorf("no checks: %s: %s", v.Outcome, v.Reason)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // validateCLI runs "perfgate validate" in process. Tests run it from the
@@ -153,6 +154,58 @@ regression: gate: ["ttft.p95", "error_rate"]
 	for _, bad := range []string{`ttft.p95 in scenario "steady"`, `"users"`, "tpot.p50", "error_rate", `regression.gate: ttft.p95 in scenario "slow"`} {
 		if strings.Contains(stderr, bad) {
 			t.Errorf("warns about %s:\n%s", bad, stderr)
+		}
+	}
+}
+
+// Silent misconfiguration is an error before any load (exit 2): a dataset
+// or body file that does not exist (named at the policy line that names
+// it), --save-baseline without a store, an unknown store scheme.
+func TestMisconfigurationFailsBeforeLoad(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "p.yaml")
+	src := `name: missing-files
+target: {url: "http://127.0.0.1:1", api: http, ready: {timeout: 1m}}
+workload:
+  dataset: {path: no-such-dataset.jsonl, format: records}
+  requests:
+    - {path: /predict, body_file: no-such-body.json}
+scenarios:
+  steady: {rate: 5}
+`
+	if err := os.WriteFile(policy, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := validateCLI(t, nil, policy)
+	for _, want := range []string{
+		policy + ":4:13: workload.dataset.path: " + filepath.Join(dir, "no-such-dataset.jsonl") + ": no such file or directory",
+		policy + ":6:24: workload.requests[0].body_file: " + filepath.Join(dir, "no-such-body.json") + ": no such file or directory",
+	} {
+		if code != exitInvalid || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	ok := writePolicy(t, `name: "x"
+target: {url: "http://127.0.0.1:1", api: "openai-chat", model: "m", ready: timeout: "1m"}
+scenarios: steady: rate: 1
+`)
+	// The target is unreachable with a one-minute readiness timeout: an
+	// answer within seconds proves nothing was waited for.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--save-baseline"}, "--save-baseline needs --store"},
+		{[]string{"--store", "s3://bucket/x"}, "s3:// is not a store perfgate knows"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		code, _, stderr := perfgate(ctx, t, append([]string{"run", "--policy", ok, "--quiet"}, c.args...)...)
+		cancel()
+		if code != exitInvalid || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, want 2 with %q:\n%s", c.args, code, c.want, stderr)
+		}
+		if _, err := os.Stat("s3:"); err == nil {
+			t.Error("an s3: directory was created")
 		}
 	}
 }
