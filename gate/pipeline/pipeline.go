@@ -47,7 +47,9 @@ type Options struct {
 	// target.baseline_url. A baseline URL selects paired mode.
 	TargetURL, BaselineURL string
 	// Store holds the baselines; nil means no history and nothing saved.
-	Store baseline.Store
+	// StoreName is how the user named it (--store), for messages.
+	Store     baseline.Store
+	StoreName string
 	// OutDir receives report.json, comment.md and junit.xml; "" writes none.
 	OutDir string
 	// SaveBaseline stores this run as the newest baseline of Branch (it
@@ -128,6 +130,7 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	if o.Store != nil {
 		var aa map[string][]*baseline.Record
 		in.History, aa, warnings = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		warnings = append(warnings, o.noBaseline(p, in.History, res.Records)...)
 		in.Calibration = gate.LearnCalibration(aa, in.Rules)
 	}
 	r, err := decide(p, o, in, warnings, res.Partial, time.Since(started))
