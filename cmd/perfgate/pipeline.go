@@ -57,7 +57,7 @@ func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSe
 	}
 	g.o.StoreName = g.store
 	if from := gitinfo.Defaults(ctx, &g.o.Branch, &g.o.Commit); from != "" {
-		fmt.Fprintf(e.stderr, "perfgate: %s\n", from)
+		fmt.Fprintf(e.stderr, "using %s\n", from)
 	}
 	p, err := readPolicy(e, g.policy)
 	if err != nil {
