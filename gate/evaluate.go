@@ -96,6 +96,7 @@ func Evaluate(in Input) *Verdict {
 		}
 	}
 	var regs []*regression
+	var unmeasured []Check // gating metrics every request of their scenario failed to measure
 	measured := map[string]bool{}
 	for _, rec := range in.Runs {
 		if rec == nil {
@@ -117,6 +118,10 @@ func Evaluate(in Input) *Verdict {
 		for _, name := range rules.Gate {
 			m, _ := metric.SplitName(name)
 			if !hasMetric(rec, m) || isCapacity && m != metric.Capacity {
+				if c, ok := unmeasuredCheck(rec, name); ok && !isCapacity {
+					measured[name] = true
+					unmeasured = append(unmeasured, c)
+				}
 				continue
 			}
 			measured[name] = true
@@ -141,6 +146,7 @@ func Evaluate(in Input) *Verdict {
 			v.Mode = c.Mode
 		}
 	}
+	v.Checks = append(v.Checks, unmeasured...)
 	for _, rec := range in.Runs {
 		if rec != nil && rec.Reference != nil {
 			v.Calibration = append(v.Calibration, SummarizeCalibration(rec.Scenario, in.Calibration[rec.Scenario], v.Checks, rec.Time))

@@ -33,9 +33,15 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 			invalid = append(invalid, fmt.Sprintf("scenario %s: %s", rec.Scenario, reasons))
 		}
 	}
+	// Informational checks are notes: shown, never deciding the run.
 	var fails, warns []Check
+	gating := 0
 	for _, c := range v.Checks {
+		if c.Gating {
+			gating++
+		}
 		switch {
+		case !c.Gating:
 		case c.Verdict == Fail:
 			fails = append(fails, c)
 		case c.Verdict == Warn:
@@ -73,23 +79,29 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		if len(fails) > 1 {
 			v.Reason = fmt.Sprintf("%d checks failed; first: %s.", len(fails), fails[0].Reason)
 		}
+		v.Reason = withCause(v.Reason, fails, runs)
 	case len(warns) > 0 && warns[0].ReasonKind == ReasonInconclusive:
 		v.Outcome = Warn
 		v.Reason = plainly("")
 	case len(warns) > 0:
 		v.Outcome = Warn
 		v.Reason = fmt.Sprintf("No check failed, but %d %s WARN; the most serious, %s: %s.", len(warns), plural(len(warns), "check is", "checks are"), reasonPhrase[warns[0].ReasonKind], warns[0].Reason)
+		v.Reason = withCause(v.Reason, warns[:1], runs)
 	case len(v.Checks) == 0:
-		v.Outcome = Pass
-		v.Reason = "Nothing to judge: the policy has no SLOs and no gating metric was measured."
+		// Nothing judged is not a pass (docs/report-json.md).
+		v.Outcome = Invalid
+		v.Reason = "Nothing was judged: no scenario measured an SLO's metric or a gating metric."
 	case inconclusive > 0:
 		v.Outcome = Pass
 		v.Reason = plainly(fmt.Sprintf(" (reported as PASS: regression.inconclusive is %q)", InconclusivePass))
+	case gating == 0:
+		v.Outcome = Pass
+		v.Reason = fmt.Sprintf("No gating check: %d informational %s shown, not judged.", len(v.Checks), plural(len(v.Checks), "check is", "checks are"))
 	default:
 		v.Outcome = Pass
-		v.Reason = fmt.Sprintf("All %d checks passed.", len(v.Checks))
+		v.Reason = fmt.Sprintf("All %d gating %s passed%s.", gating, plural(gating, "check", "checks"), infoNote(len(v.Checks)-gating))
 		if worst := largestRegression(v.Checks); worst != nil {
-			v.Reason = fmt.Sprintf("All %d checks passed; the largest change is %s %s, and this run could have detected a worsening of %+.1f%%.", len(v.Checks), worst.Name, formatChange(worst), 100*worst.MDE)
+			v.Reason = fmt.Sprintf("All %d gating %s passed%s; the largest change is %s %s, and this run could have detected a worsening of %+.1f%%.", gating, plural(gating, "check", "checks"), infoNote(len(v.Checks)-gating), worst.Name, formatChange(worst), 100*worst.MDE)
 		}
 	}
 }
@@ -121,4 +133,12 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// infoNote mentions n informational checks in a PASS reason.
+func infoNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d informational %s shown)", n, plural(n, "check", "checks"))
 }

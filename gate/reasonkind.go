@@ -34,11 +34,16 @@ const (
 	// for its percentile, no baseline, too little history, a phase check):
 	// it never fails the gate.
 	ReasonInformational = "informational"
+	// ReasonUnmeasured: a gating metric that could not be measured because
+	// every request of its scenario failed; the row says what they failed
+	// with, and the run cannot PASS.
+	ReasonUnmeasured = "unmeasured"
 )
 
 // reasonRank orders the kinds from the most to the least serious: the run
 // takes the kind of its most serious WARN.
 var reasonRank = map[string]int{
+	ReasonUnmeasured:              7,
 	ReasonNotSignificantAfterHolm: 6,
 	ReasonSignedRankDisagrees:     5,
 	ReasonSmallRegression:         4,
@@ -49,6 +54,7 @@ var reasonRank = map[string]int{
 
 // reasonPhrase names a WARN of each kind in the run's reason.
 var reasonPhrase = map[string]string{
+	ReasonUnmeasured:              "a gating metric not measured because its requests failed",
 	ReasonNotSignificantAfterHolm: "a regression not significant after the Holm correction",
 	ReasonSignedRankDisagrees:     "a regression the signed-rank test does not confirm",
 	ReasonSmallRegression:         "a worsening not shown beyond the negligible change",

@@ -152,6 +152,9 @@ type Verdict struct {
 	// Looks says, per scenario the policy lets extend, what the second
 	// look did (regression.extend).
 	Looks []Looks `json:"looks,omitempty"`
+	// Stopped says why the run was stopped early because the target
+	// failed nearly every request; nil otherwise.
+	Stopped *Stopped `json:"stopped,omitempty"`
 }
 
 // CapacityPlan is what a capacity result means in replicas and money for

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -19,6 +21,10 @@ import (
 func (c *checker) semantic(p *Policy) {
 	c.checkTarget(p)
 	c.checkWorkload(p)
+	c.checkFiles(p)
+	if len(p.Scenarios) == 0 {
+		c.add([]string{"scenarios"}, token.NoPos, "no scenario: a policy with nothing to run judges nothing; expected at least one, such as scenarios: steady: {rate: 8}")
+	}
 	for i := range p.Scenarios {
 		c.checkScenario(p, &p.Scenarios[i])
 	}
@@ -391,4 +397,33 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkFiles checks that the files the policy names (the dataset, request
+// bodies) exist, relative to the policy file, when the policy was read from
+// a file: a missing one would otherwise only fail the run.
+func (c *checker) checkFiles(p *Policy) {
+	if p.File == "" {
+		return
+	}
+	if _, err := os.Stat(p.File); err != nil {
+		return // parsed from memory: nothing to resolve paths against
+	}
+	missing := func(path []string, name string) {
+		full := name
+		if !filepath.IsAbs(name) {
+			full = filepath.Join(filepath.Dir(p.File), name)
+		}
+		if _, err := os.Stat(full); err != nil {
+			c.add(path, token.NoPos, "%s: %s (paths are relative to the policy file)", full, unwrapPathError(err))
+		}
+	}
+	if d := p.Workload.Dataset; d != nil && d.Path != "" {
+		missing([]string{"workload", "dataset", "path"}, d.Path)
+	}
+	for i, r := range p.Workload.Requests {
+		if r.BodyFile != "" {
+			missing([]string{"workload", "requests", fmt.Sprint(i), "body_file"}, r.BodyFile)
+		}
+	}
 }

@@ -11,6 +11,9 @@ import (
 // settings that are allowed but will not measure what they seem to ("perfgate
 // validate" and "perfgate plan" print them).
 //
+// Percentiles with too few forecast samples are warnings of their own
+// (SampleWarnings).
+//
 // A gate on a schedule-bound throughput (requests_per_s,
 // output_tokens_per_s) with an open-loop scenario: in an open-loop
 // scenario below saturation it is the offered load, so the check is
@@ -24,7 +27,7 @@ func (p *Policy) Notes() []string {
 		}
 	}
 	if len(open) == 0 {
-		return nil
+		return notes
 	}
 	for _, g := range p.Regression.Gate {
 		m, _ := metric.SplitName(g)

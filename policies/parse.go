@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -91,6 +92,9 @@ func parseSyntax(filename string, src []byte) (*ast.File, Errors) {
 	case ".cue":
 		f, err = parser.ParseFile(filename, src, parser.ParseComments)
 	case ".yaml", ".yml":
+		if errs := duplicateYAMLKeys(filename, src); len(errs) > 0 {
+			return nil, errs
+		}
 		f, err = cueyaml.Extract(filename, src)
 		if err == nil {
 			if e, ok := topLevelNotStruct(f); ok {
@@ -137,6 +141,12 @@ func syntaxErrors(filename string, src []byte, ext string, err error) Errors {
 		format, args := e.Msg()
 		msg := fmt.Sprintf(format, args...)
 		line, col := posLineCol(e.Position())
+		if ext == ".cue" {
+			if l, c, key, ok := dottedKey(src, line); ok {
+				out = append(out, at(l, c, fmt.Sprintf("the field name %s has a dot; metric names with a dot must be quoted, as in %q: \"< 2s\"", key, key)))
+				continue
+			}
+		}
 		if !e.Position().IsValid() {
 			msg = e.Error()
 			// The YAML decoder's errors carry "file:line: message" as text.
@@ -224,4 +234,27 @@ func unwrapPathError(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// dottedKeyRE finds an unquoted field name with a dot ("ttft.p95:"), which
+// CUE reads as an expression, not a label.
+var dottedKeyRE = regexp.MustCompile(`(^|[{,\s])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+)\s*:`)
+
+// dottedKey looks for an unquoted dotted field name on the line of a CUE
+// syntax error (or the line before it) and returns its position.
+func dottedKey(src []byte, line int) (l, col int, key string, ok bool) {
+	lines := strings.Split(string(src), "\n")
+	for _, n := range []int{line, line - 1} {
+		if n < 1 || n > len(lines) {
+			continue
+		}
+		text := lines[n-1]
+		if i := strings.Index(text, "//"); i >= 0 {
+			text = text[:i]
+		}
+		if m := dottedKeyRE.FindStringSubmatchIndex(text); m != nil {
+			return n, m[4] + 1, text[m[4]:m[5]], true
+		}
+	}
+	return 0, 0, "", false
 }

@@ -322,7 +322,9 @@ func TestLimitUnits(t *testing.T) {
 		{"<= 250us", UnitMs, 0.25, false},
 		{"< 1.5m", UnitMs, 90000, false},
 		{"< 0.1%", UnitRatio, 0.001, false},
-		{"< 0.8", UnitRatio, 0.8, false},
+		{"< 0.8", UnitRatio, 0, true}, // a bare number for a ratio is ambiguous: "< 80%"
+		{"< 1", UnitRatio, 0, true},   // not 100%: "< 1%"
+		{"< 80%", UnitRatio, 0.8, false},
 		{"< 80", UnitRatio, 0, true},
 		{"> 20 req/s", UnitRPS, 20, false},
 		{"> 20", UnitRPS, 20, false},

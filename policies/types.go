@@ -26,6 +26,7 @@ type Policy struct {
 	Regression Regression  `json:"regression"`
 	Cost       *Cost       `json:"cost,omitempty"`
 	Report     ReportPrefs `json:"report"`
+	FailFast   FailFast    `json:"fail_fast"`
 
 	// File is the name the policy was parsed from; it is not part of the schema.
 	File string `json:"-"`
@@ -281,6 +282,14 @@ type Cost struct {
 	InstanceHourUSD float64 `json:"instance_hour_usd"`
 	PeakRPS         float64 `json:"peak_rps"`
 	Headroom        Percent `json:"headroom"`
+}
+
+// FailFast stops a scenario whose first requests nearly all fail.
+type FailFast struct {
+	Enabled   bool     `json:"enabled"`
+	ErrorRate Percent  `json:"error_rate"`
+	Requests  int      `json:"requests"`
+	Within    Duration `json:"within"`
 }
 
 // ReportPrefs are the report options.

@@ -170,9 +170,13 @@ func (l Limit) inUnit(unit string) (float64, error) {
 		case UnitMs:
 			return 0, fmt.Errorf("has no unit; expected a time such as %q", l.Op+" "+fmtNum(l.Number)+"ms")
 		case UnitRatio:
-			if l.Number > 1 {
-				return 0, fmt.Errorf("is a fraction above 1; write a percentage such as %q", l.Op+" "+fmtNum(l.Number)+"%")
+			// "< 1" could mean 1% or a fraction of 1 (100%, a limit that
+			// never breaks): a ratio is always written as a percentage.
+			pct := l.Op + " " + fmtNum(l.Number) + "%"
+			if l.Number < 1 {
+				return 0, fmt.Errorf("has no unit; a ratio is written as a percentage: expected %q (the fraction %s) or %q", l.Op+" "+fmtNum(100*l.Number)+"%", fmtNum(l.Number), pct)
 			}
+			return 0, fmt.Errorf("has no unit; a ratio is written as a percentage: expected %q", pct)
 		}
 		return l.Number, nil
 	}
@@ -193,7 +197,7 @@ var unitNames = map[string]string{
 }
 
 var unitExamples = map[string]string{
-	UnitMs: `a time such as "< 2s" or "<= 50ms"`, UnitRatio: `a percentage such as "< 0.1%" or a fraction such as "< 0.8"`,
+	UnitMs: `a time such as "< 2s" or "<= 50ms"`, UnitRatio: `a percentage such as "< 0.1%" or "< 80%"`,
 	UnitRPS: `a rate such as "> 20" or "> 20 req/s"`, UnitTPS: `a rate such as "> 500" or "> 500 tok/s"`,
 	UnitBytes: `a size such as "< 2GiB" or "< 500MB"`, UnitCount: `a plain number such as "< 10"`,
 }

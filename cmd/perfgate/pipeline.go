@@ -14,6 +14,7 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/pipeline"
+	"github.com/perfgate/perfgate/internal/gitinfo"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -53,6 +54,10 @@ func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSe
 	var err error
 	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
 		return nil, usageError(c, e, "--store: %v", err)
+	}
+	g.o.StoreName = g.store
+	if from := gitinfo.Defaults(ctx, &g.o.Branch, &g.o.Commit); from != "" {
+		fmt.Fprintf(e.stderr, "using %s\n", from)
 	}
 	p, err := readPolicy(e, g.policy)
 	if err != nil {

@@ -38,7 +38,7 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 		return finish(e, err, nil, "never")
 	}
 	pipeline.WritePlan(e.stdout, pl)
-	for _, n := range p.Notes() {
+	for _, n := range append(p.SampleWarnings(), p.Notes()...) {
 		fmt.Fprintf(e.stdout, "\nnote: %s\n", n)
 	}
 	return exitPass

@@ -30,6 +30,9 @@ func runValidate(ctx context.Context, e *env, args []string) int {
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s: ok: %s\n", f, p.Summary())
+		for _, w := range p.SampleWarnings() {
+			fmt.Fprintf(e.stderr, "%s: warning: %s\n", f, w)
+		}
 		for _, n := range p.Notes() {
 			fmt.Fprintf(e.stderr, "%s: note: %s\n", f, n)
 		}

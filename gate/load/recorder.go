@@ -73,6 +73,7 @@ type Recorder struct {
 	repack    map[int]struct{} // packed windows a late value unpacked
 	// for progress snapshots
 	lastSent, sent, succeeded, failed int64
+	errs                              errorTally // failures by class and status, warm-up included
 }
 
 // NewRecorder returns a recorder for one arm of plan p. It reads the plan's
@@ -213,6 +214,7 @@ func (r *Recorder) Add(s Sample) {
 func (r *Recorder) addFailure(w *Window, s *Sample) {
 	w.Failed++
 	r.failed++
+	r.errs.add(s.Class, s.Status)
 	w.Errors[s.Class]++
 	if s.Status != 0 {
 		w.Status[s.Status]++

@@ -45,6 +45,9 @@ type Result struct {
 	// StoppedEarly is true when Plan.StopEarly ended the run (then Partial
 	// is true too).
 	StoppedEarly bool
+	// Aborted says why Plan.FailFast stopped the run (then Partial is
+	// true too); nil when it did not.
+	Aborted *Abort
 
 	// ErrorExamples holds the first message seen per error class, with
 	// secret header values removed, to explain failures in a report.

@@ -71,26 +71,9 @@ type Plan struct {
 	// StopEarly, when set, is asked after each progress snapshot whether
 	// to stop sending (e.g. a capacity step that clearly breaches).
 	StopEarly func(Snapshot) bool
-}
-
-// Run phases of a Snapshot.
-const (
-	PhaseWarmup  = "warmup"
-	PhaseMeasure = "measure"
-	PhaseDrain   = "drain"
-)
-
-// Snapshot is the progress of one arm of a running plan.
-type Snapshot struct {
-	Arm       string // "" for Run, "base" or "candidate" for RunPaired
-	Phase     string
-	Elapsed   time.Duration // since the start of the run
-	Rate      float64       // requests/s recorded (completed) over the last interval
-	InFlight  int64         // requests outstanding now
-	P95       time.Duration // e2e p95 of the measured requests so far
-	Sent      int64         // requests recorded so far (sent and completed), warm-up included
-	Succeeded int64
-	Errors    int64 // failed requests so far
+	// FailFast, when set, stops sending when the first requests of an arm
+	// all or nearly all fail (Result.Aborted says why).
+	FailFast *FailFast
 }
 
 // normalizeRecording checks and completes what a Recorder reads of the plan.
@@ -223,6 +206,7 @@ type runner struct {
 	itlPool sync.Pool
 	stopped atomic.Int64 // time (since t0) sending stopped early; 0 if not
 	early   atomic.Bool
+	aborted *Abort // set by the recorder goroutine; read after it ended
 }
 
 func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Result, error) {
@@ -363,6 +347,9 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		res.Started = r.t0
 		res.Partial = partial
 		res.StoppedEarly = r.early.Load()
+		if a := r.aborted; a != nil && (len(recs) == 1 || a.Arm == r.arms[i].name) {
+			res.Aborted = a
+		}
 		results[i] = res
 	}
 	for _, a := range r.arms {
@@ -547,6 +534,14 @@ func (r *runner) record(recs []*Recorder, stopSending context.CancelFunc, done c
 			rec := recs[m.arm]
 			rec.noteStarted(m.started)
 			rec.Add(m.Sample)
+			if r.aborted == nil && r.p.FailFast != nil {
+				if a := rec.failFast(r.p.FailFast, time.Since(r.t0)); a != nil {
+					a.Arm = r.arms[m.arm].name
+					r.aborted = a
+					r.markStopped()
+					stopSending()
+				}
+			}
 			*m.itl = (*m.itl)[:0]
 			r.itlPool.Put(m.itl)
 		case s, ok := <-scrapes:
@@ -580,6 +575,7 @@ func (r *runner) record(recs []*Recorder, stopSending context.CancelFunc, done c
 					Sent:      rec.sent,
 					Succeeded: rec.succeeded,
 					Errors:    rec.failed,
+					TopErrors: rec.TopErrors(),
 				}
 				if dt := now - last; dt > 0 {
 					snap.Rate = float64(rec.sent-rec.lastSent) / dt.Seconds()

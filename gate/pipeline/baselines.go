@@ -81,3 +81,24 @@ func saveRecords(ctx context.Context, o Options, v *gate.Verdict, recs []*baseli
 	}
 	return nil
 }
+
+// noBaseline says, for each measured scenario without a live baseline and
+// without a stored run, which branch of which store was searched.
+func (o Options) noBaseline(p *policies.Policy, hist map[string][]*baseline.Record, runs []*baseline.Record) []string {
+	var out []string
+	for _, rec := range runs {
+		if rec == nil || rec.Reference != nil || len(hist[rec.Scenario]) > 0 {
+			continue
+		}
+		branch := fmt.Sprintf("branch %q", o.BaseBranch)
+		if o.BaseBranch == "" {
+			branch = "no branch (pass --branch or --base-branch, or run inside a git repository)"
+		}
+		store := "the store"
+		if o.StoreName != "" {
+			store = fmt.Sprintf("store %q", o.StoreName)
+		}
+		out = append(out, fmt.Sprintf("no baseline yet for scenario %s: %s holds no stored run of policy %s on %s; a run on that branch with --save-baseline stores one", rec.Scenario, store, p.Name, branch))
+	}
+	return out
+}

@@ -47,7 +47,9 @@ type Options struct {
 	// target.baseline_url. A baseline URL selects paired mode.
 	TargetURL, BaselineURL string
 	// Store holds the baselines; nil means no history and nothing saved.
-	Store baseline.Store
+	// StoreName is how the user named it (--store), for messages.
+	Store     baseline.Store
+	StoreName string
 	// OutDir receives report.json, comment.md and junit.xml; "" writes none.
 	OutDir string
 	// SaveBaseline stores this run as the newest baseline of Branch (it
@@ -121,15 +123,21 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag, Look: lookWith(in),
 	})
 	var cfgErr *runner.ConfigError
+	var abort *runner.AbortError
 	switch {
 	case errors.As(err, &cfgErr):
 		return nil, &InvalidError{Err: err}
+	case errors.As(err, &abort):
+		return o.stopped(p, abort, res, started)
 	case err != nil && (res == nil || len(res.Records) == 0):
 		return nil, o.unmeasured(ctx, p, err, started)
 	case err != nil:
 		o.logf("%v (reporting what was measured)", err)
 	}
 	in.Runs, in.Looks = res.Records, res.Looks
+	if o.Store != nil {
+		warnings = append(warnings, o.noBaseline(p, in.History, res.Records)...)
+	}
 	r, err := decide(p, o, in, warnings, res.Partial, time.Since(started))
 	if err != nil {
 		return r, err

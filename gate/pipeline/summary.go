@@ -41,7 +41,7 @@ func WriteSummary(w io.Writer, v *gate.Verdict) {
 			verdict += " (" + c.ReasonKind + ")"
 		}
 		if !c.Gating {
-			verdict += " (info)"
+			verdict = "info" // a note, as in the comment and JUnit (skipped)
 		}
 		fmt.Fprintf(w, row, c.Scenario, c.Name, c.Kind, base, metric.Format(c.Candidate, c.Unit), change, mde, verdict)
 	}

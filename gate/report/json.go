@@ -43,6 +43,9 @@ type JSONReport struct {
 	// Looks says, per scenario the policy lets extend, the looks taken
 	// (regression.extend); empty when it extends none.
 	Looks []gate.Looks `json:"looks"`
+	// Stopped is set when the run was stopped early because the target
+	// failed nearly every request (policy fail_fast).
+	Stopped *gate.Stopped `json:"stopped"`
 }
 
 // JSONSummary counts the checks by verdict. Informational checks are
@@ -211,6 +214,7 @@ func BuildJSON(in Input) *JSONReport {
 		Calibration: jsonCalibration(in),
 		Resolution:  jsonResolution(in.Verdict),
 		Looks:       jsonLooks(in.Verdict),
+		Stopped:     stoppedOf(in.Verdict),
 	}
 	if in.Duration > 0 {
 		rep.Duration = num(in.Duration.Seconds())
@@ -404,4 +408,12 @@ func jsonLooks(v *gate.Verdict) []gate.Looks {
 		return []gate.Looks{}
 	}
 	return append([]gate.Looks{}, v.Looks...)
+}
+
+// stoppedOf returns why the run was stopped early, nil-safe.
+func stoppedOf(v *gate.Verdict) *gate.Stopped {
+	if v == nil {
+		return nil
+	}
+	return v.Stopped
 }

@@ -45,7 +45,13 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// junitSkipped marks an informational check: shown, never judged.
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -65,7 +71,8 @@ type junitProblem struct {
 // which case it is a <failure> of type "warn", so the JUnit result agrees
 // with the exit code. WARN is not rendered as <skipped>: the check did run
 // and its numbers are shown, and CI systems hide or discount skipped tests.
-// Informational checks pass and say so in <system-out>. When the verdict is
+// Informational checks are <skipped> with the reason they were not judged
+// (their numbers in <system-out>): they never change the verdict. When the verdict is
 // worse than every testcase (for example a verdict with no checks), a
 // "verdict (run)" testcase carries it.
 func JUnit(in Input) ([]byte, error) {
@@ -134,10 +141,14 @@ func JUnit(in Input) ([]byte, error) {
 			if c.Error != nil {
 				s.Errors++
 			}
+			if c.Skipped != nil {
+				s.Skipped++
+			}
 		}
 		root.Tests += s.Tests
 		root.Failures += s.Failures
 		root.Errors += s.Errors
+		root.Skipped += s.Skipped
 	}
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
@@ -236,7 +247,8 @@ func checkCase(c gate.Check, class, failOn string) junitCase {
 	}
 	switch {
 	case !c.Gating:
-		jc.SystemOut = "informational (never gating): " + reason + "\n" + text
+		jc.Skipped = &junitSkipped{Message: "informational (never gating): " + reason}
+		jc.SystemOut = text
 	case c.Verdict == gate.Fail:
 		jc.Failure = &junitProblem{Message: reason, Type: string(gate.Fail), Text: text}
 	case c.Verdict == gate.Invalid || c.Verdict == "":

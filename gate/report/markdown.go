@@ -151,7 +151,7 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 	b.WriteString(mdText(clip(reason, 2*maxReasonChars)) + "\n\n")
 	b.WriteString(summaryLine(in, all) + "\n\n")
 	writeResolution(&b, in.Verdict)
-	if partial(in) {
+	if partial(in) && (in.Verdict == nil || in.Verdict.Stopped == nil) {
 		b.WriteString("> **Partial run:** it was interrupted before the end; the numbers cover only what was measured.\n\n")
 	}
 	if out == gate.Invalid && len(all) > 0 {

@@ -45,6 +45,13 @@ func runLooks(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := aborted(sc.Name, cres, bres); err != nil {
+		rec, rerr := recordOf(bres, cres, meta, base)
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+		return rec, nil, err
+	}
 	at := []float64{spanSeconds(cres)}
 	for {
 		rec, err := recordOf(bres, cres, meta, base)

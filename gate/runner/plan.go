@@ -160,6 +160,7 @@ func basePlan(p *policies.Policy, sc *policies.Scenario, wl load.Workload) load.
 		Seed:        p.Seed,
 		// A lag that is a small part of the latency does not distort it.
 		LagTolerance: LagTolerance,
+		FailFast:     FailFastOf(p),
 	}
 	if g := p.Goodput; g != nil {
 		if g.TTFT != nil {

@@ -50,8 +50,7 @@ func (p *progress) snapshot(phase string, total time.Duration) func(load.Snapsho
 		if s.Arm != "" {
 			arm = s.Arm + " "
 		}
-		line := fmt.Sprintf("%s%s [%s] %4.0fs/%.0fs  %6.1f req/s  in flight %3d  p95 %s  errors %d",
-			arm, phase, s.Phase, s.Elapsed.Seconds(), total.Seconds(), s.Rate, s.InFlight, s.P95.Round(time.Millisecond), s.Errors)
+		line := progressLine(arm+phase, s, total)
 		switch {
 		case p.live:
 			fmt.Fprint(p.w, "\r\033[K"+line)
@@ -74,4 +73,21 @@ func (p *progress) done() {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.dirty = false
 	}
+}
+
+// progressLine is one progress line of a snapshot of a phase of total
+// length: the elapsed time (never past the total: the drain after it is
+// its phase), the rate, the requests in flight, the e2e p95 ("—" before a
+// request succeeded) and the errors with their most frequent classes.
+func progressLine(label string, s load.Snapshot, total time.Duration) string {
+	p95 := "—"
+	if s.P95 > 0 {
+		p95 = s.P95.Round(time.Millisecond).String()
+	}
+	errs := fmt.Sprint(s.Errors)
+	if s.TopErrors != "" {
+		errs += " (" + s.TopErrors + ")"
+	}
+	return fmt.Sprintf("%s [%s] %4.0fs/%.0fs  %6.1f req/s  in flight %3d  p95 %s  errors %s",
+		label, s.Phase, min(s.Elapsed, total).Seconds(), total.Seconds(), s.Rate, s.InFlight, p95, errs)
 }

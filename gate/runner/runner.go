@@ -157,6 +157,12 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		default:
 			rec, err = runFixed(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
 		}
+		var abort *AbortError
+		if errors.As(err, &abort) && rec != nil {
+			tagScenario(rec, sc)
+			out.Records = append(out.Records, rec)
+			out.Partial = true
+		}
 		if err != nil {
 			return out, err
 		}
@@ -190,7 +196,11 @@ func runFixed(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 	if err != nil {
 		return nil, err
 	}
-	return recordOf(bres, cres, meta, base)
+	rec, err := recordOf(bres, cres, meta, base)
+	if err != nil {
+		return nil, err
+	}
+	return rec, aborted(sc.Name, cres, bres)
 }
 
 // pairedRecord summarises both arms and links them.
@@ -244,7 +254,7 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 	rec := &baseline.Record{}
 	partial := false
 	var last *baseline.Record
-	for {
+	for first := true; ; first = false {
 		rate, dur, ok := s.Next()
 		if !ok {
 			break
@@ -259,10 +269,21 @@ func searchArm(ctx context.Context, p *policies.Policy, sc *policies.Scenario, w
 			pl.Progress = prog.snapshot(fmt.Sprintf("%s @ %.3g req/s", sc.Name, rate), pl.Warmup+pl.Duration)
 		}
 		pl.StopEarly = clearBreach(pl)
+		if !first {
+			// Only the first step tells a broken target: later ones
+			// may fail because the rate is beyond the capacity.
+			pl.FailFast = nil
+		}
 		started := time.Now()
 		res, err := load.Run(ctx, pl, t)
 		if err != nil {
 			return nil, &ConfigError{err}
+		}
+		if err := aborted(sc.Name, res); err != nil {
+			if arm != "" {
+				err.(*AbortError).Abort.Arm = arm
+			}
+			return nil, err
 		}
 		used := min(time.Since(started), pl.Warmup+pl.Duration)
 		srec, err := load.Summarize(res, meta)
