@@ -8,6 +8,7 @@ import (
 
 	"github.com/perfgate/perfgate/gate/pipeline"
 	"github.com/perfgate/perfgate/internal/ghaction"
+	"github.com/perfgate/perfgate/policies"
 )
 
 func init() {
@@ -40,8 +41,14 @@ func runAction(ctx context.Context, e *env, args []string) int {
 		ghaction.Annotate(j.Action, ghaction.PolicyAnnotations(err))
 		return fail(&pipeline.InvalidError{What: in.Policy + " is not a valid policy; the annotations show each problem"})
 	}
+	// The workflow, not the policy, decides what the policy may read.
+	rule := policies.EnvRule{CI: true, Allow: in.AllowEnv}
+	if errs := rule.Check(p); errs != nil {
+		ghaction.Annotate(j.Action, ghaction.PolicyAnnotations(errs))
+		return fail(&pipeline.InvalidError{File: in.Policy, What: "the policy reads environment variables the workflow does not allow (the allow-env input)", Err: errs})
+	}
 	j.MaskPolicy(p)
-	o := pipeline.Options{
+	o := pipeline.Options{EnvRule: rule,
 		TargetURL: in.Target, BaselineURL: in.BaselineURL, OutDir: in.Out, FailOn: in.FailOn,
 		Commit: ev.SHA, Branch: cmp.Or(ev.Branch, ev.Tag), BaseBranch: ev.CompareBranch(), Labels: in.Labels,
 		SaveBaseline: in.Save == "true" || in.Save == "auto" && ev.IsPushToDefault(), RunURL: ghaction.RunURL(e.getenv), Getenv: j.Getenv,

@@ -21,6 +21,7 @@ import (
 type gateFlags struct {
 	o                        pipeline.Options
 	policy, store, scenarios string
+	allowEnv                 string
 	keep                     int
 	quiet                    bool
 }
@@ -37,6 +38,24 @@ func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
 	fs.StringVar(&g.scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")
 	fs.DurationVar(&g.o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger; env PERFGATE_MAX_LAG)")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&g.allowEnv, "allow-env", "", allowEnvUsage)
+}
+
+// allowEnvUsage documents --allow-env of every command that reads a policy.
+const allowEnvUsage = "environment variables the policy's target.headers may read: names and PREFIX_* patterns, comma-separated (needed in CI; docs/security.md)"
+
+// envRule is the environment rule of a command: strict in CI (CI=true or
+// GitHub Actions) and whenever --allow-env is given.
+func envRule(e *env, allow string) (policies.EnvRule, error) {
+	list, err := policies.ParseAllowEnv(allow)
+	return policies.EnvRule{CI: inCI(e.getenv), Allow: list}, err
+}
+
+// inCI reports whether perfgate runs in CI: CI set to anything but false
+// or 0, or GitHub Actions.
+func inCI(getenv func(string) string) bool {
+	v := strings.ToLower(getenv("CI"))
+	return v != "" && v != "false" && v != "0" || getenv("GITHUB_ACTIONS") == "true"
 }
 
 // run checks the flags, parses the policy, opens the store and runs the
@@ -51,6 +70,9 @@ func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSe
 		g.o.Scenarios = strings.Split(g.scenarios, ",")
 	}
 	var err error
+	if g.o.EnvRule, err = envRule(e, g.allowEnv); err != nil {
+		return nil, usageError(c, e, "--%v", err)
+	}
 	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
 		return nil, usageError(c, e, "--store: %v", err)
 	}

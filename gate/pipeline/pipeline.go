@@ -80,6 +80,9 @@ type Options struct {
 	Log io.Writer
 	// Getenv reads header secrets and PERFGATE_MAX_LAG (nil: empty).
 	Getenv func(string) string
+	// EnvRule says which environment variables the policy may read (its
+	// target.headers); a policy asking for another is invalid input.
+	EnvRule policies.EnvRule
 	// Version is the perfgate version stored with the records.
 	Version string
 }
@@ -117,7 +120,7 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 		in.Calibration = gate.LearnCalibration(aa, in.Rules)
 	}
 	res, err := runner.Run(ctx, runner.Options{
-		Policy: p, TargetURL: o.TargetURL, BaselineURL: o.BaselineURL, Getenv: o.Getenv, Meta: o.meta(p),
+		Policy: p, TargetURL: o.TargetURL, BaselineURL: o.BaselineURL, Getenv: o.EnvRule.Getenv(o.Getenv), Meta: o.meta(p),
 		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag, Look: lookWith(in),
 	})
 	var cfgErr *runner.ConfigError
@@ -160,6 +163,9 @@ func (o Options) resolve(p *policies.Policy) (Options, error) {
 	}
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }
+	}
+	if errs := o.EnvRule.Check(p); errs != nil {
+		return o, &InvalidError{Err: errs}
 	}
 	o.TargetURL = cmp.Or(o.TargetURL, p.Target.URL)
 	o.BaselineURL = cmp.Or(o.BaselineURL, p.Target.BaselineURL)

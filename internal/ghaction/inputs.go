@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/perfgate/perfgate/policies"
 )
 
 // Inputs are the action's inputs (action.yml), checked.
@@ -26,6 +28,9 @@ type Inputs struct {
 	// Keep is how many runs the store keeps per policy, scenario and
 	// branch; 0 means the store's default.
 	Keep int
+	// AllowEnv lists the environment variables (names, PREFIX_*) the
+	// policy may read: the allow-env input.
+	AllowEnv []string
 	// ReportDir and PRNumber select publishing a report made by an
 	// earlier job instead of running the gate.
 	ReportDir string
@@ -60,6 +65,9 @@ func ReadInputs(a *githubactions.Action, getenv func(string) string) (Inputs, er
 		in.Out = "perfgate-report"
 	}
 	if in.Labels, err = parseLabels(a.GetInput("labels")); err != nil {
+		return in, err
+	}
+	if in.AllowEnv, err = policies.ParseAllowEnv(a.GetInput("allow-env")); err != nil {
 		return in, err
 	}
 	if s := a.GetInput("keep"); s != "" {
