@@ -113,10 +113,12 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	// The baselines come first: a look of an extended scenario judges
 	// the run so far against them.
 	in := gate.Input{Rules: runner.Rules(p), SLOs: runner.SLOs(p)}
-	var warnings []string
+	warnings := unsentSecrets(p, o)
 	if o.Store != nil {
 		var aa map[string][]*baseline.Record
-		in.History, aa, warnings = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		var ws []string
+		in.History, aa, ws = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		warnings = append(warnings, ws...)
 		in.Calibration = gate.LearnCalibration(aa, in.Rules)
 	}
 	res, err := runner.Run(ctx, runner.Options{
@@ -166,6 +168,9 @@ func (o Options) resolve(p *policies.Policy) (Options, error) {
 	}
 	if errs := o.EnvRule.Check(p); errs != nil {
 		return o, &InvalidError{Err: errs}
+	}
+	if err := o.secretDestinations(p); err != nil {
+		return o, err
 	}
 	o.TargetURL = cmp.Or(o.TargetURL, p.Target.URL)
 	o.BaselineURL = cmp.Or(o.BaselineURL, p.Target.BaselineURL)
