@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/internal/ghclient"
+	"github.com/perfgate/perfgate/internal/inert"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -81,7 +83,12 @@ func (j *Job) MaskPolicy(p *policies.Policy) {
 // of an invalid verdict and a job summary that says why.
 func (j *Job) Fail(err error) {
 	j.Action.Errorf("perfgate: %v", err)
-	if perr := Publish(j.Action, Outputs{Verdict: "invalid", Summary: err.Error()}, "## perfgate: could not run\n\n"+err.Error()+"\n"); perr != nil {
+	var md strings.Builder
+	md.WriteString("## perfgate: could not run\n\n")
+	for _, line := range strings.Split(err.Error(), "\n") {
+		md.WriteString("- " + inert.Markdown(line) + "\n")
+	}
+	if perr := Publish(j.Action, Outputs{Verdict: "invalid", Summary: err.Error()}, md.String()); perr != nil {
 		fmt.Fprintf(j.Log, "perfgate: %v\n", perr)
 	}
 }
