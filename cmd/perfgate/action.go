@@ -36,6 +36,9 @@ func runAction(ctx context.Context, e *env, args []string) int {
 	if in.ReportDir != "" {
 		return publishReport(ctx, e, j)
 	}
+	if ev.ForkCodeWithWriteToken() && !in.AllowForkPolicy {
+		return fail(&pipeline.InvalidError{What: ev.ForkPolicyRefusal()})
+	}
 	p, err := readPolicy(e, in.Policy)
 	if err != nil {
 		ghaction.Annotate(j.Action, ghaction.PolicyAnnotations(err))
