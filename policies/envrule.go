@@ -77,6 +77,15 @@ func ParseAllowEnv(s string) ([]string, error) {
 	return out, nil
 }
 
+// CommandEnvRule is the rule of a command run with the allow list allow
+// (--allow-env): strict in CI (CI set to anything but "false" or "0", or
+// GITHUB_ACTIONS=true) and whenever allow names anything.
+func CommandEnvRule(getenv func(string) string, allow string) (EnvRule, error) {
+	list, err := ParseAllowEnv(allow)
+	ci := strings.ToLower(getenv("CI"))
+	return EnvRule{CI: ci != "" && ci != "false" && ci != "0" || getenv("GITHUB_ACTIONS") == "true", Allow: list}, err
+}
+
 // strict reports whether only the allow list is readable.
 func (r EnvRule) strict() bool { return r.CI || len(r.Allow) > 0 }
 

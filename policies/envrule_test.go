@@ -95,3 +95,21 @@ func TestParseAllowEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandEnvRuleDetectsCI(t *testing.T) {
+	for env, want := range map[string]bool{"": false, "CI=false": false, "CI=0": false, "CI=true": true, "CI=1": true, "GITHUB_ACTIONS=true": true} {
+		k, v, _ := strings.Cut(env, "=")
+		r, err := CommandEnvRule(func(name string) string {
+			if name == k {
+				return v
+			}
+			return ""
+		}, "")
+		if err != nil || r.CI != want || r.strict() != want {
+			t.Errorf("%q: %+v, %v; want CI %v", env, r, err, want)
+		}
+	}
+	if r, _ := CommandEnvRule(func(string) string { return "" }, "PERF_KEY"); r.CI || !r.strict() {
+		t.Errorf("--allow-env outside CI: %+v is not strict", r)
+	}
+}

@@ -44,20 +44,6 @@ func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
 // allowEnvUsage documents --allow-env of every command that reads a policy.
 const allowEnvUsage = "environment variables the policy's target.headers may read: names and PREFIX_* patterns, comma-separated (needed in CI; docs/security.md)"
 
-// envRule is the environment rule of a command: strict in CI (CI=true or
-// GitHub Actions) and whenever --allow-env is given.
-func envRule(e *env, allow string) (policies.EnvRule, error) {
-	list, err := policies.ParseAllowEnv(allow)
-	return policies.EnvRule{CI: inCI(e.getenv), Allow: list}, err
-}
-
-// inCI reports whether perfgate runs in CI: CI set to anything but false
-// or 0, or GitHub Actions.
-func inCI(getenv func(string) string) bool {
-	v := strings.ToLower(getenv("CI"))
-	return v != "" && v != "false" && v != "0" || getenv("GITHUB_ACTIONS") == "true"
-}
-
 // run checks the flags, parses the policy, opens the store and runs the
 // gate. A nil result comes with the exit code of what went wrong.
 func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSet) (*pipeline.Result, int) {
@@ -70,7 +56,7 @@ func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSe
 		g.o.Scenarios = strings.Split(g.scenarios, ",")
 	}
 	var err error
-	if g.o.EnvRule, err = envRule(e, g.allowEnv); err != nil {
+	if g.o.EnvRule, err = policies.CommandEnvRule(e.getenv, g.allowEnv); err != nil {
 		return nil, usageError(c, e, "--%v", err)
 	}
 	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {

@@ -22,7 +22,7 @@ func runValidate(ctx context.Context, e *env, args []string) int {
 	if len(files) == 0 {
 		return usageError(c, e, "no policy given")
 	}
-	rule, err := envRule(e, *allow)
+	rule, err := policies.CommandEnvRule(e.getenv, *allow)
 	if err != nil {
 		return usageError(c, e, "--%v", err)
 	}

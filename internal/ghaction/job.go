@@ -2,6 +2,7 @@ package ghaction
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -67,6 +68,34 @@ func Start(getenv func(string) string, stdout, log io.Writer) (*Job, error) {
 	}
 	j.Comments = &GitHubComments{Client: j.Client, Owner: j.Event.Owner, Repo: j.Event.Repo}
 	return j, nil
+}
+
+// RefuseForkPolicy returns why the job must not run a policy, or nil: a
+// fork's code on an event with a write token (Event.ForkPolicyRefusal),
+// unless the workflow set allow-fork-policy.
+func (j *Job) RefuseForkPolicy() error {
+	if j.Event.ForkCodeWithWriteToken() && !j.In.AllowForkPolicy {
+		return errors.New(j.Event.ForkPolicyRefusal())
+	}
+	return nil
+}
+
+// EnvRule is what the workflow lets a policy read: the allow-env input,
+// under the CI rule (policies.EnvRule).
+func (j *Job) EnvRule() policies.EnvRule {
+	return policies.EnvRule{CI: true, Allow: j.In.AllowEnv}
+}
+
+// CheckPolicyEnv annotates each environment variable p reads that the
+// workflow does not allow, at its position, and returns an error naming
+// them; nil when p reads none.
+func (j *Job) CheckPolicyEnv(p *policies.Policy) error {
+	errs := j.EnvRule().Check(p)
+	if errs == nil {
+		return nil
+	}
+	Annotate(j.Action, PolicyAnnotations(errs))
+	return fmt.Errorf("the policy reads environment variables the workflow does not allow (the allow-env input):\n%w", errs)
 }
 
 // MaskPolicy masks the value of every header the policy reads from the
