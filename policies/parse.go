@@ -67,6 +67,7 @@ func parse(c *checker, src []byte) (*Policy, error) {
 	if len(c.errs) > 0 {
 		return nil, c.result()
 	}
+	p.envRefs = c.envRefs(p)
 	return p, nil
 }
 

@@ -30,6 +30,9 @@ type Policy struct {
 
 	// File is the name the policy was parsed from; it is not part of the schema.
 	File string `json:"-"`
+	// envRefs holds where each header of target.headers names its
+	// environment variable, keyed by header name (for EnvRule.Check).
+	envRefs map[string]*Error
 }
 
 // API kinds of a target.

@@ -35,13 +35,19 @@ func runAction(ctx context.Context, e *env, args []string) int {
 	if in.ReportDir != "" {
 		return publishReport(ctx, e, j)
 	}
+	if err := j.RefuseForkPolicy(); err != nil {
+		return fail(&pipeline.InvalidError{Err: err})
+	}
 	p, err := readPolicy(e, in.Policy)
 	if err != nil {
 		ghaction.Annotate(j.Action, ghaction.PolicyAnnotations(err))
 		return fail(&pipeline.InvalidError{What: in.Policy + " is not a valid policy; the annotations show each problem"})
 	}
+	if err := j.CheckPolicyEnv(p); err != nil {
+		return fail(&pipeline.InvalidError{File: in.Policy, Err: err})
+	}
 	j.MaskPolicy(p)
-	o := pipeline.Options{
+	o := pipeline.Options{EnvRule: j.EnvRule(),
 		TargetURL: in.Target, BaselineURL: in.BaselineURL, OutDir: in.Out, FailOn: in.FailOn,
 		Commit: ev.SHA, Branch: cmp.Or(ev.Branch, ev.Tag), BaseBranch: ev.CompareBranch(), Labels: in.Labels,
 		SaveBaseline: in.Save == "true" || in.Save == "auto" && ev.IsPushToDefault(), RunURL: ghaction.RunURL(e.getenv), Getenv: j.Getenv,

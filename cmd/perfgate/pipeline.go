@@ -22,6 +22,7 @@ import (
 type gateFlags struct {
 	o                        pipeline.Options
 	policy, store, scenarios string
+	allowEnv                 string
 	keep                     int
 	quiet                    bool
 }
@@ -38,7 +39,11 @@ func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
 	fs.StringVar(&g.scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")
 	fs.DurationVar(&g.o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger; env PERFGATE_MAX_LAG)")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&g.allowEnv, "allow-env", "", allowEnvUsage)
 }
+
+// allowEnvUsage documents --allow-env of every command that reads a policy.
+const allowEnvUsage = "environment variables the policy's target.headers may read: names and PREFIX_* patterns, comma-separated (needed in CI; docs/security.md)"
 
 // run checks the flags, parses the policy, opens the store and runs the
 // gate. A nil result comes with the exit code of what went wrong.
@@ -52,6 +57,9 @@ func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSe
 		g.o.Scenarios = strings.Split(g.scenarios, ",")
 	}
 	var err error
+	if g.o.EnvRule, err = policies.CommandEnvRule(e.getenv, g.allowEnv); err != nil {
+		return nil, usageError(c, e, "--%v", err)
+	}
 	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
 		return nil, usageError(c, e, "--store: %v", err)
 	}

@@ -145,6 +145,7 @@ func TestSecretsNeverLeakFromAction(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.env["INPUT_TARGET"] = echoServer(t)
+	h.env["INPUT_ALLOW-ENV"] = "PG_*"
 	h.env["PG_VALUE"] = plantedHeader
 	h.env["PG_TENANT"] = plantedTenant
 	h.env["GITHUB_TOKEN"] = plantedToken

@@ -14,6 +14,7 @@ func init() {
 func runValidate(ctx context.Context, e *env, args []string) int {
 	c := commands["validate"]
 	fs := newFlagSet(c, e)
+	allow := fs.String("allow-env", "", allowEnvUsage)
 	if done, code := parseFlags(c, fs, e, args); done {
 		return code
 	}
@@ -21,9 +22,20 @@ func runValidate(ctx context.Context, e *env, args []string) int {
 	if len(files) == 0 {
 		return usageError(c, e, "no policy given")
 	}
+	rule, err := policies.CommandEnvRule(e.getenv, *allow)
+	if err != nil {
+		return usageError(c, e, "--%v", err)
+	}
 	invalid := 0
 	for _, f := range files {
 		p, err := policies.ParseFile(f)
+		if err == nil {
+			// A policy asking for a variable it could not read here is
+			// refused as a run would refuse it.
+			if errs := rule.Check(p); errs != nil {
+				err = errs
+			}
+		}
 		if err != nil {
 			invalid++
 			fmt.Fprintln(e.stderr, err)

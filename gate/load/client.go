@@ -28,8 +28,11 @@ type client struct {
 	// read per request).
 	promptUsed bool
 	secrets    []string
-	isChat     bool
-	isOpenAI   bool
+	// prefix is "scheme://authority/" of the target's URL as written:
+	// every URL that starts with it is on the target's origin.
+	prefix   string
+	isChat   bool
+	isOpenAI bool
 }
 
 func prepareClient(t Target, maxInFlight int) (*client, error) {
@@ -38,6 +41,13 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 		return nil, fmt.Errorf("target: url %q is not an absolute http(s) URL", redact.URL(t.URL))
 	}
 	c := &client{t: t, timeout: t.Timeout, maxBody: t.MaxBody, display: redact.Parsed(u), secrets: targetSecrets(t, u)}
+	if i := strings.Index(t.URL, "://"); i > 0 {
+		if j := strings.IndexAny(t.URL[i+3:], "/?#"); j >= 0 && t.URL[i+3+j] == '/' {
+			c.prefix = t.URL[:i+3+j+1]
+		} else if j < 0 {
+			c.prefix = t.URL + "/"
+		}
+	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -160,8 +170,10 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) (o outc
 	if err != nil {
 		return outcome{class: ErrConnect, msg: c.scrub(err.Error()), sent: time.Now(), done: time.Now()}
 	}
-	for k, vs := range c.t.Headers {
-		req.Header[k] = vs
+	if c.sendsSecrets(u) {
+		for k, vs := range c.t.Headers {
+			req.Header[k] = vs
+		}
 	}
 	if r != nil {
 		for k, vs := range r.spec.Header {

@@ -117,8 +117,10 @@ func scrapeOnce(ctx context.Context, c *client, murl string, series map[string][
 	if err != nil {
 		return scrapeSample{err: c.scrub(err.Error())}
 	}
-	for k, vs := range c.t.Headers {
-		req.Header[k] = vs
+	if c.sendsSecrets(murl) {
+		for k, vs := range c.t.Headers {
+			req.Header[k] = vs
+		}
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
 	resp, err := c.hc.Do(req)

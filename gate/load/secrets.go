@@ -42,6 +42,36 @@ func targetSecrets(t Target, u *url.URL) []string {
 	return out
 }
 
+// SameOrigin reports whether the URLs a and b have the same scheme, host
+// and port (compared without case): the target's headers, which hold
+// secrets, go only to its own origin. A URL that does not parse has no
+// origin.
+func SameOrigin(a, b string) bool {
+	oa, ob := originOf(a), originOf(b)
+	return oa != "" && oa == ob
+}
+
+// originOf returns "scheme://host:port" of s in lower case, "" when s is not
+// an absolute URL.
+func originOf(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// sendsSecrets reports whether a request to u may carry the target's
+// headers: only a request to the origin of the target's URL, where the
+// invoker sent the gate. A metrics endpoint elsewhere is scraped without
+// them. The prefix test spares the request path a parse.
+func (c *client) sendsSecrets(u string) bool {
+	if c.prefix != "" && strings.HasPrefix(u, c.prefix) {
+		return true
+	}
+	return SameOrigin(u, c.t.URL)
+}
+
 // secretParts returns what of a header value must never appear in a
 // message: the value itself (4 bytes or more) and each of its words of 8
 // bytes or more, since a server may echo only the token of

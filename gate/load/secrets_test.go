@@ -35,3 +35,26 @@ func TestMessagesDropURLQueries(t *testing.T) {
 		t.Errorf("unusable target URL: %v", err)
 	}
 }
+
+func TestSecretsOnlyToTheTargetsOrigin(t *testing.T) {
+	for _, base := range []string{"http://127.0.0.1:8000", "http://127.0.0.1:8000/api/", "http://u:pw@127.0.0.1:8000", "http://127.0.0.1:8000?key=k"} {
+		c, err := prepareClient(Target{URL: base, API: APIOpenAIChat, Model: "m"}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for u, want := range map[string]bool{
+			"http://127.0.0.1:8000/v1/chat/completions":  true,
+			"HTTP://127.0.0.1:8000/metrics":              true,
+			"http://127.0.0.1:8001/metrics":              false,
+			"https://127.0.0.1:8000/metrics":             false,
+			"http://127.0.0.1:8000@evil.example/x":       false,
+			"http://evil.example/http://127.0.0.1:8000/": false,
+			"/metrics": false,
+			"::":       false,
+		} {
+			if got := c.sendsSecrets(u); got != want {
+				t.Errorf("target %s: sendsSecrets(%q) = %v, want %v", base, u, got, want)
+			}
+		}
+	}
+}

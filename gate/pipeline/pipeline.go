@@ -82,6 +82,9 @@ type Options struct {
 	Log io.Writer
 	// Getenv reads header secrets and PERFGATE_MAX_LAG (nil: empty).
 	Getenv func(string) string
+	// EnvRule says which environment variables the policy may read (its
+	// target.headers); a policy asking for another is invalid input.
+	EnvRule policies.EnvRule
 	// Version is the perfgate version stored with the records.
 	Version string
 }
@@ -112,14 +115,16 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	// The baselines come first: a look of an extended scenario judges
 	// the run so far against them.
 	in := gate.Input{Rules: runner.Rules(p), SLOs: runner.SLOs(p)}
-	var warnings []string
+	warnings := unsentSecrets(p, o)
 	if o.Store != nil {
 		var aa map[string][]*baseline.Record
-		in.History, aa, warnings = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		var ws []string
+		in.History, aa, ws = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		warnings = append(warnings, ws...)
 		in.Calibration = gate.LearnCalibration(aa, in.Rules)
 	}
 	res, err := runner.Run(ctx, runner.Options{
-		Policy: p, TargetURL: o.TargetURL, BaselineURL: o.BaselineURL, Getenv: o.Getenv, Meta: o.meta(p),
+		Policy: p, TargetURL: o.TargetURL, BaselineURL: o.BaselineURL, Getenv: o.EnvRule.Getenv(o.Getenv), Meta: o.meta(p),
 		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag, Look: lookWith(in),
 	})
 	var cfgErr *runner.ConfigError
@@ -168,6 +173,12 @@ func (o Options) resolve(p *policies.Policy) (Options, error) {
 	}
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }
+	}
+	if errs := o.EnvRule.Check(p); errs != nil {
+		return o, &InvalidError{Err: errs}
+	}
+	if err := o.secretDestinations(p); err != nil {
+		return o, err
 	}
 	o.TargetURL = cmp.Or(o.TargetURL, p.Target.URL)
 	o.BaselineURL = cmp.Or(o.BaselineURL, p.Target.BaselineURL)

@@ -10,6 +10,7 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/metric"
+	"github.com/perfgate/perfgate/internal/inert"
 )
 
 type junitSuites struct {
@@ -150,6 +151,7 @@ func JUnit(in Input) ([]byte, error) {
 		root.Errors += s.Errors
 		root.Skipped += s.Skipped
 	}
+	root.makeInert()
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
@@ -159,6 +161,44 @@ func JUnit(in Input) ([]byte, error) {
 	}
 	buf.WriteString("\n")
 	return buf.Bytes(), nil
+}
+
+// makeInert makes every text of the report inert (inert.Line, line by
+// line): test reporters render JUnit messages into Markdown, and some of
+// the text comes from the target, the dataset or the policy.
+func (root *junitSuites) makeInert() {
+	lines := func(s string) string {
+		ls := strings.Split(s, "\n")
+		for i := range ls {
+			ls[i] = inert.Line(ls[i])
+		}
+		return strings.Join(ls, "\n")
+	}
+	problem := func(p *junitProblem) {
+		if p != nil {
+			p.Message, p.Text = inert.Line(p.Message), lines(p.Text)
+		}
+	}
+	root.Name = inert.Line(root.Name)
+	for i := range root.Suites {
+		s := &root.Suites[i]
+		s.Name = inert.Line(s.Name)
+		for j := range s.Properties {
+			p := &s.Properties[j]
+			switch p.Name {
+			case "commit", "base_commit", "target":
+				p.Value = inert.Value(p.Value) // read by machines, kept exact
+			default:
+				p.Value = inert.Line(p.Value)
+			}
+		}
+		for j := range s.Cases {
+			c := &s.Cases[j]
+			c.Name, c.Classname, c.SystemOut = inert.Line(c.Name), inert.Line(c.Classname), lines(c.SystemOut)
+			problem(c.Failure)
+			problem(c.Error)
+		}
+	}
 }
 
 func suiteProperties(in Input) []junitProperty {

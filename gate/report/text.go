@@ -3,6 +3,8 @@ package report
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/perfgate/perfgate/internal/inert"
 )
 
 // shortSHA shortens a full commit hash to 7 characters.
@@ -22,25 +24,19 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-var mdEscaper = strings.NewReplacer(
-	"\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "*", "\\*", "`", "\\`",
-	"](", "]\\(", "\n", " ", "\r", " ",
-)
+// mdText makes text from the inputs (the target, a dataset, the policy,
+// the workflow) inert Markdown: it renders literally and cannot mention,
+// reference, link, open HTML, emphasise or break a table cell
+// (inert.Markdown).
+func mdText(s string) string { return inert.Markdown(s) }
 
-// mdText escapes text from the inputs so it renders literally and cannot
-// open HTML, inline links, emphasis or table cells. Brackets are left alone
-// unless they would form a link: the comment defines no link references.
-func mdText(s string) string { return mdEscaper.Replace(s) }
-
-var codeEscaper = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ")
-
-// codeText makes s safe inside a code span in a table cell.
-func codeText(s string) string { return codeEscaper.Replace(s) }
+// codeText makes s safe inside a code span in a table cell (inert.Code).
+func codeText(s string) string { return inert.Code(s) }
 
 var chartEscaper = strings.NewReplacer("\"", "'", "\n", " ", "\r", " ", "[", "(", "]", ")", "`", "'")
 
 // chartText makes s safe inside a quoted Mermaid string.
-func chartText(s string) string { return chartEscaper.Replace(s) }
+func chartText(s string) string { return chartEscaper.Replace(inert.Line(s)) }
 
 // firstN returns the first n elements of s and how many it leaves out.
 func firstN[T any](s []T, n int) (first []T, more int) {

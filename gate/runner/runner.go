@@ -394,7 +394,7 @@ func waitReady(ctx context.Context, p *policies.Policy, base string, rt http.Rou
 			return 0, &ConfigError{err}
 		}
 		for name, v := range p.Target.Headers {
-			if val := getenv(v.Env); val != "" {
+			if val := getenv(v.Env); val != "" && load.SameOrigin(u, base) {
 				req.Header.Set(name, v.Prefix+val)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/internal/inert"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -92,12 +93,14 @@ func VerdictAnnotations(v *gate.Verdict, policyFile string) []Annotation {
 	return out
 }
 
-// Annotate writes annotations as workflow commands through a.
+// Annotate writes annotations as workflow commands through a; titles and
+// messages are made inert (inert.Line), since they quote the policy and
+// the target.
 func Annotate(a *githubactions.Action, anns []Annotation) {
 	for _, an := range anns {
 		f := map[string]string{}
 		if an.Title != "" {
-			f["title"] = an.Title
+			f["title"] = inert.Line(an.Title)
 		}
 		if an.File != "" {
 			f["file"] = an.File
@@ -109,13 +112,14 @@ func Annotate(a *githubactions.Action, anns []Annotation) {
 			}
 		}
 		w := a.WithFieldsMap(f)
+		msg := inert.Line(an.Message)
 		switch an.Level {
 		case LevelError:
-			w.Errorf("%s", an.Message)
+			w.Errorf("%s", msg)
 		case LevelWarning:
-			w.Warningf("%s", an.Message)
+			w.Warningf("%s", msg)
 		default:
-			w.Noticef("%s", an.Message)
+			w.Noticef("%s", msg)
 		}
 	}
 }

@@ -63,6 +63,28 @@ func (e *Event) IsPushToDefault() bool {
 	return e.Name == EventPush && e.Branch != "" && e.DefaultBranch != "" && e.Branch == e.DefaultBranch
 }
 
+// ForkCodeWithWriteToken reports whether the event runs with the base
+// repository's write token and secrets on behalf of code from a fork:
+// pull_request_target, or workflow_run, for a head in another repository.
+// A workspace that checked out the head then holds the fork's policy.
+func (e *Event) ForkCodeWithWriteToken() bool {
+	return e.Fork && (e.Name == EventPullRequestTarget || e.Name == EventWorkflowRun)
+}
+
+// ForkPolicyRefusal is why the action does not run a policy on such an
+// event unless the workflow opts in with allow-fork-policy.
+func (e *Event) ForkPolicyRefusal() string {
+	head := e.HeadRepo
+	if head == "" {
+		head = "a deleted fork"
+	}
+	return fmt.Sprintf("not running the policy: this %s run is for code from a fork (%s) and has the repository's write token and secrets; "+
+		"a policy from the fork's head decides what perfgate requests and sends, and its target is the fork's. "+
+		"Use the workflow_run pattern instead (docs/github-action.md, \"Pull requests from forks\"): run perfgate on pull_request, "+
+		"where a fork gets a read-only token and no secrets, and publish its report from a workflow_run workflow with report-dir. "+
+		"If this workflow checks out only trusted code (the base branch's policy), set the input allow-fork-policy: true", e.Name, head)
+}
+
 // CompareBranch is the branch whose stored history this run compares with:
 // the pull request's base branch, else the run's own branch.
 func (e *Event) CompareBranch() string {

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/perfgate/perfgate/policies"
 )
 
 // Inputs are the action's inputs (action.yml), checked.
@@ -26,6 +28,12 @@ type Inputs struct {
 	// Keep is how many runs the store keeps per policy, scenario and
 	// branch; 0 means the store's default.
 	Keep int
+	// AllowForkPolicy runs the gate on pull_request_target and
+	// workflow_run events for a fork's code (allow-fork-policy).
+	AllowForkPolicy bool
+	// AllowEnv lists the environment variables (names, PREFIX_*) the
+	// policy may read: the allow-env input.
+	AllowEnv []string
 	// ReportDir and PRNumber select publishing a report made by an
 	// earlier job instead of running the gate.
 	ReportDir string
@@ -60,6 +68,16 @@ func ReadInputs(a *githubactions.Action, getenv func(string) string) (Inputs, er
 		in.Out = "perfgate-report"
 	}
 	if in.Labels, err = parseLabels(a.GetInput("labels")); err != nil {
+		return in, err
+	}
+	switch s := strings.ToLower(a.GetInput("allow-fork-policy")); s {
+	case "", "false":
+	case "true":
+		in.AllowForkPolicy = true
+	default:
+		return in, fmt.Errorf("allow-fork-policy %q: want true or false", s)
+	}
+	if in.AllowEnv, err = policies.ParseAllowEnv(a.GetInput("allow-env")); err != nil {
 		return in, err
 	}
 	if s := a.GetInput("keep"); s != "" {

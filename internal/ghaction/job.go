@@ -2,15 +2,18 @@ package ghaction
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/internal/ghclient"
+	"github.com/perfgate/perfgate/internal/inert"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -67,6 +70,34 @@ func Start(getenv func(string) string, stdout, log io.Writer) (*Job, error) {
 	return j, nil
 }
 
+// RefuseForkPolicy returns why the job must not run a policy, or nil: a
+// fork's code on an event with a write token (Event.ForkPolicyRefusal),
+// unless the workflow set allow-fork-policy.
+func (j *Job) RefuseForkPolicy() error {
+	if j.Event.ForkCodeWithWriteToken() && !j.In.AllowForkPolicy {
+		return errors.New(j.Event.ForkPolicyRefusal())
+	}
+	return nil
+}
+
+// EnvRule is what the workflow lets a policy read: the allow-env input,
+// under the CI rule (policies.EnvRule).
+func (j *Job) EnvRule() policies.EnvRule {
+	return policies.EnvRule{CI: true, Allow: j.In.AllowEnv}
+}
+
+// CheckPolicyEnv annotates each environment variable p reads that the
+// workflow does not allow, at its position, and returns an error naming
+// them; nil when p reads none.
+func (j *Job) CheckPolicyEnv(p *policies.Policy) error {
+	errs := j.EnvRule().Check(p)
+	if errs == nil {
+		return nil
+	}
+	Annotate(j.Action, PolicyAnnotations(errs))
+	return fmt.Errorf("the policy reads environment variables the workflow does not allow (the allow-env input):\n%w", errs)
+}
+
 // MaskPolicy masks the value of every header the policy reads from the
 // environment, whatever the variable is called.
 func (j *Job) MaskPolicy(p *policies.Policy) {
@@ -81,7 +112,12 @@ func (j *Job) MaskPolicy(p *policies.Policy) {
 // of an invalid verdict and a job summary that says why.
 func (j *Job) Fail(err error) {
 	j.Action.Errorf("perfgate: %v", err)
-	if perr := Publish(j.Action, Outputs{Verdict: "invalid", Summary: err.Error()}, "## perfgate: could not run\n\n"+err.Error()+"\n"); perr != nil {
+	var md strings.Builder
+	md.WriteString("## perfgate: could not run\n\n")
+	for _, line := range strings.Split(err.Error(), "\n") {
+		md.WriteString("- " + inert.Markdown(line) + "\n")
+	}
+	if perr := Publish(j.Action, Outputs{Verdict: "invalid", Summary: err.Error()}, md.String()); perr != nil {
 		fmt.Fprintf(j.Log, "perfgate: %v\n", perr)
 	}
 }

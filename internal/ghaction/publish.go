@@ -11,6 +11,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/perfgate/perfgate/gate/report"
+	"github.com/perfgate/perfgate/internal/inert"
 )
 
 // Outputs are the action's outputs (action.yml).
@@ -39,7 +40,8 @@ func Publish(a *githubactions.Action, o Outputs, markdown string) error {
 		a.SetOutput("report-path", o.ReportPath)
 		a.SetOutput("comment-url", o.CommentURL)
 		a.SetOutput("capacity", capacity)
-		a.SetOutput("summary", o.Summary)
+		// A later step may quote the summary anywhere.
+		a.SetOutput("summary", inert.Line(o.Summary))
 	}
 	if markdown != "" && a.Getenv("GITHUB_STEP_SUMMARY") != "" {
 		if err := writable(a.Getenv("GITHUB_STEP_SUMMARY")); err != nil {
