@@ -197,6 +197,9 @@ func (root *junitSuites) makeInert() {
 			c.Name, c.Classname, c.SystemOut = inert.Line(c.Name), inert.Line(c.Classname), lines(c.SystemOut)
 			problem(c.Failure)
 			problem(c.Error)
+			if c.Skipped != nil {
+				c.Skipped.Message = inert.Line(c.Skipped.Message)
+			}
 		}
 	}
 }
