@@ -107,6 +107,9 @@ type WindowCounts struct {
 	OutputTokens int64            `json:"output_tokens,omitempty"`
 	Errors       map[string]int64 `json:"errors,omitempty"`
 	Status       map[string]int64 `json:"status,omitempty"`
+	// Resent counts requests sent again on a fresh connection after a
+	// kept-alive connection failed before any response; not failures.
+	Resent int64 `json:"resent,omitempty"`
 }
 
 // Metric is one metric's values in a record. For histogram metrics (latency,

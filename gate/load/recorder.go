@@ -46,6 +46,9 @@ type Sample struct {
 	Class  string
 	Status int
 	Msg    string
+	// Resent is true when the request was sent again on a fresh
+	// connection because a kept-alive one failed before any response.
+	Resent bool
 }
 
 // Recorder turns the Samples of one arm of a plan into its Result. It is
@@ -151,6 +154,9 @@ func (r *Recorder) Add(s Sample) {
 		}
 	}
 	w.InFlightMax = max(w.InFlightMax, s.InFlight)
+	if s.Resent {
+		w.Resent++
+	}
 	if s.CapHit {
 		w.CapReached++
 	}

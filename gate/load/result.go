@@ -87,6 +87,10 @@ type Window struct {
 	InFlightMax int64 // highest number of outstanding requests seen
 	CapReached  int64 // sends delayed because the in-flight cap was reached
 
+	// Resent counts requests sent again on a fresh connection because a
+	// kept-alive connection failed before any response (the server closed
+	// it): the client's problem, not failures of the target.
+	Resent int64
 	// Cancelled counts requests cut off by the end of a cancelled run:
 	// neither succeeded nor failed.
 	Cancelled int64

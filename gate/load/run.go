@@ -73,26 +73,6 @@ type Plan struct {
 	StopEarly func(Snapshot) bool
 }
 
-// Run phases of a Snapshot.
-const (
-	PhaseWarmup  = "warmup"
-	PhaseMeasure = "measure"
-	PhaseDrain   = "drain"
-)
-
-// Snapshot is the progress of one arm of a running plan.
-type Snapshot struct {
-	Arm       string // "" for Run, "base" or "candidate" for RunPaired
-	Phase     string
-	Elapsed   time.Duration // since the start of the run
-	Rate      float64       // requests/s recorded (completed) over the last interval
-	InFlight  int64         // requests outstanding now
-	P95       time.Duration // e2e p95 of the measured requests so far
-	Sent      int64         // requests recorded so far (sent and completed), warm-up included
-	Succeeded int64
-	Errors    int64 // failed requests so far
-}
-
 // normalizeRecording checks and completes what a Recorder reads of the plan.
 func (p *Plan) normalizeRecording() error {
 	if p.Window <= 0 {
@@ -494,6 +474,7 @@ func (r *runner) handle(a *arm, j job) {
 		Class:    o.class,
 		Status:   o.status,
 		Msg:      o.msg,
+		Resent:   o.resent,
 	}}
 	s := &m.Sample
 	if a.c.fixedLength() {

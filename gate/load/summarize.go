@@ -149,6 +149,7 @@ func countsOf(w *Window) baseline.WindowCounts {
 		Failed:       w.Failed,
 		Good:         w.Good,
 		OutputTokens: w.OutputTokens,
+		Resent:       w.Resent,
 	}
 	if len(w.Errors) > 0 {
 		c.Errors = make(map[string]int64, len(w.Errors))

@@ -152,6 +152,9 @@ type JSONRun struct {
 	Failed        int64             `json:"failed"`
 	Errors        map[string]int64  `json:"errors"`
 	ErrorExamples map[string]string `json:"error_examples"`
+	// Resent counts requests sent again on a fresh connection because a
+	// kept-alive one failed before any response; they are not failures.
+	Resent int64 `json:"resent"`
 }
 
 // JSONEnv is where an arm was measured.
@@ -384,6 +387,9 @@ func jsonRun(r *baseline.Record, arm string) JSONRun {
 	j.Succeeded = completed - j.Failed
 	for class, msg := range r.ErrorExamples {
 		j.ErrorExamples[class] = msg
+	}
+	for _, w := range r.Windows {
+		j.Resent += w.Resent
 	}
 	if lag, ok := schedLagP99(r); ok {
 		j.ScheduleLagP99 = num(lag)

@@ -59,6 +59,7 @@ func validityLine(label string, r *baseline.Record) string {
 		s += "; cold start " + metric.Format(r.ColdStart, metric.Ms)
 	}
 	s += errorsText(r)
+	s += resentText(r)
 	reasons, more := firstN(r.Invalid, maxInvalidReason)
 	for i, x := range reasons {
 		if i == 0 {
@@ -102,4 +103,18 @@ func errorsText(r *baseline.Record) string {
 		parts = append(parts, part)
 	}
 	return fmt.Sprintf("; %s of %s requests failed: %s", metric.Thousands(float64(failed)), metric.Thousands(float64(sent)), strings.Join(parts, ", "))
+}
+
+// resentText says how many requests were sent again on a fresh connection
+// because the server closed a kept-alive one (see load.Window.Resent); it
+// is empty when none were.
+func resentText(r *baseline.Record) string {
+	var n int64
+	for _, w := range r.Windows {
+		n += w.Resent
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s requests sent again on a fresh connection (the server closed kept-alive connections; not counted as failures)", metric.Thousands(float64(n)))
 }
