@@ -33,6 +33,11 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 			invalid = append(invalid, fmt.Sprintf("scenario %s: %s", rec.Scenario, reasons))
 		}
 	}
+	for _, c := range v.Checks {
+		if c.Verdict == Invalid {
+			invalid = append(invalid, fmt.Sprintf("scenario %s: %s", c.Scenario, c.Reason))
+		}
+	}
 	var fails, warns []Check
 	for _, c := range v.Checks {
 		switch {

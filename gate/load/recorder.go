@@ -271,14 +271,16 @@ type scrapeSample struct {
 }
 
 func (r *Recorder) addScrape(s *scrapeSample) {
+	w, _ := r.windowAt(s.at)
+	w.Scrapes++
 	if s.err != "" {
+		w.ScrapeFailures++
 		r.res.ScrapeErrors++
 		if r.res.ScrapeError == "" {
 			r.res.ScrapeError = s.err
 		}
 		return
 	}
-	w, _ := r.windowAt(s.at)
 	for k, v := range s.values {
 		w.addSeries(k, v)
 	}

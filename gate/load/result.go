@@ -49,7 +49,8 @@ type Result struct {
 	// ErrorExamples holds the first message seen per error class, with
 	// secret header values removed, to explain failures in a report.
 	ErrorExamples map[string]string
-	// ScrapeErrors counts failed scrapes of the server metrics; ScrapeError
+	// ScrapeErrors counts failed scrapes of the server metrics (warm-up
+	// included; Window.ScrapeFailures counts them per window); ScrapeError
 	// is the first failure's message.
 	ScrapeErrors int
 	ScrapeError  string
@@ -83,6 +84,11 @@ type Window struct {
 	// Server holds per-window statistics of scraped server metrics, keyed
 	// by the policy's series name (e.g. "kv_cache_usage").
 	Server map[string]SeriesStat
+
+	// Scrapes counts the scrapes of the server metrics attempted in the
+	// window (by the time they were made) and ScrapeFailures those that
+	// failed: Server's Samples over Scrapes is a series' coverage.
+	Scrapes, ScrapeFailures int64
 
 	InFlightMax int64 // highest number of outstanding requests seen
 	CapReached  int64 // sends delayed because the in-flight cap was reached

@@ -93,6 +93,8 @@ func MergeWindows(ws ...*Window) (*Window, error) {
 		out.Failed += w.Failed
 		out.Cancelled += w.Cancelled
 		out.Resent += w.Resent
+		out.Scrapes += w.Scrapes
+		out.ScrapeFailures += w.ScrapeFailures
 		out.Good += w.Good
 		out.OutputTokens += w.OutputTokens
 		out.LengthMismatch += w.LengthMismatch

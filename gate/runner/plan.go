@@ -254,5 +254,6 @@ func Rules(p *policies.Policy) gate.Rules {
 
 		Inconclusive: r.Inconclusive,
 		PriorTau:     float64(r.PriorTau),
+		Optional:     append([]string(nil), p.Optional...),
 	}
 }
