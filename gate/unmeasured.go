@@ -10,6 +10,14 @@ import (
 	"github.com/perfgate/perfgate/gate/metric"
 )
 
+// MinScrapeCoverage is the share of a window's scrapes that must have
+// returned a server series for the window to count as covered. A server
+// statistic is measured only when every measured window in which scrapes
+// were made is covered: a maximum or a mean over the windows the server
+// answered in says nothing about the others (a server that died mid-run
+// keeps the values of its last healthy seconds).
+const MinScrapeCoverage = 0.5
+
 // applies reports whether a check of metric m belongs to rec at all: a
 // capacity record is judged on its capacity only (its latencies come from
 // the search's last step), only a capacity record has a capacity, and a
@@ -106,7 +114,8 @@ func clipReason(s string) string {
 }
 
 // scrapeGap says why a server series is not measured in rec: no scrape,
-// scrapes that failed, or a series the endpoint did not expose. Records without scrape counts
+// scrapes that failed, a series the endpoint did not expose, or a coverage
+// below MinScrapeCoverage in some window. Records without scrape counts
 // (older versions) are judged by the presence of the series alone.
 func scrapeGap(rec *baseline.Record, m, stat string) string {
 	bm := rec.Metrics[m]
@@ -129,7 +138,41 @@ func scrapeGap(rec *baseline.Record, m, stat string) string {
 	case bm == nil || !hasStat(bm, stat):
 		return fmt.Sprintf("the metrics endpoint answered %d of %d scrapes but exposed none of the series' Prometheus metrics (target.metrics.series.%s.metrics)", attempts-failures, attempts, strings.TrimPrefix(m, metric.ServerPrefix))
 	}
-	return ""
+	var low []int
+	var got int64
+	for i, w := range rec.Windows {
+		var n int64
+		if i < len(bm.Windows) {
+			n = bm.Windows[i].Count
+		}
+		got += n
+		if w.Scrapes > 0 && float64(n) < MinScrapeCoverage*float64(w.Scrapes) {
+			low = append(low, i+1)
+		}
+	}
+	if len(low) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("scrape coverage too low: %d of %d scrapes returned it (%.0f%%), and in %d of %d windows (%s) fewer than %.0f%% did%s",
+		got, attempts, 100*float64(got)/float64(attempts), len(low), len(rec.Windows), windowList(low), 100*MinScrapeCoverage, firstErr)
+}
+
+// windowList writes window numbers as ranges: "3–5, 9".
+func windowList(ws []int) string {
+	var parts []string
+	for i := 0; i < len(ws); {
+		j := i
+		for j+1 < len(ws) && ws[j+1] == ws[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d–%d", ws[i], ws[j]))
+		} else {
+			parts = append(parts, fmt.Sprint(ws[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
 
 // unmeasuredCheck is the check of a name that rec could not measure: it
@@ -148,4 +191,22 @@ func unmeasuredCheck(rec *baseline.Record, name, kind, why string, optional bool
 		c.Reason += " (optional in the policy: not judged)"
 	}
 	return c
+}
+
+// scrapeNote is " (45 of 48 scrapes)" for a server series of rec: how many
+// of the measured windows' scrapes returned it; "" for other metrics and
+// records without scrape counts.
+func scrapeNote(rec *baseline.Record, m string) string {
+	bm := rec.Metrics[m]
+	if !metric.IsServer(m) || bm == nil {
+		return ""
+	}
+	var attempts int64
+	for _, w := range rec.Windows {
+		attempts += w.Scrapes
+	}
+	if attempts == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d of %d scrapes)", bm.Pooled.Count, attempts)
 }

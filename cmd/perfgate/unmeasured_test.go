@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // unmeasuredPolicy is faultPolicy with a metrics endpoint, extra SLOs and
@@ -124,3 +128,43 @@ func TestUnmeasuredChecksAreOnTheirRowAndCannotPass(t *testing.T) {
 	}
 }
 
+// TestServerKilledMidRun: a server killed during the run leaves the
+// windows after its death without scrapes that succeeded; its server
+// metrics are unmeasured (the values of its healthy seconds do not pass
+// an SLO) and the run is invalid, while the failed requests are counted
+// as connection errors.
+func TestServerKilledMidRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	var once sync.Once
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/health":
+			return
+		case "/metrics":
+			io.WriteString(w, "vllm:num_requests_running 1\n")
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		once.Do(func() {
+			time.AfterFunc(700*time.Millisecond, func() { srv.Listener.Close(); srv.CloseClientConnections() })
+		})
+		writeChunks(w, r, 4, 0)
+	}))
+	t.Cleanup(srv.Close)
+	pol := strings.Replace(unmeasuredPolicy(`"error_rate": "< 100%", "server.requests_running.max": "< 8"`, ""), `duration: "1s"`, `duration: "2s"`, 1)
+	out := t.TempDir()
+	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, pol), "--target", srv.URL, "--out", out, "--quiet", "--max-lag", "1s")
+	noCrash(t, stdout, stderr)
+	verdict, checks := reportChecks(t, out)
+	c := checks["slo server.requests_running.max"]
+	if code != exitNoTrust || verdict != "invalid" || c.Verdict != "invalid" || !strings.Contains(c.Reason, "scrape coverage too low") {
+		t.Fatalf("exit %d verdict %s, check %+v\n%s", code, verdict, c, stderr)
+	}
+	r := readRunReport(t, out)
+	if r.Runs[0].Errors["connect"] == 0 || r.Runs[0].Succeeded == 0 {
+		t.Errorf("runs %+v", r.Runs[0])
+	}
+}
