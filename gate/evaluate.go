@@ -137,6 +137,10 @@ func Evaluate(in Input) *Verdict {
 			aa := aaStatsOf(in.Calibration[rec.Scenario], name, rules)
 			regs = append(regs, compareCheck(rec, name, history, aa, rules))
 		}
+		if rec.Capacity != nil && !judgesCapacity(in.SLOs, rules) {
+			aa := aaStatsOf(in.Calibration[rec.Scenario], metric.Capacity, rules)
+			v.Checks = append(v.Checks, capacityInfo(rec, history, aa, rules, len(in.SLOs)))
+		}
 	}
 	for _, name := range rules.Gate {
 		if !measured[name] {

@@ -86,7 +86,7 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		v.Reason = fmt.Sprintf("No check failed, but %d %s WARN; the most serious, %s: %s.", len(warns), plural(len(warns), "check is", "checks are"), reasonPhrase[warns[0].ReasonKind], warns[0].Reason)
 	case len(v.Checks) == 0:
 		v.Outcome = Pass
-		v.Reason = "Nothing to judge: the policy has no SLOs and no gating metric was measured."
+		v.Reason = "Nothing to judge: no SLO or gating check applied to the scenarios run."
 	case inconclusive > 0:
 		v.Outcome = Pass
 		v.Reason = plainly(fmt.Sprintf(" (reported as PASS: regression.inconclusive is %q)", InconclusivePass))
