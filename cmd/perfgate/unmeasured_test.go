@@ -167,4 +167,25 @@ func TestServerKilledMidRun(t *testing.T) {
 	if r.Runs[0].Errors["connect"] == 0 || r.Runs[0].Succeeded == 0 {
 		t.Errorf("runs %+v", r.Runs[0])
 	}
+	// The scrapes per window are reported (about 5 per 500 ms window at a
+	// mean interval of 100 ms), and the failed ones with the first error.
+	b, _ := os.ReadFile(filepath.Join(out, "report.json"))
+	var sc struct {
+		Runs []struct {
+			Scrapes int64 `json:"scrapes"`
+			Failed  int64 `json:"scrape_failures"`
+			Min     int64 `json:"scrapes_per_window_min"`
+			Max     int64 `json:"scrapes_per_window_max"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b, &sc); err != nil || len(sc.Runs) != 1 {
+		t.Fatalf("report.json runs: %v", err)
+	}
+	if s := sc.Runs[0]; s.Scrapes < 10 || s.Failed == 0 || s.Failed >= s.Scrapes || s.Max < 2 || s.Min > s.Max {
+		t.Errorf("scrapes %+v", s)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "comment.md"))
+	if !strings.Contains(string(md), "scrapes of the server metrics (") || !strings.Contains(string(md), "per window") {
+		t.Errorf("the comment does not report the scrapes:\n%s", md)
+	}
 }

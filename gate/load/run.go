@@ -280,7 +280,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		scrapers.Add(1)
 		go func() {
 			defer scrapers.Done()
-			scrape(scrapeCtx, a.c, murls[i], series, p.ScrapeInterval, r.t0, a.idx, r.scrapes)
+			scrape(scrapeCtx, a.c, murls[i], series, p.ScrapeInterval, p.Seed, r.t0, a.idx, r.scrapes)
 		}()
 	}
 
