@@ -330,7 +330,7 @@ func (r *Recorder) Finish() *Result {
 	if r.cold >= 0 {
 		res.ColdStart = r.cold
 	}
-	e2eP50 := r.e2eP50()
+	e2eP50 := r.pooledP50(metric.E2E)
 	res.Validity = Validity{
 		Sent:          sent,
 		LagP99:        QuantileDuration(r.clientLag, 0.99),
@@ -346,7 +346,8 @@ func (r *Recorder) Finish() *Result {
 		InFlightCap:   r.plan.MaxInFlight,
 	}
 	if r.plan.LagTolerance > 0 {
-		res.Validity.LagLimit = max(res.Validity.LagLimit, time.Duration(r.plan.LagTolerance*float64(e2eP50)))
+		relative := min(time.Duration(r.plan.LagTolerance*float64(r.pooledP50(metric.Service))), MaxLagCeiling)
+		res.Validity.LagLimit = max(res.Validity.LagLimit, relative)
 	}
 	if res.Offered > 0 {
 		res.Validity.AchievedRatio = res.Achieved / res.Offered
@@ -354,12 +355,13 @@ func (r *Recorder) Finish() *Result {
 	return res
 }
 
-// e2eP50 is the e2e p50 of the measured windows, which the validity
-// limits scale with.
-func (r *Recorder) e2eP50() time.Duration {
-	pooled := NewHistogram(metric.E2E)
+// pooledP50 is the median of a duration metric (metric.E2E,
+// metric.Service) over the measured windows, which the validity limits
+// scale with.
+func (r *Recorder) pooledP50(name string) time.Duration {
+	pooled := NewHistogram(name)
 	for _, w := range r.res.Windows {
-		if err := MergeHistogram(pooled, w.Histogram(metric.E2E)); err != nil {
+		if err := MergeHistogram(pooled, w.Histogram(name)); err != nil {
 			return 0 // the same geometry: nothing is dropped
 		}
 	}
