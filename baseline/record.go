@@ -46,6 +46,9 @@ type Record struct {
 	// timeout, http-4xx, http-5xx, stream, check), secrets removed, to
 	// explain failures in reports.
 	ErrorExamples map[string]string `json:"error_examples,omitempty"`
+	// ServedModel is the model a successful response named when it was not
+	// the one requested: the server ignored the requested model name.
+	ServedModel string `json:"served_model,omitempty"`
 	// ScrapeError is the first failed scrape's message, secrets removed.
 	ScrapeError string `json:"scrape_error,omitempty"`
 
@@ -117,6 +120,9 @@ type WindowCounts struct {
 	// Resent counts requests sent again on a fresh connection after a
 	// kept-alive connection failed before any response; not failures.
 	Resent int64 `json:"resent,omitempty"`
+	// LengthMismatch counts successful responses whose output length was
+	// not the max_tokens that ignore_eos asked for.
+	LengthMismatch int64 `json:"length_mismatch,omitempty"`
 	// Scrapes counts the scrapes of the server metrics made during the
 	// window and ScrapeFailures those that failed; a server metric's
 	// window Count over Scrapes is its coverage. Both are 0 when nothing

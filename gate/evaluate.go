@@ -116,6 +116,12 @@ func Evaluate(in Input) *Verdict {
 		v.Checks = append(v.Checks, phaseChecks(rec, rules)...)
 		history := in.History[rec.Scenario]
 		v.Warnings = append(v.Warnings, comparabilityWarnings(rec, history)...)
+		if w := servedModelWarning(rec); w != "" && !slices.Contains(v.Warnings, w) {
+			v.Warnings = append(v.Warnings, w) // once per run
+		}
+		if w := hiddenQueueWarning(rec); w != "" {
+			v.Warnings = append(v.Warnings, w)
+		}
 		for _, name := range rules.Gate {
 			m, stat := metric.SplitName(name)
 			if !applies(rec, m) {

@@ -210,3 +210,14 @@ func scrapeNote(rec *baseline.Record, m string) string {
 	}
 	return fmt.Sprintf(" (%d of %d scrapes)", bm.Pooled.Count, attempts)
 }
+
+// servedModelWarning notes a server that answered with another model than
+// the one requested: it ignores the model name (llama.cpp serves whatever
+// it has loaded), so the policy's model was not what was measured, or at
+// least not checked. The text names no scenario, so a run says it once.
+func servedModelWarning(rec *baseline.Record) string {
+	if rec.ServedModel == "" {
+		return ""
+	}
+	return fmt.Sprintf("the server answered as model %q to requests for %q: it ignores the requested model name (llama.cpp serves the model it has loaded), so which model was measured is not checked", rec.ServedModel, rec.Env.Model)
+}

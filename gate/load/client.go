@@ -125,6 +125,9 @@ type outcome struct {
 	tokens  int
 	itl     []time.Duration
 	counted bool // tokens counted from chunks, not from usage
+	// model is the model a response named, when it is not the one asked
+	// for ("" otherwise).
+	model string
 	// resent: the request was sent again on a fresh connection after a
 	// kept-alive one failed before any response (see client.send).
 	resent bool
@@ -277,7 +280,7 @@ func (c *client) readBody(rctx, runCtx context.Context, rd io.Reader, resp *http
 		}
 	}
 	if c.isOpenAI {
-		readCompletion(body, o)
+		c.readCompletion(body, o)
 		return
 	}
 	if msg := r.check(body); msg != "" {

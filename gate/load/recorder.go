@@ -46,6 +46,9 @@ type Sample struct {
 	Class  string
 	Status int
 	Msg    string
+	// Model is the model a successful response named when it is not the
+	// one requested, else "".
+	Model string
 	// Resent is true when the request was sent again on a fresh
 	// connection because a kept-alive one failed before any response.
 	Resent bool
@@ -171,6 +174,9 @@ func (r *Recorder) Add(s Sample) {
 	}
 	w.Succeeded++
 	r.succeeded++
+	if s.Model != "" && r.res.ServedModel == "" {
+		r.res.ServedModel = s.Model
+	}
 	if r.cold < 0 || s.Done < r.cold {
 		r.cold = s.Done
 	}

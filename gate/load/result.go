@@ -49,6 +49,10 @@ type Result struct {
 	// ErrorExamples holds the first message seen per error class, with
 	// secret header values removed, to explain failures in a report.
 	ErrorExamples map[string]string
+	// ServedModel is the first model a successful response named that is
+	// not the one requested ("" when every response named it): the server
+	// ignores the model name (llama.cpp serves what it has loaded).
+	ServedModel string
 	// ScrapeErrors counts failed scrapes of the server metrics (warm-up
 	// included; Window.ScrapeFailures counts them per window); ScrapeError
 	// is the first failure's message.

@@ -476,6 +476,7 @@ func (r *runner) handle(a *arm, j job) {
 		Status:   o.status,
 		Msg:      o.msg,
 		Resent:   o.resent,
+		Model:    o.model,
 	}}
 	s := &m.Sample
 	if a.c.fixedLength() {

@@ -69,6 +69,7 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 		rec.Time = res.Started.UTC()
 	}
 	rec.ScrapeError = res.ScrapeError
+	rec.ServedModel = res.ServedModel
 	if len(res.ErrorExamples) > 0 {
 		rec.ErrorExamples = make(map[string]string, len(res.ErrorExamples))
 		for k, v := range res.ErrorExamples {
@@ -150,6 +151,7 @@ func countsOf(w *Window) baseline.WindowCounts {
 		Good:           w.Good,
 		OutputTokens:   w.OutputTokens,
 		Resent:         w.Resent,
+		LengthMismatch: w.LengthMismatch,
 		Scrapes:        w.Scrapes,
 		ScrapeFailures: w.ScrapeFailures,
 	}

@@ -61,6 +61,7 @@ func validityLine(label string, r *baseline.Record) string {
 	s += errorsText(r)
 	s += resentText(r)
 	s += scrapesText(r)
+	s += lengthText(r)
 	reasons, more := firstN(r.Invalid, maxInvalidReason)
 	for i, x := range reasons {
 		if i == 0 {
@@ -158,4 +159,20 @@ func scrapesText(r *baseline.Record) string {
 		}
 	}
 	return s + ")"
+}
+
+// lengthText says how many successful responses were not as long as the
+// max_tokens that ignore_eos asked for: the output length, and with it
+// every per-request latency, was not controlled (a server that ignores
+// max_tokens or ignore_eos, or shifts its context past max_tokens and
+// generates on). Empty when all were.
+func lengthText(r *baseline.Record) string {
+	var n int64
+	for _, w := range r.Windows {
+		n += w.LengthMismatch
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s successful responses were not max_tokens long although ignore_eos asked for it: the output length was not controlled", metric.Thousands(float64(n)))
 }
