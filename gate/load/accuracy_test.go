@@ -179,7 +179,7 @@ func TestStarvedGeneratorIsNotTrusted(t *testing.T) {
 	}
 	v := res.Validity
 	t.Logf("lag p99 %v (limit %v), overhead p50 %v: %q", v.LagP99, v.LagLimit, v.OverheadP50, v.Reasons())
-	if v.KeptUp() || v.LagLimit > MaxLagCeiling {
+	if v.KeptUp() || v.LagLimit > MaxLagCeiling || v.OverheadLimit > MaxOverheadCeiling {
 		t.Errorf("a starved generator was trusted: %+v", v)
 	}
 }

@@ -336,7 +336,7 @@ func (r *Recorder) Finish() *Result {
 	if r.cold >= 0 {
 		res.ColdStart = r.cold
 	}
-	e2eP50 := r.pooledP50(metric.E2E)
+	serviceP50 := r.pooledP50(metric.Service)
 	res.Validity = Validity{
 		Sent:          sent,
 		LagP99:        QuantileDuration(r.clientLag, 0.99),
@@ -344,7 +344,7 @@ func (r *Recorder) Finish() *Result {
 		OverheadP50:   QuantileDuration(r.overhead, 0.5),
 		OverheadP99:   QuantileDuration(r.overhead, 0.99),
 		Probes:        r.overhead.TotalCount(),
-		OverheadLimit: max(DefaultMaxOverhead, time.Duration(OverheadShare*float64(e2eP50))),
+		OverheadLimit: max(DefaultMaxOverhead, min(time.Duration(OverheadShare*float64(serviceP50)), MaxOverheadCeiling)),
 		Offered:       res.Offered,
 		Achieved:      res.Achieved,
 		AchievedRatio: 1,
@@ -352,7 +352,7 @@ func (r *Recorder) Finish() *Result {
 		InFlightCap:   r.plan.MaxInFlight,
 	}
 	if r.plan.LagTolerance > 0 {
-		relative := min(time.Duration(r.plan.LagTolerance*float64(r.pooledP50(metric.Service))), MaxLagCeiling)
+		relative := min(time.Duration(r.plan.LagTolerance*float64(serviceP50)), MaxLagCeiling)
 		res.Validity.LagLimit = max(res.Validity.LagLimit, relative)
 	}
 	if res.Offered > 0 {

@@ -22,12 +22,16 @@ const (
 	// DefaultMaxOverhead and OverheadShare bound the client's own delay
 	// in noticing a readable response (Validity.OverheadP50): a run is
 	// valid while its median is at most the larger of 1 ms and 10% of the
-	// measured e2e p50. Above it the load generator, not the target,
-	// shapes the latencies compared. The median is judged: a client that
-	// notices responses late does so for most of them, while a busy
-	// machine's scheduling noise reaches only the tail.
+	// median service time, the latter never above MaxOverheadCeiling.
+	// Above it the load generator, not the target, shapes the latencies
+	// compared. The median is judged: a client that notices responses
+	// late does so for most of them, while a busy machine's scheduling
+	// noise reaches only the tail. The service time, not the e2e latency,
+	// and the ceiling, for the reasons of MaxLagCeiling: a starved
+	// generator inflates the latency its limit would scale with.
 	DefaultMaxOverhead = time.Millisecond
 	OverheadShare      = 0.1
+	MaxOverheadCeiling = 25 * time.Millisecond
 	// MinAchievedRatio is the lowest achieved/offered rate of a run that
 	// kept up (unless the target itself saturated).
 	MinAchievedRatio = 0.98
@@ -54,7 +58,7 @@ type Validity struct {
 	// is 0 when it was not measured (a Recorder fed by hand), and then it
 	// is not judged. OverheadLimit is the limit the median is judged
 	// against: the larger of DefaultMaxOverhead and OverheadShare × the
-	// e2e p50.
+	// median service time (at most MaxOverheadCeiling).
 	OverheadP50, OverheadP99, OverheadLimit time.Duration
 	Probes                                  int64
 	// Offered and Achieved are the requests/s the schedule asked for and
