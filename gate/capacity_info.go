@@ -66,3 +66,22 @@ func CapacitySentence(c *baseline.Capacity, slos int) string {
 	}
 	return fmt.Sprintf("%s, from %d steps", s, len(c.Steps))
 }
+
+// capacityCriterionUnmeasured is the check of a server SLO that a capacity
+// search could not apply: the search judges each step by the SLOs, and a
+// server series that the last step that met them did not measure (scrapes
+// that failed, a series not exposed) was skipped there, so the capacity
+// found ignores it. Such an SLO is unmeasured (Invalid unless optional).
+// Latency SLOs need no such check: a step that met them measured them.
+func capacityCriterionUnmeasured(rec *baseline.Record, slo SLO, rules Rules) (Check, bool) {
+	if rec.Capacity == nil || !metric.IsServer(slo.Metric) || len(rec.Windows) == 0 {
+		return Check{}, false
+	}
+	why := unmeasured(rec, slo.Metric, slo.Stat)
+	if why == "" {
+		return Check{}, false
+	}
+	c := unmeasuredCheck(rec, slo.Name, KindSLO, "at the capacity found (the last step that met the other SLOs), "+why+"; the capacity search could not apply it", slices.Contains(rules.Optional, slo.Name))
+	c.Op, c.Limit, c.Baseline, c.HigherIsBetter = slo.Op, slo.Limit, slo.Limit, !slo.upperIsBad()
+	return c, true
+}

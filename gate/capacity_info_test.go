@@ -41,6 +41,16 @@ func TestCapacityOnlyRunReportsItsCapacity(t *testing.T) {
 	if c := v.Checks[0]; c.Mode != ModePaired || c.Baseline != 12 || !strings.Contains(c.Reason, "against the baseline's 12.0 req/s") || c.Gating {
 		t.Errorf("paired check %+v", c)
 	}
+	// A server SLO the search's last met step could not measure (every
+	// scrape failed) is on its row, invalid: the capacity ignored it.
+	srv := capRec(12)
+	srv.Windows = []baseline.WindowCounts{{Sent: 10, Succeeded: 10, Scrapes: 5, ScrapeFailures: 5}, {Sent: 10, Succeeded: 10, Scrapes: 5, ScrapeFailures: 5}}
+	srv.ScrapeError = "metrics http://127.0.0.1:9/metrics: 404 Not Found"
+	kv := SLO{Name: "server.kv_cache_usage.max", Metric: "server.kv_cache_usage", Stat: "max", Op: "<", Limit: 0.9, Text: "< 0.9"}
+	v = Evaluate(Input{Rules: rules, SLOs: append(slos, kv), Runs: []*baseline.Record{srv}})
+	if len(v.Checks) != 2 || v.Checks[0].Verdict != Invalid || !strings.Contains(v.Checks[0].Reason, "404") || v.Outcome != Invalid {
+		t.Errorf("unmeasured server SLO of a capacity search: %s %+v", v.Outcome, v.Checks)
+	}
 	// A gated capacity is judged as before, without a second row.
 	v = Evaluate(Input{Rules: Rules{Gate: []string{"capacity"}}, SLOs: slos, Runs: []*baseline.Record{rec}})
 	if len(v.Checks) != 1 || !v.Checks[0].Gating {

@@ -102,6 +102,9 @@ func Evaluate(in Input) *Verdict {
 		// itself is compared (the SLOs were its criteria at every step).
 		for _, slo := range in.SLOs {
 			if !applies(rec, slo.Metric) {
+				if c, ok := capacityCriterionUnmeasured(rec, slo, rules); ok {
+					v.Checks = append(v.Checks, c)
+				}
 				continue
 			}
 			if why := unmeasured(rec, slo.Metric, slo.Stat); why != "" {
