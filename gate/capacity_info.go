@@ -74,8 +74,9 @@ func CapacitySentence(c *baseline.Capacity, slos int) string {
 // found ignores it. Such an SLO is unmeasured (Invalid unless optional).
 // Latency SLOs need no such check: a step that met them measured them.
 func capacityCriterionUnmeasured(rec *baseline.Record, slo SLO, rules Rules) (Check, bool) {
-	if rec.Capacity == nil || !metric.IsServer(slo.Metric) || len(rec.Windows) == 0 {
-		return Check{}, false
+	scraped := slices.ContainsFunc(rec.Windows, func(w baseline.WindowCounts) bool { return w.Scrapes > 0 })
+	if rec.Capacity == nil || !metric.IsServer(slo.Metric) || !scraped {
+		return Check{}, false // records without scrape counts (older versions) are not judged here
 	}
 	why := unmeasured(rec, slo.Metric, slo.Stat)
 	if why == "" {

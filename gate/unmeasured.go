@@ -132,7 +132,7 @@ func scrapeGap(rec *baseline.Record, m, stat string) string {
 	case attempts == 0 && bm != nil && hasStat(bm, stat):
 		return ""
 	case attempts == 0:
-		return "the metrics endpoint was not scraped in the measured windows"
+		return "the record holds neither the series nor a scrape of the metrics endpoint in the measured windows"
 	case failures == attempts:
 		return fmt.Sprintf("all %d scrapes of the metrics endpoint failed%s", attempts, firstErr)
 	case bm == nil || !hasStat(bm, stat):
