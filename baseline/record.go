@@ -46,6 +46,16 @@ type Record struct {
 	// timeout, http-4xx, http-5xx, stream, check), secrets removed, to
 	// explain failures in reports.
 	ErrorExamples map[string]string `json:"error_examples,omitempty"`
+	// ServedModel is the model a successful response named when it was not
+	// the one requested: the server ignored the requested model name.
+	ServedModel string `json:"served_model,omitempty"`
+	// ScrapeError is the first failed scrape's message, secrets removed.
+	ScrapeError string `json:"scrape_error,omitempty"`
+
+	// Subset is set when the record keeps only some of the metrics
+	// measured (the statistical evaluation keeps those it judges): a
+	// metric absent from it was left out, not unmeasured.
+	Subset bool `json:"subset,omitempty"`
 
 	// ScenarioKind is the kind of the scenario (steady, capacity, spike,
 	// soak); empty in records of older versions, read as steady.
@@ -107,6 +117,18 @@ type WindowCounts struct {
 	OutputTokens int64            `json:"output_tokens,omitempty"`
 	Errors       map[string]int64 `json:"errors,omitempty"`
 	Status       map[string]int64 `json:"status,omitempty"`
+	// Resent counts requests sent again on a fresh connection after a
+	// kept-alive connection failed before any response; not failures.
+	Resent int64 `json:"resent,omitempty"`
+	// LengthMismatch counts successful responses whose output length was
+	// not the max_tokens that ignore_eos asked for.
+	LengthMismatch int64 `json:"length_mismatch,omitempty"`
+	// Scrapes counts the scrapes of the server metrics made during the
+	// window and ScrapeFailures those that failed; a server metric's
+	// window Count over Scrapes is its coverage. Both are 0 when nothing
+	// was scraped (and in records of older versions).
+	Scrapes        int64 `json:"scrapes,omitempty"`
+	ScrapeFailures int64 `json:"scrape_failures,omitempty"`
 }
 
 // Metric is one metric's values in a record. For histogram metrics (latency,

@@ -56,24 +56,6 @@ func top(m map[string]int64) (string, int64) {
 	return best, n
 }
 
-// unmeasuredCheck returns the row of gating check name that rec could not
-// measure because every request of the scenario failed: a WARN of reason
-// kind ReasonUnmeasured that says so, never a PASS. ok is false when the
-// metric is missing for another reason (the API does not produce it).
-func unmeasuredCheck(rec *baseline.Record, name string) (c Check, ok bool) {
-	m, stat := metric.SplitName(name)
-	d, known := metric.Lookup(m)
-	failed, total := rec.ErrorCounts()
-	if !known || !d.Recorded || failed == 0 || failed < total {
-		return c, false
-	}
-	return Check{
-		Scenario: rec.Scenario, Name: name, Metric: m, Stat: stat, Kind: KindRegression, Mode: ModeNone,
-		Unit: d.Unit, HigherIsBetter: d.HigherIsBetter, Gating: true, Verdict: Warn, ReasonKind: ReasonUnmeasured,
-		Reason: fmt.Sprintf("%s could not be measured: %s", name, errorCause(rec)),
-	}, true
-}
-
 // withCause appends to a run's reason what the failed requests mostly were
 // when one of the checks it names (the first of cs, or any failing
 // error_rate check) is an error rate.

@@ -3,6 +3,7 @@ package gate
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate/metric"
@@ -31,6 +32,10 @@ type Rules struct {
 	// Inconclusive is how an inconclusive gating check is reported:
 	// InconclusiveWarn (the default when "") or InconclusivePass.
 	Inconclusive string
+	// Optional names the SLOs and gating checks ("server.rss_bytes.max")
+	// that may go unmeasured: such a check is informational, while any
+	// other check a run could not measure is Invalid (unmeasured.go).
+	Optional []string
 }
 
 // Default rule values (docs/statistics.md explains them).
@@ -96,7 +101,6 @@ func Evaluate(in Input) *Verdict {
 		}
 	}
 	var regs []*regression
-	var unmeasured []Check // gating metrics every request of their scenario failed to measure
 	measured := map[string]bool{}
 	for _, rec := range in.Runs {
 		if rec == nil {
@@ -105,9 +109,18 @@ func Evaluate(in Input) *Verdict {
 		// A capacity record's latencies come from the search's last step,
 		// at a rate that differs between arms and runs: only the capacity
 		// itself is compared (the SLOs were its criteria at every step).
-		isCapacity := rec.Capacity != nil
 		for _, slo := range in.SLOs {
-			if !hasMetric(rec, slo.Metric) || isCapacity && slo.Metric != metric.Capacity {
+			if !applies(rec, slo.Metric) {
+				if c, ok := capacityCriterionUnmeasured(rec, slo, rules); ok {
+					v.Checks = append(v.Checks, c)
+				}
+				continue
+			}
+			if why := unmeasured(rec, slo.Metric, slo.Stat); why != "" {
+				c := unmeasuredCheck(rec, slo.Name, KindSLO, why, slices.Contains(rules.Optional, slo.Name))
+				c.Op, c.Limit, c.Baseline = slo.Op, slo.Limit, slo.Limit
+				c.HigherIsBetter = !slo.upperIsBad()
+				v.Checks = append(v.Checks, c)
 				continue
 			}
 			v.Checks = append(v.Checks, checkSLO(rec, slo, rules.Alpha))
@@ -115,18 +128,36 @@ func Evaluate(in Input) *Verdict {
 		v.Checks = append(v.Checks, phaseChecks(rec, rules)...)
 		history := in.History[rec.Scenario]
 		v.Warnings = append(v.Warnings, comparabilityWarnings(rec, history)...)
+		if w := servedModelWarning(rec); w != "" && !slices.Contains(v.Warnings, w) {
+			v.Warnings = append(v.Warnings, w) // once per run
+		}
+		if w := hiddenQueueWarning(rec); w != "" {
+			v.Warnings = append(v.Warnings, w)
+		}
 		for _, name := range rules.Gate {
-			m, _ := metric.SplitName(name)
-			if !hasMetric(rec, m) || isCapacity && m != metric.Capacity {
-				if c, ok := unmeasuredCheck(rec, name); ok && !isCapacity {
-					measured[name] = true
-					unmeasured = append(unmeasured, c)
-				}
+			m, stat := metric.SplitName(name)
+			if !applies(rec, m) {
 				continue
 			}
 			measured[name] = true
+			why := unmeasured(rec, m, stat)
+			if why == "" && rec.Reference != nil {
+				if why = unmeasured(rec.Reference, m, stat); why != "" {
+					why = "in the baseline arm, " + why
+				}
+			}
+			if why != "" {
+				c := unmeasuredCheck(rec, name, KindRegression, why, slices.Contains(rules.Optional, name))
+				c.Mode = modeOf(rec, history)
+				v.Checks = append(v.Checks, c)
+				continue
+			}
 			aa := aaStatsOf(in.Calibration[rec.Scenario], name, rules)
 			regs = append(regs, compareCheck(rec, name, history, aa, rules))
+		}
+		if rec.Capacity != nil && !judgesCapacity(in.SLOs, rules) {
+			aa := aaStatsOf(in.Calibration[rec.Scenario], metric.Capacity, rules)
+			v.Checks = append(v.Checks, capacityInfo(rec, history, aa, rules, len(in.SLOs)))
 		}
 	}
 	for _, name := range rules.Gate {
@@ -146,7 +177,6 @@ func Evaluate(in Input) *Verdict {
 			v.Mode = c.Mode
 		}
 	}
-	v.Checks = append(v.Checks, unmeasured...)
 	for _, rec := range in.Runs {
 		if rec != nil && rec.Reference != nil {
 			v.Calibration = append(v.Calibration, SummarizeCalibration(rec.Scenario, in.Calibration[rec.Scenario], v.Checks, rec.Time))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate/metric"
 )
 
 // finish sets the overall outcome, its reason kind, its one-sentence reason
@@ -31,6 +32,16 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 				reasons = "the load generator did not keep up"
 			}
 			invalid = append(invalid, fmt.Sprintf("scenario %s: %s", rec.Scenario, reasons))
+		}
+	}
+	// A check that could not be measured makes the run invalid, unless a
+	// measured check failed: a run whose every request failed has FAILed
+	// on its error rate, and that is what it says (the unmeasured rows
+	// stay on the report).
+	var unmeasuredChecks []string
+	for _, c := range v.Checks {
+		if c.Verdict == Invalid {
+			unmeasuredChecks = append(unmeasuredChecks, fmt.Sprintf("scenario %s: %s", c.Scenario, c.Reason))
 		}
 	}
 	// Informational checks are notes: shown, never deciding the run.
@@ -69,6 +80,9 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		}
 		return s + "."
 	}
+	if len(fails) == 0 {
+		invalid = append(invalid, unmeasuredChecks...)
+	}
 	switch {
 	case len(invalid) > 0:
 		v.Outcome = Invalid
@@ -96,7 +110,11 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		v.Reason = plainly(fmt.Sprintf(" (reported as PASS: regression.inconclusive is %q)", InconclusivePass))
 	case gating == 0:
 		v.Outcome = Pass
-		v.Reason = fmt.Sprintf("No gating check: %d informational %s shown, not judged.", len(v.Checks), plural(len(v.Checks), "check is", "checks are"))
+		v.Reason = fmt.Sprintf("No gating check: %d informational %s shown, not judged", len(v.Checks), plural(len(v.Checks), "check is", "checks are"))
+		if c := v.Checks[0]; len(v.Checks) == 1 && c.Metric == metric.Capacity {
+			v.Reason += "; " + c.Reason // a capacity-only run: its capacity is the news
+		}
+		v.Reason += "."
 	default:
 		v.Outcome = Pass
 		v.Reason = fmt.Sprintf("All %d gating %s passed%s.", gating, plural(gating, "check", "checks"), infoNote(len(v.Checks)-gating))

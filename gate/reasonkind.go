@@ -34,9 +34,10 @@ const (
 	// for its percentile, no baseline, too little history, a phase check):
 	// it never fails the gate.
 	ReasonInformational = "informational"
-	// ReasonUnmeasured: a gating metric that could not be measured because
-	// every request of its scenario failed; the row says what they failed
-	// with, and the run cannot PASS.
+	// ReasonUnmeasured: an SLO or gating check that could not be measured
+	// (every request failed, every scrape failed, the server exposes no such
+	// series); the row says why, its verdict is invalid (informational when
+	// the policy lists it in optional), and the run cannot PASS.
 	ReasonUnmeasured = "unmeasured"
 )
 
@@ -54,7 +55,7 @@ var reasonRank = map[string]int{
 
 // reasonPhrase names a WARN of each kind in the run's reason.
 var reasonPhrase = map[string]string{
-	ReasonUnmeasured:              "a gating metric not measured because its requests failed",
+	ReasonUnmeasured:              "a check that could not be measured",
 	ReasonNotSignificantAfterHolm: "a regression not significant after the Holm correction",
 	ReasonSignedRankDisagrees:     "a regression the signed-rank test does not confirm",
 	ReasonSmallRegression:         "a worsening not shown beyond the negligible change",

@@ -163,5 +163,6 @@ func checkSLO(rec *baseline.Record, slo SLO, alpha float64) Check {
 		c.Verdict, c.ReasonKind = Warn, ReasonSLOWithinNoise
 		c.Reason = fmt.Sprintf("%s = %s breaks %s, but within noise (%.0f%% bound %s)", slo.Name, v, slo.Text, 100*(1-alpha), metric.Format(favourable, pv.unit))
 	}
+	c.Reason += scrapeNote(rec, slo.Metric)
 	return c
 }

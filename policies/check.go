@@ -32,6 +32,7 @@ func (c *checker) semantic(p *Policy) {
 		c.checkSLO(p, &p.SLOs[i])
 	}
 	c.checkRegression(p)
+	c.checkOptional(p)
 	if p.Cost != nil {
 		if _, ok := firstOfKind(p, KindCapacity); !ok {
 			c.add([]string{"cost"}, token.NoPos, "cost planning sizes replicas from the measured capacity; add a capacity scenario or remove cost")
@@ -424,6 +425,29 @@ func (c *checker) checkFiles(p *Policy) {
 	for i, r := range p.Workload.Requests {
 		if r.BodyFile != "" {
 			missing([]string{"workload", "requests", fmt.Sprint(i), "body_file"}, r.BodyFile)
+		}
+	}
+}
+
+// checkOptional: every optional name is an SLO or a gating metric.
+func (c *checker) checkOptional(p *Policy) {
+	known := map[string]bool{}
+	var names []string
+	for _, s := range p.SLOs {
+		if n := s.Ref.String(); !known[n] {
+			known[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, g := range p.Regression.Gate {
+		if !known[g] {
+			known[g] = true
+			names = append(names, g)
+		}
+	}
+	for i, o := range p.Optional {
+		if !known[o] {
+			c.add([]string{"optional", fmt.Sprint(i)}, token.NoPos, "%q is neither an SLO nor a gating metric of this policy; expected one of %s", o, joinWords(names, "or"))
 		}
 	}
 }

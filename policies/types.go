@@ -22,6 +22,7 @@ type Policy struct {
 	// Scenarios are in the order the policy wrote them.
 	Scenarios  Scenarios   `json:"scenarios"`
 	SLOs       SLOs        `json:"slos"`
+	Optional   []string    `json:"optional"`
 	Goodput    *Goodput    `json:"goodput,omitempty"`
 	Regression Regression  `json:"regression"`
 	Cost       *Cost       `json:"cost,omitempty"`

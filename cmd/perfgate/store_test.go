@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/perfgate/perfgate/baseline"
 )
 
 // TestCorruptStoredRecordsAreSkippedAndNamed stores one good baseline, then
@@ -80,5 +85,56 @@ func TestCorruptStoredRecordsAreSkippedAndNamed(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(out, "report.json"))
 	if !strings.Contains(string(b), `"mode": "history"`) {
 		t.Errorf("the good stored records were not compared with:\n%s", b)
+	}
+}
+
+// TestFailedRunsAreNotSavedAsBaselines: a run that is invalid (every
+// request failed: nothing measured) or that broke its error-rate SLO is
+// not stored by --save-baseline; the report and stderr say why, and the
+// store stays empty.
+func TestFailedRunsAreNotSavedAsBaselines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	var n atomic.Int64
+	for _, tc := range []struct {
+		name    string
+		h       http.HandlerFunc
+		exit    int
+		warning string
+	}{
+		{"every request failed", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		}, exitFail, "not saved as a baseline: scenario steady broke its error-rate SLO (error_rate = 100%"},
+		{"error-rate SLO broken", func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1)%2 == 0 {
+				http.Error(w, "overloaded", http.StatusServiceUnavailable)
+				return
+			}
+			writeChunks(w, r, 4, 0)
+		}, exitFail, "not saved as a baseline: scenario steady broke its error-rate SLO (error_rate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store, out := t.TempDir(), t.TempDir()
+			pol := strings.Replace(faultPolicy("2s"), `"error_rate": "< 50%"`, `"error_rate": "< 5%"`, 1) + "fail_fast: enabled: false\n"
+			code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, pol), "--target", faultServer(t, tc.h).URL,
+				"--store", store, "--save-baseline", "--branch", "main", "--out", out, "--quiet", "--max-lag", "1s")
+			noCrash(t, stdout, stderr)
+			if code != tc.exit || !strings.Contains(stderr, tc.warning) {
+				t.Fatalf("exit %d (want %d), stderr lacks %q:\n%s", code, tc.exit, tc.warning, stderr)
+			}
+			r := readRunReport(t, out)
+			if !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, tc.warning) }) {
+				t.Errorf("report warnings %q lack %q", r.Warnings, tc.warning)
+			}
+			st, err := baseline.NewDirStore(store, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, _, err := st.List(context.Background(), baseline.Query{Policy: "faults"})
+			if err != nil || len(recs) != 0 {
+				t.Errorf("stored %d records (%v)", len(recs), err)
+			}
+		})
 	}
 }

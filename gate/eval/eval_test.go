@@ -47,7 +47,7 @@ func TestGuardPaired(t *testing.T) {
 			t.Fatalf("A/A trial %d: %+v", i, aa)
 		}
 		if len(aa.Paired[0].Checks) != len(Gate) {
-			t.Errorf("A/A trial %d judged %d checks, want the %d gating checks", i, len(aa.Paired[0].Checks), len(Gate))
+			t.Errorf("A/A trial %d judged %d checks, want the %d gating checks: %+v", i, len(aa.Paired[0].Checks), len(Gate), aa.Paired[0].Checks)
 		}
 		reg, err := tr.run(in)
 		if err != nil {

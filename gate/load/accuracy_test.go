@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,5 +144,42 @@ func TestOverheadProbeFlagsAStarvedPoller(t *testing.T) {
 		if spin && (!v.OverheadExceeded() || v.KeptUp() || !strings.Contains(strings.Join(v.Reasons(), "; "), "client overhead p50")) {
 			t.Errorf("a starved network poller was not flagged: overhead p50 %v, limit %v, reasons %q", v.OverheadP50, v.OverheadLimit, v.Reasons())
 		}
+	}
+}
+
+// TestStarvedGeneratorIsNotTrusted starves the load generator on purpose
+// (one processor shared with four goroutines that spin without yielding,
+// so the dispatcher runs only when the runtime preempts them) while it
+// loads a slow service (500 ms a request), for 1 s: its sends come late,
+// and the run is not trusted. The lag limit stays at most MaxLagCeiling
+// however long the requests take (TestRecorderJudgesLagAgainstTheLatency
+// has the case where e2e-relative limits let such a run pass).
+func TestStarvedGeneratorIsNotTrusted(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(500 * time.Millisecond)
+		io.WriteString(w, `{"choices":[{"message":{"content":"a b"},"finish_reason":"length"}],"usage":{"completion_tokens":2}}`)
+	}))
+	defer ts.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stop atomic.Bool
+	defer stop.Store(true)
+	for range 4 {
+		go func() {
+			for n := 0; !stop.Load(); n++ {
+			}
+		}()
+	}
+	p := Plan{Pacer: ConstantPacer{Rate: 100}, Duration: time.Second, Window: 500 * time.Millisecond, LagTolerance: 0.05, Workload: tinyWorkload}
+	res, err := Run(ctx, p, Target{URL: ts.URL, API: APIOpenAIChat, Model: "m", FreeLength: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Validity
+	t.Logf("lag p99 %v (limit %v), overhead p50 %v: %q", v.LagP99, v.LagLimit, v.OverheadP50, v.Reasons())
+	if v.KeptUp() || v.LagLimit > MaxLagCeiling || v.OverheadLimit > MaxOverheadCeiling {
+		t.Errorf("a starved generator was trusted: %+v", v)
 	}
 }

@@ -21,6 +21,8 @@ type client struct {
 	url     string // request URL
 	display string // URL for reports (credentials redacted)
 	hc      *http.Client
+	// fresh sends a request again on a new connection (see send).
+	fresh   *http.Client
 	timeout time.Duration
 	maxBody int64
 	reqs    []httpReq // the templates of an http target
@@ -81,10 +83,14 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 	if rt == nil {
 		rt = NewTransport(maxInFlight)
 	}
-	c.hc = &http.Client{
-		Transport: rt,
-		// A redirect is answered, not followed: its status is data.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	// A redirect is answered, not followed: its status is data.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.hc = &http.Client{Transport: rt, CheckRedirect: noRedirect}
+	c.fresh = c.hc
+	if tr, ok := rt.(*http.Transport); ok {
+		ft := tr.Clone()
+		ft.DisableKeepAlives = true
+		c.fresh = &http.Client{Transport: ft, CheckRedirect: noRedirect}
 	}
 	return c, nil
 }
@@ -129,6 +135,12 @@ type outcome struct {
 	tokens  int
 	itl     []time.Duration
 	counted bool // tokens counted from chunks, not from usage
+	// model is the model a response named, when it is not the one asked
+	// for ("" otherwise).
+	model string
+	// resent: the request was sent again on a fresh connection after a
+	// kept-alive one failed before any response (see client.send).
+	resent bool
 }
 
 var errRequestTimeout = errors.New("request timeout")
@@ -162,33 +174,40 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) (o outc
 	}
 	rctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
 	defer cancel()
-	var rd io.Reader
-	if len(body) > 0 {
-		rd = bytes.NewReader(body)
+	build := func(ctx context.Context) (*http.Request, error) {
+		var rd io.Reader
+		if len(body) > 0 {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, rd)
+		if err != nil {
+			return nil, err
+		}
+		if c.sendsSecrets(u) {
+			for k, vs := range c.t.Headers {
+				req.Header[k] = vs
+			}
+		}
+		if r != nil {
+			for k, vs := range r.spec.Header {
+				req.Header[k] = vs
+			}
+		}
+		if len(body) > 0 && req.Header.Get("Content-Type") == "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if c.isOpenAI && c.t.Stream {
+			req.Header.Set("Accept", "text/event-stream")
+		}
+		return req, nil
 	}
-	req, err := http.NewRequestWithContext(rctx, method, u, rd)
+	req, err := build(rctx)
 	if err != nil {
 		return outcome{class: ErrConnect, msg: c.scrub(err.Error()), sent: time.Now(), done: time.Now()}
 	}
-	if c.sendsSecrets(u) {
-		for k, vs := range c.t.Headers {
-			req.Header[k] = vs
-		}
-	}
-	if r != nil {
-		for k, vs := range r.spec.Header {
-			req.Header[k] = vs
-		}
-	}
-	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.isOpenAI && c.t.Stream {
-		req.Header.Set("Accept", "text/event-stream")
-	}
 	o = outcome{itl: itl[:0]}
 	o.sent = time.Now()
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(rctx, req, build, &o)
 	if err != nil {
 		o.done = time.Now()
 		o.class, o.msg = c.classify(rctx, ctx, ErrConnect, err)
@@ -273,7 +292,7 @@ func (c *client) readBody(rctx, runCtx context.Context, rd io.Reader, resp *http
 		}
 	}
 	if c.isOpenAI {
-		readCompletion(body, o)
+		c.readCompletion(body, o)
 		return
 	}
 	if msg := r.check(body); msg != "" {

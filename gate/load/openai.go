@@ -147,6 +147,7 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 		if content {
 			chunks++
 			if o.first.IsZero() {
+				c.noteModel(gjson.GetBytes(data, "model").Str, o)
 				o.first = now
 			} else {
 				o.itl = append(o.itl, now.Sub(last))
@@ -167,7 +168,17 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 	}
 }
 
+// noteModel keeps the model a response named when it differs from the one
+// requested: a server that serves what it has loaded whatever the request
+// names (llama.cpp) answers with its own name.
+func (c *client) noteModel(name string, o *outcome) {
+	if name != "" && name != c.t.Model {
+		o.model = truncate(c.scrub(name), 100)
+	}
+}
+
 type completionBody struct {
+	Model   string            `json:"model"`
 	Choices []json.RawMessage `json:"choices"`
 	Usage   *struct {
 		CompletionTokens int `json:"completion_tokens"`
@@ -175,12 +186,13 @@ type completionBody struct {
 }
 
 // readCompletion reads the output tokens of a non-streamed completion.
-func readCompletion(body []byte, o *outcome) {
+func (c *client) readCompletion(body []byte, o *outcome) {
 	var cb completionBody
 	if err := json.Unmarshal(body, &cb); err != nil || len(cb.Choices) == 0 {
 		o.class, o.msg = ErrStream, "undecodable completion body"
 		return
 	}
+	c.noteModel(cb.Model, o)
 	o.tokens = -1
 	if cb.Usage != nil {
 		o.tokens = cb.Usage.CompletionTokens

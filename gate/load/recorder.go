@@ -46,6 +46,12 @@ type Sample struct {
 	Class  string
 	Status int
 	Msg    string
+	// Model is the model a successful response named when it is not the
+	// one requested, else "".
+	Model string
+	// Resent is true when the request was sent again on a fresh
+	// connection because a kept-alive one failed before any response.
+	Resent bool
 }
 
 // Recorder turns the Samples of one arm of a plan into its Result. It is
@@ -152,6 +158,9 @@ func (r *Recorder) Add(s Sample) {
 		}
 	}
 	w.InFlightMax = max(w.InFlightMax, s.InFlight)
+	if s.Resent {
+		w.Resent++
+	}
 	if s.CapHit {
 		w.CapReached++
 	}
@@ -166,6 +175,9 @@ func (r *Recorder) Add(s Sample) {
 	}
 	w.Succeeded++
 	r.succeeded++
+	if s.Model != "" && r.res.ServedModel == "" {
+		r.res.ServedModel = s.Model
+	}
 	if r.cold < 0 || s.Done < r.cold {
 		r.cold = s.Done
 	}
@@ -267,14 +279,16 @@ type scrapeSample struct {
 }
 
 func (r *Recorder) addScrape(s *scrapeSample) {
+	w, _ := r.windowAt(s.at)
+	w.Scrapes++
 	if s.err != "" {
+		w.ScrapeFailures++
 		r.res.ScrapeErrors++
 		if r.res.ScrapeError == "" {
 			r.res.ScrapeError = s.err
 		}
 		return
 	}
-	w, _ := r.windowAt(s.at)
 	for k, v := range s.values {
 		w.addSeries(k, v)
 	}
@@ -324,7 +338,7 @@ func (r *Recorder) Finish() *Result {
 	if r.cold >= 0 {
 		res.ColdStart = r.cold
 	}
-	e2eP50 := r.e2eP50()
+	serviceP50 := r.pooledP50(metric.Service)
 	res.Validity = Validity{
 		Sent:          sent,
 		LagP99:        QuantileDuration(r.clientLag, 0.99),
@@ -332,7 +346,7 @@ func (r *Recorder) Finish() *Result {
 		OverheadP50:   QuantileDuration(r.overhead, 0.5),
 		OverheadP99:   QuantileDuration(r.overhead, 0.99),
 		Probes:        r.overhead.TotalCount(),
-		OverheadLimit: max(DefaultMaxOverhead, time.Duration(OverheadShare*float64(e2eP50))),
+		OverheadLimit: max(DefaultMaxOverhead, min(time.Duration(OverheadShare*float64(serviceP50)), MaxOverheadCeiling)),
 		Offered:       res.Offered,
 		Achieved:      res.Achieved,
 		AchievedRatio: 1,
@@ -340,7 +354,8 @@ func (r *Recorder) Finish() *Result {
 		InFlightCap:   r.plan.MaxInFlight,
 	}
 	if r.plan.LagTolerance > 0 {
-		res.Validity.LagLimit = max(res.Validity.LagLimit, time.Duration(r.plan.LagTolerance*float64(e2eP50)))
+		relative := min(time.Duration(r.plan.LagTolerance*float64(serviceP50)), MaxLagCeiling)
+		res.Validity.LagLimit = max(res.Validity.LagLimit, relative)
 	}
 	if res.Offered > 0 {
 		res.Validity.AchievedRatio = res.Achieved / res.Offered
@@ -348,12 +363,13 @@ func (r *Recorder) Finish() *Result {
 	return res
 }
 
-// e2eP50 is the e2e p50 of the measured windows, which the validity
-// limits scale with.
-func (r *Recorder) e2eP50() time.Duration {
-	pooled := NewHistogram(metric.E2E)
+// pooledP50 is the median of a duration metric (metric.E2E,
+// metric.Service) over the measured windows, which the validity limits
+// scale with.
+func (r *Recorder) pooledP50(name string) time.Duration {
+	pooled := NewHistogram(name)
 	for _, w := range r.res.Windows {
-		if err := MergeHistogram(pooled, w.Histogram(metric.E2E)); err != nil {
+		if err := MergeHistogram(pooled, w.Histogram(name)); err != nil {
 			return 0 // the same geometry: nothing is dropped
 		}
 	}

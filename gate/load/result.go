@@ -52,7 +52,12 @@ type Result struct {
 	// ErrorExamples holds the first message seen per error class, with
 	// secret header values removed, to explain failures in a report.
 	ErrorExamples map[string]string
-	// ScrapeErrors counts failed scrapes of the server metrics; ScrapeError
+	// ServedModel is the first model a successful response named that is
+	// not the one requested ("" when every response named it): the server
+	// ignores the model name (llama.cpp serves what it has loaded).
+	ServedModel string
+	// ScrapeErrors counts failed scrapes of the server metrics (warm-up
+	// included; Window.ScrapeFailures counts them per window); ScrapeError
 	// is the first failure's message.
 	ScrapeErrors int
 	ScrapeError  string
@@ -87,9 +92,18 @@ type Window struct {
 	// by the policy's series name (e.g. "kv_cache_usage").
 	Server map[string]SeriesStat
 
+	// Scrapes counts the scrapes of the server metrics attempted in the
+	// window (by the time they were made) and ScrapeFailures those that
+	// failed: Server's Samples over Scrapes is a series' coverage.
+	Scrapes, ScrapeFailures int64
+
 	InFlightMax int64 // highest number of outstanding requests seen
 	CapReached  int64 // sends delayed because the in-flight cap was reached
 
+	// Resent counts requests sent again on a fresh connection because a
+	// kept-alive connection failed before any response (the server closed
+	// it): the client's problem, not failures of the target.
+	Resent int64
 	// Cancelled counts requests cut off by the end of a cancelled run:
 	// neither succeeded nor failed.
 	Cancelled int64

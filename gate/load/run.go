@@ -55,9 +55,10 @@ type Plan struct {
 	// keep up (zero: DefaultMaxLagP99).
 	MaxLagP99 time.Duration
 	// LagTolerance, when > 0, raises that limit to this share of the
-	// measured e2e p50 when it is larger. Latency is measured from the
-	// intended send time, so lag is already inside every latency; it only
-	// distorts a comparison when it is a noticeable part of it.
+	// measured median service time (never above MaxLagCeiling) when it is
+	// larger. Lag is inside every latency (measured from the intended send
+	// time) and distorts a comparison only when it is a noticeable part of
+	// it; the e2e latency would let the lag raise its own limit.
 	LagTolerance float64
 	// ScrapeInterval is the period of server-metrics scrapes (zero:
 	// DefaultScrapeInterval).
@@ -284,7 +285,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		scrapers.Add(1)
 		go func() {
 			defer scrapers.Done()
-			scrape(scrapeCtx, a.c, murls[i], series, p.ScrapeInterval, r.t0, a.idx, r.scrapes)
+			scrape(scrapeCtx, a.c, murls[i], series, p.ScrapeInterval, p.Seed, r.t0, a.idx, r.scrapes)
 		}()
 	}
 
@@ -481,6 +482,8 @@ func (r *runner) handle(a *arm, j job) {
 		Class:    o.class,
 		Status:   o.status,
 		Msg:      o.msg,
+		Resent:   o.resent,
+		Model:    o.model,
 	}}
 	s := &m.Sample
 	if a.c.fixedLength() {

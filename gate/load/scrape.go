@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,8 +27,8 @@ var DefaultSeries = map[string][]string{
 	"rss_bytes":        {"process_resident_memory_bytes"},
 }
 
-// DefaultScrapeInterval is the time between two scrapes of a target's
-// metrics endpoint.
+// DefaultScrapeInterval is the mean time between two scrapes of a
+// target's metrics endpoint (see scrapeClock).
 const DefaultScrapeInterval = time.Second
 
 // ParseMetrics parses a Prometheus text exposition and returns, for each
@@ -87,11 +88,46 @@ func metricsURL(t *Target) (string, error) {
 	return base.ResolveReference(ref).String(), nil
 }
 
-// scrape runs until ctx is done, sending one scrapeSample per interval.
-func scrape(ctx context.Context, c *client, murl string, series map[string][]string, every time.Duration, t0 time.Time, arm int, out chan<- scrapeSample) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+// scrapeClock places the scrapes of one arm at jittered, seeded times:
+// the first at a uniform time in [0, every), each next one a uniform
+// [every/2, 3·every/2) after the previous, so the mean interval is every.
+// Scrapes at a fixed period line up with a constant-arrival schedule of a
+// related period and sample the server always at the same phase of its
+// requests (a gauge of running requests read exactly 0, or exactly 3, at
+// 1–2 req/s); random phases give every moment the same chance.
+type scrapeClock struct {
+	rng   *rand.Rand
+	every time.Duration
+	next  time.Duration // from the run start
+}
+
+func newScrapeClock(seed int64, arm int, every time.Duration) *scrapeClock {
+	c := &scrapeClock{rng: rand.New(rand.NewPCG(uint64(seed), 0x736372617065+uint64(arm))), every: every}
+	c.next = time.Duration(c.rng.Float64() * float64(every))
+	return c
+}
+
+// Next returns the time of the next scrape and moves past it.
+func (c *scrapeClock) Next() time.Duration {
+	at := c.next
+	c.next += time.Duration((0.5 + c.rng.Float64()) * float64(c.every))
+	return at
+}
+
+// scrape runs until ctx is done, sending one scrapeSample per scrape at
+// the times of a scrapeClock (a scrape that overruns the next time starts
+// the following one at once). Each scrape is cut after every.
+func scrape(ctx context.Context, c *client, murl string, series map[string][]string, every time.Duration, seed int64, t0 time.Time, arm int, out chan<- scrapeSample) {
+	clock := newScrapeClock(seed, arm, every)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
+		timer.Reset(clock.Next() - time.Since(t0))
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return
+		}
 		s := scrapeOnce(ctx, c, murl, series, every)
 		s.arm, s.at = arm, time.Since(t0)
 		if ctx.Err() != nil {
@@ -99,11 +135,6 @@ func scrape(ctx context.Context, c *client, murl string, series map[string][]str
 		}
 		select {
 		case out <- s:
-		case <-ctx.Done():
-			return
-		}
-		select {
-		case <-tick.C:
 		case <-ctx.Done():
 			return
 		}

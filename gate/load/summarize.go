@@ -68,6 +68,8 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 	if rec.Time.IsZero() {
 		rec.Time = res.Started.UTC()
 	}
+	rec.ScrapeError = res.ScrapeError
+	rec.ServedModel = res.ServedModel
 	if len(res.ErrorExamples) > 0 {
 		rec.ErrorExamples = make(map[string]string, len(res.ErrorExamples))
 		for k, v := range res.ErrorExamples {
@@ -77,7 +79,7 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 
 	names := map[string]bool{}
 	server := map[string]bool{}
-	var tokens, good int64
+	var tokens int64
 	for _, w := range res.Windows {
 		for _, n := range w.Metrics() {
 			names[n] = true
@@ -86,11 +88,11 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 			server[n] = true
 		}
 		tokens += w.OutputTokens
-		good += w.Good
 		rec.Windows = append(rec.Windows, countsOf(w))
 	}
 
 	if meta.Keep != nil {
+		rec.Subset = true
 		maps.DeleteFunc(names, func(name string, _ bool) bool { return !meta.Keep(name) })
 	}
 	for _, name := range slices.Sorted(maps.Keys(names)) {
@@ -119,11 +121,10 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 			return float64(w.OutputTokens) / windowSeconds(w, ws), w.Succeeded
 		})
 	}
-	if good > 0 {
-		rec.Metrics[metric.Goodput] = rateMetric(res.Windows, metric.RPS, func(w *Window) (float64, int64) {
-			return float64(w.Good) / windowSeconds(w, ws), w.Succeeded
-		})
-	}
+	// Goodput is a measurement even when no request was good: 0 req/s.
+	rec.Metrics[metric.Goodput] = rateMetric(res.Windows, metric.RPS, func(w *Window) (float64, int64) {
+		return float64(w.Good) / windowSeconds(w, ws), w.Succeeded
+	})
 	for _, name := range slices.Sorted(maps.Keys(server)) {
 		rec.Metrics[metric.ServerPrefix+name] = serverMetric(res.Windows, name)
 	}
@@ -142,13 +143,17 @@ func windowSeconds(w *Window, nominal float64) float64 {
 
 func countsOf(w *Window) baseline.WindowCounts {
 	c := baseline.WindowCounts{
-		Start:        w.Start.Seconds(),
-		End:          w.End.Seconds(),
-		Sent:         w.Sent,
-		Succeeded:    w.Succeeded,
-		Failed:       w.Failed,
-		Good:         w.Good,
-		OutputTokens: w.OutputTokens,
+		Start:          w.Start.Seconds(),
+		End:            w.End.Seconds(),
+		Sent:           w.Sent,
+		Succeeded:      w.Succeeded,
+		Failed:         w.Failed,
+		Good:           w.Good,
+		OutputTokens:   w.OutputTokens,
+		Resent:         w.Resent,
+		LengthMismatch: w.LengthMismatch,
+		Scrapes:        w.Scrapes,
+		ScrapeFailures: w.ScrapeFailures,
 	}
 	if len(w.Errors) > 0 {
 		c.Errors = make(map[string]int64, len(w.Errors))

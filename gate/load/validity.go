@@ -11,15 +11,27 @@ const (
 	// run did not keep up. Go's timers and a loaded 2-core CI runner stay
 	// well under it; a generator starved of CPU does not.
 	DefaultMaxLagP99 = 10 * time.Millisecond
+	// MaxLagCeiling bounds how far Plan.LagTolerance may raise that
+	// limit: the tolerance scales with the median service time, which a
+	// slow target (or a target starved by the same machine) makes long,
+	// but a p99 lag beyond the ceiling means the generator was off its
+	// schedule for a tenth of a second, which bunches requests whatever
+	// the latency (docs/statistics.md). An explicit Plan.MaxLagP99 above
+	// it still applies.
+	MaxLagCeiling = 100 * time.Millisecond
 	// DefaultMaxOverhead and OverheadShare bound the client's own delay
 	// in noticing a readable response (Validity.OverheadP50): a run is
 	// valid while its median is at most the larger of 1 ms and 10% of the
-	// measured e2e p50. Above it the load generator, not the target,
-	// shapes the latencies compared. The median is judged: a client that
-	// notices responses late does so for most of them, while a busy
-	// machine's scheduling noise reaches only the tail.
+	// median service time, the latter never above MaxOverheadCeiling.
+	// Above it the load generator, not the target, shapes the latencies
+	// compared. The median is judged: a client that notices responses
+	// late does so for most of them, while a busy machine's scheduling
+	// noise reaches only the tail. The service time, not the e2e latency,
+	// and the ceiling, for the reasons of MaxLagCeiling: a starved
+	// generator inflates the latency its limit would scale with.
 	DefaultMaxOverhead = time.Millisecond
 	OverheadShare      = 0.1
+	MaxOverheadCeiling = 25 * time.Millisecond
 	// MinAchievedRatio is the lowest achieved/offered rate of a run that
 	// kept up (unless the target itself saturated).
 	MinAchievedRatio = 0.98
@@ -34,7 +46,9 @@ type Validity struct {
 	Sent int64
 	// LagP99 is the p99 of the client's own schedule lag
 	// (Sample.ClientLag); LagLimit is the limit it is judged against:
-	// Plan.MaxLagP99, or Plan.LagTolerance × the e2e p50 when larger.
+	// Plan.MaxLagP99, or Plan.LagTolerance × the median service time
+	// (actual send to last byte, which the lag does not inflate) when
+	// larger, capped at MaxLagCeiling.
 	LagP99, LagLimit time.Duration
 	// OverheadP50 and OverheadP99 are the median and p99 of the client's
 	// own delay in noticing a readable response, over Probes probes in
@@ -44,7 +58,7 @@ type Validity struct {
 	// is 0 when it was not measured (a Recorder fed by hand), and then it
 	// is not judged. OverheadLimit is the limit the median is judged
 	// against: the larger of DefaultMaxOverhead and OverheadShare × the
-	// e2e p50.
+	// median service time (at most MaxOverheadCeiling).
 	OverheadP50, OverheadP99, OverheadLimit time.Duration
 	Probes                                  int64
 	// Offered and Achieved are the requests/s the schedule asked for and

@@ -50,16 +50,25 @@ func TestValidityJudgesItsFields(t *testing.T) {
 
 // TestRecorderJudgesLagAgainstTheLatency: with a LagTolerance, the lag
 // limit grows with the measured e2e p50, never below MaxLagP99.
+// TestRecorderJudgesLagAgainstTheLatency: the lag limit is the floor
+// (MaxLagP99), raised to LagTolerance × the median service time (actual
+// send to last byte), never above MaxLagCeiling. The last case is the
+// starved generator of two servers sharing 2 cores with it: lag p99
+// 2.68 s, e2e median 57 s. Judged against 5% of the e2e median (2.85 s,
+// inflated by the lag itself) it passed; against the service time and the
+// ceiling it does not.
 func TestRecorderJudgesLagAgainstTheLatency(t *testing.T) {
 	for _, tc := range []struct {
 		tolerance float64
-		e2e       time.Duration
+		e2e, lag  time.Duration
 		limit     time.Duration
 		keptUp    bool
 	}{
-		{0, time.Second, DefaultMaxLagP99, false},
-		{0.05, time.Second, 50 * time.Millisecond, true},
-		{0.05, 100 * time.Millisecond, DefaultMaxLagP99, false},
+		{0, time.Second, 20 * time.Millisecond, DefaultMaxLagP99, false},
+		{0.05, time.Second, 20 * time.Millisecond, 49 * time.Millisecond, true},
+		{0.05, 100 * time.Millisecond, 20 * time.Millisecond, DefaultMaxLagP99, false},
+		{0.05, 57 * time.Second, 2680 * time.Millisecond, MaxLagCeiling, false},
+		{0.05, 57 * time.Second, 60 * time.Millisecond, MaxLagCeiling, true},
 	} {
 		r, err := NewRecorder(Plan{Pacer: ConstantPacer{Rate: 100}, Duration: time.Second, Window: 500 * time.Millisecond, LagTolerance: tc.tolerance})
 		if err != nil {
@@ -67,12 +76,11 @@ func TestRecorderJudgesLagAgainstTheLatency(t *testing.T) {
 		}
 		for i := range 100 {
 			at := time.Duration(i) * 10 * time.Millisecond
-			lag := 20 * time.Millisecond
-			r.Add(Sample{Intended: at, Sent: at + lag, ClientLag: lag, First: -1, Done: at + tc.e2e, Tokens: -1})
+			r.Add(Sample{Intended: at, Sent: at + tc.lag, ClientLag: tc.lag, First: -1, Done: at + tc.e2e, Tokens: -1})
 		}
 		v := r.Finish().Validity
 		if v.LagLimit.Round(time.Millisecond) != tc.limit || v.KeptUp() != tc.keptUp || v.Sent != 100 || v.AchievedRatio != 1 {
-			t.Errorf("tolerance %v, e2e %v: %+v", tc.tolerance, tc.e2e, v)
+			t.Errorf("tolerance %v, e2e %v, lag %v: %+v", tc.tolerance, tc.e2e, tc.lag, v)
 		}
 	}
 	if _, err := NewRecorder(Plan{Duration: time.Second, LagTolerance: -1}); err == nil {

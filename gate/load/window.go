@@ -92,6 +92,9 @@ func MergeWindows(ws ...*Window) (*Window, error) {
 		out.Succeeded += w.Succeeded
 		out.Failed += w.Failed
 		out.Cancelled += w.Cancelled
+		out.Resent += w.Resent
+		out.Scrapes += w.Scrapes
+		out.ScrapeFailures += w.ScrapeFailures
 		out.Good += w.Good
 		out.OutputTokens += w.OutputTokens
 		out.LengthMismatch += w.LengthMismatch

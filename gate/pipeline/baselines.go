@@ -7,6 +7,7 @@ import (
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -49,14 +50,39 @@ func storeWarnings(err error, skipped []error) []string {
 	return out
 }
 
+// notSaveable says why a run judged v must not become a baseline (nor a
+// calibration record), or returns "": an invalid run cannot be trusted,
+// and a run that broke its error-rate SLO measured a broken deployment,
+// whose latencies (of the few requests that succeeded, or none) would make
+// every later comparison meaningless.
+func notSaveable(v *gate.Verdict) string {
+	if v.Outcome == gate.Invalid {
+		return "the run is invalid (" + v.Reason + ")"
+	}
+	for _, c := range v.Checks {
+		if c.Kind == gate.KindSLO && c.Metric == metric.ErrorRate && c.Verdict == gate.Fail {
+			return fmt.Sprintf("scenario %s broke its error-rate SLO (%s)", c.Scenario, c.Reason)
+		}
+	}
+	return ""
+}
+
+// savedAs names what a saved run becomes.
+func (o Options) savedAs() string {
+	if o.Calibrate {
+		return "a calibration record"
+	}
+	return "a baseline"
+}
+
 // saveRecords stores this run: valid, complete records only. A calibration
 // run is stored whole (both arms); a run stored as a baseline drops its
 // reference arm, and when it was paired it is also stored whole as a
 // calibration record, since on the default branch both arms serve the
 // same commit.
 func saveRecords(ctx context.Context, o Options, v *gate.Verdict, recs []*baseline.Record) error {
-	if v.Outcome == gate.Invalid {
-		o.logf("not saving a baseline: this run cannot be trusted (see the report)")
+	if why := notSaveable(v); why != "" {
+		o.logf("not saved as %s: %s", o.savedAs(), why)
 		return nil
 	}
 	for _, rec := range recs {

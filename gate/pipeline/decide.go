@@ -33,6 +33,11 @@ func (r *Result) Reports() []string {
 func decide(p *policies.Policy, o Options, in gate.Input, warnings []string, partial bool, took time.Duration) (*Result, error) {
 	v := gate.Evaluate(in)
 	v.Capacity = append(v.Capacity, planCapacity(p.Cost, in.Runs, in.History)...)
+	if o.SaveBaseline || o.Calibrate {
+		if why := notSaveable(v); why != "" {
+			warnings = append(warnings, "not saved as "+o.savedAs()+": "+why)
+		}
+	}
 	ri := o.reportInput(p, v, in.Runs, warnings)
 	ri.Partial, ri.Duration = partial, took
 	r := &Result{Verdict: v, Mode: ri.Mode, Markdown: report.Markdown(ri, report.MarkdownOptions{}), Records: in.Runs, OutDir: o.OutDir}

@@ -158,6 +158,16 @@ type JSONRun struct {
 	Failed        int64             `json:"failed"`
 	Errors        map[string]int64  `json:"errors"`
 	ErrorExamples map[string]string `json:"error_examples"`
+	// Resent counts requests sent again on a fresh connection because a
+	// kept-alive one failed before any response; they are not failures.
+	Resent int64 `json:"resent"`
+	// Scrapes and ScrapeFailures count the scrapes of the server metrics
+	// made in the measured windows and those that failed;
+	// ScrapesPerWindowMin and Max are the fewest and most in one window.
+	Scrapes             int64 `json:"scrapes"`
+	ScrapeFailures      int64 `json:"scrape_failures"`
+	ScrapesPerWindowMin int64 `json:"scrapes_per_window_min"`
+	ScrapesPerWindowMax int64 `json:"scrapes_per_window_max"`
 }
 
 // JSONEnv is where an arm was measured.
@@ -393,6 +403,10 @@ func jsonRun(r *baseline.Record, arm string) JSONRun {
 	for class, msg := range r.ErrorExamples {
 		j.ErrorExamples[class] = msg
 	}
+	for _, w := range r.Windows {
+		j.Resent += w.Resent
+	}
+	j.Scrapes, j.ScrapeFailures, j.ScrapesPerWindowMin, j.ScrapesPerWindowMax = scrapeCounts(r)
 	if lag, ok := schedLagP99(r); ok {
 		j.ScheduleLagP99 = num(lag)
 	}

@@ -59,6 +59,9 @@ func validityLine(label string, r *baseline.Record) string {
 		s += "; cold start " + metric.Format(r.ColdStart, metric.Ms)
 	}
 	s += errorsText(r)
+	s += resentText(r)
+	s += scrapesText(r)
+	s += lengthText(r)
 	reasons, more := firstN(r.Invalid, maxInvalidReason)
 	for i, x := range reasons {
 		if i == 0 {
@@ -102,4 +105,74 @@ func errorsText(r *baseline.Record) string {
 		parts = append(parts, part)
 	}
 	return fmt.Sprintf("; %s of %s requests failed: %s", metric.Thousands(float64(failed)), metric.Thousands(float64(sent)), strings.Join(parts, ", "))
+}
+
+// resentText says how many requests were sent again on a fresh connection
+// because the server closed a kept-alive one (see load.Window.Resent); it
+// is empty when none were.
+func resentText(r *baseline.Record) string {
+	var n int64
+	for _, w := range r.Windows {
+		n += w.Resent
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s requests sent again on a fresh connection (the server closed kept-alive connections; not counted as failures)", metric.Thousands(float64(n)))
+}
+
+// scrapeCounts returns the scrapes of the server metrics made in r's
+// measured windows, those that failed, and the fewest and most in one
+// window (all 0 when nothing was scraped).
+func scrapeCounts(r *baseline.Record) (total, failed, lo, hi int64) {
+	for i, w := range r.Windows {
+		total += w.Scrapes
+		failed += w.ScrapeFailures
+		if i == 0 || w.Scrapes < lo {
+			lo = w.Scrapes
+		}
+		hi = max(hi, w.Scrapes)
+	}
+	if total == 0 {
+		return 0, 0, 0, 0
+	}
+	return total, failed, lo, hi
+}
+
+// scrapesText says how the server metrics were sampled: "; 48 scrapes of
+// the server metrics (4–5 per window, 3 failed: …)"; empty when none were
+// made.
+func scrapesText(r *baseline.Record) string {
+	total, failed, lo, hi := scrapeCounts(r)
+	if total == 0 {
+		return ""
+	}
+	per := metric.Thousands(float64(lo))
+	if hi != lo {
+		per += "–" + metric.Thousands(float64(hi))
+	}
+	s := fmt.Sprintf("; %s scrapes of the server metrics (%s per window", metric.Thousands(float64(total)), per)
+	if failed > 0 {
+		s += fmt.Sprintf(", %s failed", metric.Thousands(float64(failed)))
+		if r.ScrapeError != "" {
+			s += ": " + mdText(clip(oneLine(r.ScrapeError), maxReasonChars))
+		}
+	}
+	return s + ")"
+}
+
+// lengthText says how many successful responses were not as long as the
+// max_tokens that ignore_eos asked for: the output length, and with it
+// every per-request latency, was not controlled (a server that ignores
+// max_tokens or ignore_eos, or shifts its context past max_tokens and
+// generates on). Empty when all were.
+func lengthText(r *baseline.Record) string {
+	var n int64
+	for _, w := range r.Windows {
+		n += w.LengthMismatch
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s successful responses were not max_tokens long although ignore_eos asked for it: the output length was not controlled", metric.Thousands(float64(n)))
 }

@@ -255,5 +255,6 @@ func Rules(p *policies.Policy) gate.Rules {
 
 		Inconclusive: r.Inconclusive,
 		PriorTau:     float64(r.PriorTau),
+		Optional:     append([]string(nil), p.Optional...),
 	}
 }

@@ -48,7 +48,8 @@ type Options struct {
 	Live     bool
 	// MaxLag is the client schedule lag p99 above which a run did not keep
 	// up; zero means load.DefaultMaxLagP99. The limit actually applied is
-	// max(MaxLag, LagTolerance × e2e p50) (load.Plan.LagTolerance).
+	// max(MaxLag, min(LagTolerance × service p50, load.MaxLagCeiling))
+	// (load.Plan.LagTolerance).
 	MaxLag time.Duration
 	// Scenarios, when not empty, names the scenarios to run; the others
 	// are skipped.
@@ -468,12 +469,13 @@ func hostOf(s string) string {
 	return u.Host
 }
 
-// LagTolerance is the share of the median latency that client schedule lag
-// may reach before a run counts as not kept up. Latency is measured from the
-// intended send time, so lag is already inside every latency; it only
-// distorts a comparison when it is a noticeable part of it. On a busy
-// 2-core CI runner a fixed 10 ms limit marks honest runs of a 500 ms
-// service invalid, so the limit is max(load.DefaultMaxLagP99, 5% of e2e p50).
+// LagTolerance is the share of the median service time that client
+// schedule lag may reach before a run counts as not kept up. Latency is
+// measured from the intended send time, so lag is already inside every
+// latency; it only distorts a comparison when it is a noticeable part of
+// it. On a busy 2-core CI runner a fixed 10 ms limit marks honest runs of a
+// 500 ms service invalid, so the limit is max(load.DefaultMaxLagP99,
+// min(5% of the service p50, load.MaxLagCeiling)) (docs/statistics.md).
 // Every plan of a policy carries it as load.Plan.LagTolerance.
 const LagTolerance = 0.05
 
