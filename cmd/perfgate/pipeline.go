@@ -141,11 +141,10 @@ func exitCode(err error, res *pipeline.Result, failOn string) int {
 	return exitPass
 }
 
-// openStore opens a baseline store: none for "" or "none", a directory for
-// "DIR" or "dir:PATH", or a git branch for "branch:NAME" through the GitHub
-// contents API of owner/repo via gh (with gh nil, from GITHUB_TOKEN,
-// GITHUB_REPOSITORY and GITHUB_API_URL). It keeps keep runs per policy,
-// scenario and branch (0: the store's default).
+// openStore opens a baseline store (baseline.Open): none for "" or "none",
+// else a directory or a git branch of owner/repo through gh (nil: from
+// GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL), keeping keep runs
+// per policy, scenario and branch (0: the store's default).
 func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
 	switch {
 	case spec == "" || spec == "none":
