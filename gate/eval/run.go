@@ -46,6 +46,10 @@ type Row struct {
 	// MeanLooks is the mean number of looks the trials took (1 without
 	// Config.Extend).
 	MeanLooks float64
+	// Inconclusive counts the trials whose verdict (the check's, or the
+	// run's) has reason kind inconclusive: nothing seen, a material
+	// change not ruled out.
+	Inconclusive int
 }
 
 // RunLevel is the Check of a row about the run's overall verdict: it fails
@@ -203,11 +207,17 @@ func tabulate(mode string, x int, in Injection, check string, trials []TrialResu
 		}
 		r.MeanLooks += float64(looks)
 		out := v.Outcome
+		if check == RunLevel && v.ReasonKind == gate.ReasonInconclusive {
+			r.Inconclusive++
+		}
 		if check != RunLevel {
 			out = gate.Warn // not measured: inconclusive
 			for _, c := range v.Checks {
 				if c.Name == check && c.Kind == gate.KindRegression {
 					out = c.Verdict
+					if c.ReasonKind == gate.ReasonInconclusive {
+						r.Inconclusive++
+					}
 					if c.Gating && c.MDE > 0 && !math.IsInf(c.MDE, 0) {
 						mdeSum += c.MDE
 						mdeN++

@@ -7,7 +7,8 @@ import (
 )
 
 // summary writes one line per mode and N: the A/A run-level false FAIL rate
-// with its Wilson 95% interval and WARN rate, the highest FAIL rate of any
+// with its Wilson 95% interval, WARN rate and the share of runs whose
+// verdict is inconclusive (nothing seen, a material change not ruled out), the highest FAIL rate of any
 // check at exactly the first injected size (the negligible change), and the
 // FAIL rate of each injected check at every larger size.
 func (t *Table) summary(b *strings.Builder) {
@@ -24,7 +25,7 @@ func (t *Table) summary(b *strings.Builder) {
 		}
 		byKey[k] = append(byKey[k], r)
 	}
-	head := []string{"summary", "N", "A/A trials", "A/A fail% [95% CI]", "A/A warn%", "max fail% at +" + pct(t.firstSize())}
+	head := []string{"summary", "N", "A/A trials", "A/A fail% [95% CI]", "A/A warn%", "of which inconclusive%", "max fail% at +" + pct(t.firstSize())}
 	var sizes []float64
 	for _, s := range t.Plan.Sizes {
 		if s != t.firstSize() {
@@ -34,7 +35,7 @@ func (t *Table) summary(b *strings.Builder) {
 	}
 	rows := [][]string{head}
 	for _, k := range order {
-		line := []string{k.mode, fmt.Sprint(k.n), "-", "-", "-", "-"}
+		line := []string{k.mode, fmt.Sprint(k.n), "-", "-", "-", "-", "-"}
 		first := math.NaN()
 		caught := map[float64][]string{}
 		for _, r := range byKey[k] {
@@ -43,6 +44,7 @@ func (t *Table) summary(b *strings.Builder) {
 				line[2] = fmt.Sprint(r.Trials)
 				line[3] = fmt.Sprintf("%.1f [%.1f, %.1f]", 100*r.Rate(r.Fail), 100*r.FailLow, 100*r.FailHigh)
 				line[4] = fmt.Sprintf("%.1f", 100*r.Rate(r.Warn))
+				line[5] = fmt.Sprintf("%.1f", 100*r.Rate(r.Inconclusive))
 			case r.Injection.Check != "" && r.Injection.Size == t.firstSize():
 				if f := r.Rate(r.Fail); math.IsNaN(first) || f > first {
 					first = f
@@ -52,7 +54,7 @@ func (t *Table) summary(b *strings.Builder) {
 			}
 		}
 		if !math.IsNaN(first) {
-			line[5] = fmt.Sprintf("%.1f", 100*first)
+			line[6] = fmt.Sprintf("%.1f", 100*first)
 		}
 		for _, s := range sizes {
 			line = append(line, strings.Join(caught[s], "/"))
