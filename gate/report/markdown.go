@@ -202,7 +202,7 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 		fmt.Fprintf(&b, "… %s more capacity results in report.json.\n\n", metric.Thousands(float64(n)))
 	}
 	if hasRegression(all) {
-		b.WriteString("<sub>Change: candidate vs baseline with its confidence interval. MDE: the smallest worsening this run would have caught 95% of the time.</sub>\n\n")
+		b.WriteString("<sub>Change: candidate vs baseline with its confidence interval. MDE: the size of the smallest worsening (a latency rising, a throughput falling) this run would have caught 95% of the time.</sub>\n\n")
 	}
 
 	writeSettings(&b, in)
