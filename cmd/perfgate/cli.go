@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/perfgate/perfgate/policies"
 )
 
 // Exit codes of the CLI contract (README, "Exit codes").
@@ -49,7 +51,7 @@ func register(c *command) {
 		panic("perfgate: command registered twice: " + c.name)
 	}
 	if b, err := help.ReadFile("help/" + c.name + ".txt"); c.usage == "" && err == nil {
-		c.usage = string(b)
+		c.usage = strings.TrimRight(string(b), "\n") + "\n"
 	}
 	commands[c.name] = c
 }
@@ -126,16 +128,30 @@ func newFlagSet(c *command, e *env) *flag.FlagSet {
 // flags were wrong (2, with a message that says which flag).
 func parseFlags(c *command, fs *flag.FlagSet, e *env, args []string) (done bool, code int) {
 	err := fs.Parse(args)
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(e.stdout, c.usage)
-		fmt.Fprintln(e.stdout, "\nFlags:")
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
+		if len(names) > 0 {
+			fmt.Fprintln(e.stdout, "\nFlags:")
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
+		}
 		return true, exitPass
 	}
+	if name, ok := strings.CutPrefix(fmt.Sprint(err), "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		msg := fmt.Sprintf("unknown flag --%s", name)
+		if near := policies.Closest(name, names); near != "" {
+			msg += fmt.Sprintf("; did you mean --%s?", near)
+		}
+		if len(names) == 0 {
+			return true, usageError(c, e, "%s (it takes no flags)", msg)
+		}
+		return true, usageError(c, e, "%s (its flags: --%s)", msg, strings.Join(names, ", --"))
+	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate %s: %v\nRun \"perfgate %s --help\" for usage.\n", c.name, err, c.name)
-		return true, exitInvalid
+		return true, usageError(c, e, "%v", err)
 	}
 	return false, 0
 }

@@ -27,7 +27,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(c, e)
 	out := fs.String("out", "", "directory for the reports (default: a temporary directory)")
 	slow := fs.Float64("slowdown", 1.25, "decode slowdown of the preview server (1 = no regression)")
-	showPolicy := fs.Bool("policy", false, "print the demo policy and exit")
+	showPolicy := fs.Bool("print-policy", false, "print the demo policy and exit (the demo always runs its own)")
 	if done, code := parseFlags(c, fs, e, args); done {
 		return code
 	}

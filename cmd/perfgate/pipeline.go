@@ -43,9 +43,15 @@ func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
 // run checks the flags, parses the policy, opens the store and runs the
 // gate. A nil result comes with the exit code of what went wrong.
 func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSet) (*pipeline.Result, int) {
+	if g.policy == "" && fs.NArg() > 0 { // "perfgate run chat.cue [flags]"
+		g.policy = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return nil, usageError(c, e, "%v", err)
+		}
+	}
 	switch {
 	case g.policy == "":
-		return nil, usageError(c, e, "--policy is required")
+		return nil, usageError(c, e, "--policy is required: perfgate %s --policy chat.cue (or perfgate %s chat.cue)", c.name, c.name)
 	case fs.NArg() > 0:
 		return nil, usageError(c, e, "unexpected argument %q", fs.Arg(0))
 	case g.scenarios != "":
