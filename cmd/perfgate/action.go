@@ -47,7 +47,7 @@ func runAction(ctx context.Context, e *env, args []string) int {
 		SaveBaseline: in.Save == "true" || in.Save == "auto" && ev.IsPushToDefault(), RunURL: ghaction.RunURL(e.getenv), Getenv: j.Getenv,
 	}
 	e.gateOptions(&o, false)
-	if o.Store, err = openStore(in.Store, in.Keep, e.getenv, j.Client, ev.Owner, ev.Repo); err != nil {
+	if o.Store, err = pipeline.OpenStore(in.Store, in.Keep, e.getenv, j.Client, ev.Owner, ev.Repo); err != nil {
 		return fail(&pipeline.InvalidError{What: "store " + in.Store, Err: err})
 	}
 	if o.Store == nil && o.SaveBaseline {

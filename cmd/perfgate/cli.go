@@ -162,3 +162,22 @@ func usageError(c *command, e *env, format string, a ...any) int {
 	fmt.Fprintf(e.stderr, "perfgate %s: %s\nRun \"perfgate %s --help\" for usage.\n", c.name, strings.TrimSpace(msg), c.name)
 	return exitInvalid
 }
+
+// policyArg takes the policy from the first argument when --policy is not
+// given ("perfgate run chat.cue --target URL"); with none, or more
+// arguments, it says how to give one and returns false.
+func policyArg(c *command, e *env, fs *flag.FlagSet, policy *string) (int, bool) {
+	if *policy == "" && fs.NArg() > 0 {
+		*policy = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return usageError(c, e, "%v", err), false
+		}
+	}
+	switch {
+	case *policy == "":
+		return usageError(c, e, "--policy is required: perfgate %s --policy chat.cue (or perfgate %s chat.cue)", c.name, c.name), false
+	case fs.NArg() > 0:
+		return usageError(c, e, "unexpected argument %q", fs.Arg(0)), false
+	}
+	return 0, true
+}

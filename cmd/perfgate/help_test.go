@@ -110,3 +110,12 @@ func TestDocsNameOnlyRepositoryFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanTakesAPositionalPolicy: plan, like run, takes the policy as an
+// argument.
+func TestPlanTakesAPositionalPolicy(t *testing.T) {
+	code, out, stderr := perfgate(context.Background(), t, "plan", writePolicy(t, testPolicy))
+	if code != exitPass || !strings.Contains(out, "scenario steady") {
+		t.Errorf("plan POLICY: exit %d\n%s\n%s", code, out, stderr)
+	}
+}

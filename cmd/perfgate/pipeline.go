@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/google/go-github/v62/github"
-
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/pipeline"
@@ -43,22 +41,14 @@ func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
 // run checks the flags, parses the policy, opens the store and runs the
 // gate. A nil result comes with the exit code of what went wrong.
 func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSet) (*pipeline.Result, int) {
-	if g.policy == "" && fs.NArg() > 0 { // "perfgate run chat.cue [flags]"
-		g.policy = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return nil, usageError(c, e, "%v", err)
-		}
+	if code, ok := policyArg(c, e, fs, &g.policy); !ok {
+		return nil, code
 	}
-	switch {
-	case g.policy == "":
-		return nil, usageError(c, e, "--policy is required: perfgate %s --policy chat.cue (or perfgate %s chat.cue)", c.name, c.name)
-	case fs.NArg() > 0:
-		return nil, usageError(c, e, "unexpected argument %q", fs.Arg(0))
-	case g.scenarios != "":
+	if g.scenarios != "" {
 		g.o.Scenarios = strings.Split(g.scenarios, ",")
 	}
 	var err error
-	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
+	if g.o.Store, err = pipeline.OpenStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
 		return nil, usageError(c, e, "--store: %v", err)
 	}
 	g.o.StoreName = g.store
@@ -137,19 +127,4 @@ func exitCode(err error, res *pipeline.Result, failOn string) int {
 		return exitFail
 	}
 	return exitPass
-}
-
-// openStore opens a baseline store: none for "" or "none", a directory for
-// "DIR" or "dir:PATH", or a git branch for "branch:NAME" through the GitHub
-// contents API of owner/repo via gh (with gh nil, from GITHUB_TOKEN,
-// GITHUB_REPOSITORY and GITHUB_API_URL). It keeps keep runs per policy,
-// scenario and branch (0: the store's default).
-func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
-	switch {
-	case spec == "" || spec == "none":
-		return nil, nil
-	case strings.HasPrefix(spec, "branch:") && gh != nil && (owner == "" || repo == ""):
-		return nil, errors.New("a branch store needs the repository (GITHUB_REPOSITORY)")
-	}
-	return baseline.Open(spec, baseline.OpenOptions{Getenv: getenv, Client: gh, Owner: owner, Repo: repo, Keep: keep})
 }

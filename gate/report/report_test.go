@@ -509,3 +509,17 @@ func TestFailedRequests(t *testing.T) {
 		t.Errorf("errorsText without failures = %q, want empty", got)
 	}
 }
+
+// TestTerminal: the comment rendered for a terminal keeps its words and
+// drops Markdown's marks, HTML and entities, and aligns its tables.
+func TestTerminal(t *testing.T) {
+	in := failInput()
+	in.Warnings = append(in.Warnings, "lag-1 autocorrelation 0.54 > 0.20")
+	got := Terminal(Markdown(in, MarkdownOptions{}))
+	golden(t, "fail.terminal.txt", []byte(got))
+	for _, bad := range []string{"&gt;", "&lt;", "**", "<sub>", "<details>", "xychart", "| :--"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("terminal text has %q", bad)
+		}
+	}
+}
