@@ -220,7 +220,8 @@ func queueGrowth(rec *baseline.Record) string {
 		return ""
 	}
 	if last > QueueGrowthRatio*first && last-first > QueueGrowthMin {
-		return fmt.Sprintf("queue growing: %s.p50 rose from %s to %s within the step", name, metric.Format(first, metric.Ms), metric.Format(last, metric.Ms))
+		return fmt.Sprintf("queue growing: %s.p50 %s → %s in one step (> ×%.1f and +%s)",
+			name, metric.Format(first, metric.Ms), metric.Format(last, metric.Ms), QueueGrowthRatio, metric.Format(QueueGrowthMin, metric.Ms))
 	}
 	return ""
 }

@@ -75,9 +75,11 @@ type regression struct {
 // compareCheck builds the regression check of gating check name of rec.
 func compareCheck(rec *baseline.Record, name string, history []*baseline.Record, aa aaStats, rules Rules) *regression {
 	m, stat := metric.SplitName(name)
+	nan := math.NaN() // a value no comparator filled in does not exist
 	r := &regression{check: Check{
 		Scenario: rec.Scenario, Name: name, Metric: m, Stat: stat, Kind: KindRegression,
 		HigherIsBetter: metric.HigherIsBetter(m), Gating: true,
+		Baseline: nan, Candidate: nan, Change: nan, CILow: nan, CIHigh: nan,
 	}}
 	if len(history) > rules.History {
 		history = history[:rules.History]
@@ -110,11 +112,21 @@ func armsOf(rec *baseline.Record, mode string, history []*baseline.Record) []*ba
 	return nil
 }
 
-// notJudged makes c informational, saying why.
+// notJudged makes c informational, saying why. Its change is still the
+// change of its values when both were measured: shown, not judged.
 func notJudged(c *Check, why error) {
 	c.Gating = false
 	c.Verdict, c.ReasonKind, c.Noise = Warn, ReasonInformational, nil
 	c.Reason = c.Name + ": " + why.Error()
+	if !math.IsNaN(c.Change) || math.IsNaN(c.Baseline+c.Candidate) || math.IsInf(c.Baseline+c.Candidate, 0) {
+		return
+	}
+	switch {
+	case c.Metric == metric.ErrorRate:
+		c.Change = c.Candidate - c.Baseline
+	case c.Baseline > 0 && c.Candidate > 0:
+		c.Change = c.Candidate/c.Baseline - 1
+	}
 }
 
 // logThresholds are the negligible and material changes on the log scale,

@@ -208,7 +208,12 @@ func tooFewErr(n int64, stat string) error { return tooFewError{n: n, stat: stat
 // addPairedWarnings adds the caveats of a paired estimate to c and, when
 // it rests on the prior τ, what that assumed about the two deployments.
 func addPairedWarnings(c *Check, pr stats.PairedResult, aa aaStats) {
-	c.Warnings = append(c.Warnings, errStrings(pr.Warnings)...)
+	for _, w := range pr.Warnings {
+		if pr.PriorUsed && errors.Is(w, stats.WarnNoAA) {
+			continue // the assumption below says it, and what was assumed
+		}
+		c.Warnings = append(c.Warnings, w.Error())
+	}
 	if pr.PriorUsed {
 		c.Warnings = append(c.Warnings, priorAssumption(pr.Tau2, aa.policyPrior))
 	}

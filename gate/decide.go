@@ -106,7 +106,7 @@ func (e *logChange) judge(c *Check, alpha float64, significant bool) error {
 	}
 	c.MDE = stats.RelChange(e.MDE(mdeAlpha, e.neg, 0.95))
 	fillInterval(c, e.Estimate, lcb, ucb, 1-alpha)
-	c.Reason = c.Name + " " + formatChange(c) + ": " + stats.ExplainDirected(lcb, ucb, e.neg, e.mat, c.HigherIsBetter)
+	c.Reason = explain(c, e.Effect, lcb, ucb, e.neg, e.mat, out)
 	switch {
 	case out == stats.Fail && !significant:
 		out = stats.Warn

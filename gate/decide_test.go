@@ -33,19 +33,19 @@ func TestDecide(t *testing.T) {
 		want   []Outcome
 		reason string // in the reason of the last check
 	}{
-		{"clear regression fails", []estimate{strict}, []Outcome{Fail}, "lower bound"},
-		{"no change passes", []estimate{testThresholds.estimate(stats.Estimate{Effect: 0, SE: 0.01, DF: 30})}, []Outcome{Pass}, "upper bound"},
+		{"clear regression fails", []estimate{strict}, []Outcome{Fail}, "above the 3% this policy tolerates"},
+		{"no change passes", []estimate{testThresholds.estimate(stats.Estimate{Effect: 0, SE: 0.01, DF: 30})}, []Outcome{Pass}, "within the 10% material change"},
 		{"wide interval warns", []estimate{testThresholds.estimate(stats.Estimate{Effect: 0.05, SE: 0.1, DF: 30})}, []Outcome{Warn}, "inconclusive"},
 		// Holm: the smaller p (0.04) misses alpha/2, so the step-down stops
 		// and the second (0.045 < alpha) may not fail either.
 		{"Holm stops the step-down", []estimate{withP(0.04), withP(0.045)}, []Outcome{Pass, Warn}, "not significant after the Holm correction"},
-		{"both significant", []estimate{withP(0.001), withP(0.02)}, []Outcome{Fail, Fail}, "lower bound"},
-		{"signed-rank confirms", []estimate{confirmed}, []Outcome{Fail}, "lower bound"},
+		{"both significant", []estimate{withP(0.001), withP(0.02)}, []Outcome{Fail, Fail}, "above the 3% this policy tolerates"},
+		{"signed-rank confirms", []estimate{confirmed}, []Outcome{Fail}, "above the 3% this policy tolerates"},
 		{"signed-rank does not confirm", []estimate{unconfirmed}, []Outcome{Warn}, "signed-rank cross-check does not confirm"},
-		{"signed-rank too small to confirm", []estimate{powerless}, []Outcome{Fail}, "lower bound"},
+		{"signed-rank too small to confirm", []estimate{powerless}, []Outcome{Fail}, "above the 3% this policy tolerates"},
 		{"proportion fails", []estimate{&proportionDiff{failed: [2]int{50, 0}, total: [2]int{1000, 1000}, neg: 0.001, mat: 0.01}}, []Outcome{Fail}, "at least"},
 		{"proportion passes", []estimate{&proportionDiff{failed: [2]int{0, 0}, total: [2]int{5000, 5000}, neg: 0.001, mat: 0.01}}, []Outcome{Pass}, "at most"},
-		{"not judgeable is left alone", []estimate{nil, strict}, []Outcome{"", Fail}, "lower bound"},
+		{"not judgeable is left alone", []estimate{nil, strict}, []Outcome{"", Fail}, "above the 3% this policy tolerates"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var regs []*regression

@@ -119,7 +119,7 @@ func finish(v *Verdict, runs []*baseline.Record, material float64) {
 		v.Outcome = Pass
 		v.Reason = fmt.Sprintf("All %d gating %s passed%s.", gating, plural(gating, "check", "checks"), infoNote(len(v.Checks)-gating))
 		if worst := largestRegression(v.Checks); worst != nil {
-			v.Reason = fmt.Sprintf("All %d gating %s passed%s; the largest change is %s %s, and this run could have detected a worsening of %+.1f%%.", gating, plural(gating, "check", "checks"), infoNote(len(v.Checks)-gating), worst.Name, formatChange(worst), 100*worst.MDE)
+			v.Reason = fmt.Sprintf("All %d gating %s passed%s; the largest change is %s %s, and this run could have detected a worsening of %.1f%%.", gating, plural(gating, "check", "checks"), infoNote(len(v.Checks)-gating), worst.Name, formatChange(worst), 100*worst.MDE)
 		}
 	}
 }

@@ -67,7 +67,7 @@ func resolve(cs []Check, material float64) *Resolution {
 // sentence is the resolution in words: what the run could not see and the
 // cheapest way to see it.
 func (r *Resolution) sentence() string {
-	s := fmt.Sprintf("changes under %+.0f%% are invisible to this run (%s)", 100*math.Abs(r.MDE), r.Check)
+	s := fmt.Sprintf("changes under %.0f%% are invisible to this run (%s)", 100*math.Abs(r.MDE), r.Check)
 	if len(r.Advice) > 0 {
 		s += fmt.Sprintf("; to resolve %.0f%%, %s", 100*r.Material, r.Advice[0].Text)
 	} else {

@@ -20,6 +20,7 @@ type SLO struct {
 	Stat   string  // "p95"
 	Op     string  // "<", "<=", ">", ">="
 	Limit  float64 // in the metric's unit (ms, ratio, req/s, ...)
+	Unit   string  // that unit, so the limit prints as written ("< 95%") measured or not
 	Text   string  // as written in the policy ("< 2s"), for messages
 }
 
@@ -128,6 +129,7 @@ func checkSLO(rec *baseline.Record, slo SLO, alpha float64) Check {
 		Scenario: rec.Scenario, Name: slo.Name, Metric: slo.Metric, Stat: slo.Stat,
 		Kind: KindSLO, Limit: slo.Limit, Op: slo.Op, Baseline: slo.Limit,
 		HigherIsBetter: !slo.upperIsBad(), Gating: true, Confidence: 1 - alpha,
+		Unit: slo.Unit, Candidate: math.NaN(), // until measured
 	}
 	pv, err := valueOf(rec, slo.Metric, slo.Stat, alpha)
 	if err != nil {
@@ -135,7 +137,10 @@ func checkSLO(rec *baseline.Record, slo SLO, alpha float64) Check {
 		c.Reason = err.Error()
 		return c
 	}
-	c.Unit, c.Candidate, c.Samples, c.Windows = pv.unit, pv.value, pv.count, pv.windows
+	c.Candidate, c.Samples, c.Windows = pv.value, pv.count, pv.windows
+	if pv.unit != "" { // a server series is stored without one
+		c.Unit = pv.unit
+	}
 	c.CILow, c.CIHigh = pv.low, pv.high
 	switch {
 	case pv.noData:

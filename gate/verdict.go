@@ -80,7 +80,10 @@ type Check struct {
 	HigherIsBetter bool `json:"higher_is_better"`
 
 	// Baseline is the compared baseline value (paired arm, or the
-	// geometric mean of the history); for an SLO, the limit.
+	// geometric mean of the history); for an SLO, the limit. It is NaN
+	// when no baseline measured it (nothing to compare with, or stored
+	// runs without that statistic), as Candidate is when this run did not
+	// measure it, and Change, CILow and CIHigh when they do not exist.
 	Baseline float64 `json:"baseline"`
 	// Candidate is this run's value.
 	Candidate float64 `json:"candidate"`
@@ -91,7 +94,8 @@ type Check struct {
 	// Change is the estimated relative change of the metric, candidate vs
 	// baseline (0.05 = +5%), and [CILow, CIHigh] its confidence interval at
 	// Confidence. For an error_rate check they are absolute differences of
-	// proportions.
+	// proportions. A check that is not judged still has the change of its
+	// values when both exist (no interval).
 	Change     float64 `json:"change"`
 	CILow      float64 `json:"ci_low"`
 	CIHigh     float64 `json:"ci_high"`

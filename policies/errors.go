@@ -62,6 +62,11 @@ func (es Errors) sort() {
 	})
 }
 
+// Closest returns the candidate nearest to s by edit distance when it is
+// near enough to be a likely typo, or "": the one did-you-mean of
+// perfgate, for policy fields, flags and scenario names alike.
+func Closest(s string, candidates []string) string { return closest(s, candidates) }
+
 // closest returns the candidate nearest to s by edit distance when it is
 // near enough to be a likely typo, or "".
 func closest(s string, candidates []string) string {

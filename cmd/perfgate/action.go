@@ -26,7 +26,7 @@ func runAction(ctx context.Context, e *env, args []string) int {
 	j, err := ghaction.Start(e.getenv, e.stdout, e.stderr)
 	fail := func(err error) int {
 		j.Fail(err)
-		return exitCode(err, nil, "")
+		return pipeline.ExitCode(err, nil, "")
 	}
 	if err != nil {
 		return fail(&pipeline.InvalidError{Err: err})
@@ -53,7 +53,7 @@ func runAction(ctx context.Context, e *env, args []string) int {
 		SaveBaseline: in.Save == "true" || in.Save == "auto" && ev.IsPushToDefault(), RunURL: ghaction.RunURL(e.getenv), Getenv: j.Getenv,
 	}
 	e.gateOptions(&o, false)
-	if o.Store, err = openStore(in.Store, in.Keep, e.getenv, j.Client, ev.Owner, ev.Repo); err != nil {
+	if o.Store, err = pipeline.OpenStore(in.Store, in.Keep, e.getenv, j.Client, ev.Owner, ev.Repo); err != nil {
 		return fail(&pipeline.InvalidError{What: "store " + in.Store, Err: err})
 	}
 	if o.Store == nil && o.SaveBaseline {
@@ -74,7 +74,7 @@ func runAction(ctx context.Context, e *env, args []string) int {
 	if err := j.Publish(ctx, done); err != nil {
 		fmt.Fprintf(e.stderr, "perfgate: %v\n", err)
 	}
-	return exitCode(err, res, o.FailOn)
+	return pipeline.ExitCode(err, res, o.FailOn)
 }
 
 // publishReport publishes a report made by an earlier job. It runs no load,
@@ -84,10 +84,10 @@ func publishReport(ctx context.Context, e *env, j *ghaction.Job) int {
 	var bad *ghaction.BadReportError
 	if errors.As(err, &bad) {
 		j.Action.Errorf("perfgate: %v", err)
-		return exitCode(&pipeline.InvalidError{Err: err}, nil, "")
+		return pipeline.ExitCode(&pipeline.InvalidError{Err: err}, nil, "")
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perfgate: %v\n", err)
 	}
-	return exitCode(err, nil, "never")
+	return pipeline.ExitCode(err, nil, "never")
 }

@@ -157,7 +157,7 @@ func TestBaselineCommandBadInput(t *testing.T) {
 		{[]string{"list", "--store", dir, "--kind", "aa"}, `--kind "aa": want run or calibration`},
 		{[]string{"list", "--store", dir, "--limit", "-1"}, "--limit -1"},
 		{[]string{"list", "--store", dir, "extra"}, `list takes no arguments (got "extra")`},
-		{[]string{"list", "--store", dir, "--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"list", "--store", dir, "--nope"}, "unknown flag --nope"},
 		{[]string{"pin", "--store", dir}, "pin needs at least one record key"},
 		{[]string{"pin", "--store", dir, missing}, "no record " + missing + " in " + dir},
 		{[]string{"exclude", "--store", dir, key, "../../etc/passwd"}, `malformed key "../../etc/passwd"`},

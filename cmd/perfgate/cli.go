@@ -6,18 +6,21 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/perfgate/perfgate/gate/pipeline"
 	"io"
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/perfgate/perfgate/policies"
 )
 
 // Exit codes of the CLI contract (README, "Exit codes").
 const (
-	exitPass    = 0 // pass, or warn unless --fail-on warn
-	exitFail    = 1 // a check failed
-	exitInvalid = 2 // invalid input: policy, flags, baseline file
-	exitNoTrust = 3 // the measurement could not be made or cannot be trusted
+	exitPass    = pipeline.ExitPass // pass, or warn unless --fail-on warn
+	exitFail    = pipeline.ExitFail
+	exitInvalid = pipeline.ExitInvalid
+	exitNoTrust = pipeline.ExitNoTrust
 )
 
 // env is what a command may touch of the outside world. Commands never read
@@ -49,7 +52,7 @@ func register(c *command) {
 		panic("perfgate: command registered twice: " + c.name)
 	}
 	if b, err := help.ReadFile("help/" + c.name + ".txt"); c.usage == "" && err == nil {
-		c.usage = string(b)
+		c.usage = strings.TrimRight(string(b), "\n") + "\n"
 	}
 	commands[c.name] = c
 }
@@ -126,16 +129,30 @@ func newFlagSet(c *command, e *env) *flag.FlagSet {
 // flags were wrong (2, with a message that says which flag).
 func parseFlags(c *command, fs *flag.FlagSet, e *env, args []string) (done bool, code int) {
 	err := fs.Parse(args)
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(e.stdout, c.usage)
-		fmt.Fprintln(e.stdout, "\nFlags:")
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
+		if len(names) > 0 {
+			fmt.Fprintln(e.stdout, "\nFlags:")
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
+		}
 		return true, exitPass
 	}
+	if name, ok := strings.CutPrefix(fmt.Sprint(err), "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		msg := fmt.Sprintf("unknown flag --%s", name)
+		if near := policies.Closest(name, names); near != "" {
+			msg += fmt.Sprintf("; did you mean --%s?", near)
+		}
+		if len(names) == 0 {
+			return true, usageError(c, e, "%s (it takes no flags)", msg)
+		}
+		return true, usageError(c, e, "%s (its flags: --%s)", msg, strings.Join(names, ", --"))
+	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "perfgate %s: %v\nRun \"perfgate %s --help\" for usage.\n", c.name, err, c.name)
-		return true, exitInvalid
+		return true, usageError(c, e, "%v", err)
 	}
 	return false, 0
 }
@@ -145,4 +162,23 @@ func usageError(c *command, e *env, format string, a ...any) int {
 	msg := fmt.Sprintf(format, a...)
 	fmt.Fprintf(e.stderr, "perfgate %s: %s\nRun \"perfgate %s --help\" for usage.\n", c.name, strings.TrimSpace(msg), c.name)
 	return exitInvalid
+}
+
+// policyArg takes the policy from the first argument when --policy is not
+// given ("perfgate run chat.cue --target URL"); with none, or more
+// arguments, it says how to give one and returns false.
+func policyArg(c *command, e *env, fs *flag.FlagSet, policy *string) (int, bool) {
+	if *policy == "" && fs.NArg() > 0 {
+		*policy = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return usageError(c, e, "%v", err), false
+		}
+	}
+	switch {
+	case *policy == "":
+		return usageError(c, e, "--policy is required: perfgate %s --policy chat.cue (or perfgate %s chat.cue)", c.name, c.name), false
+	case fs.NArg() > 0:
+		return usageError(c, e, "unexpected argument %q", fs.Arg(0)), false
+	}
+	return 0, true
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate/load"
 	"github.com/perfgate/perfgate/gate/metric"
+	"github.com/perfgate/perfgate/gate/sim"
 )
 
 // syntheticRecord builds a record of 12 windows of 200 requests whose e2e
@@ -110,5 +111,55 @@ func TestCompareBadRecords(t *testing.T) {
 		if strings.Contains(stderr, "goroutine") {
 			t.Errorf("stack trace: %s", stderr)
 		}
+	}
+}
+
+// TestRunOutFeedsCompare: "run --out" writes the run's records next to the
+// reports, and compare judges them as its help and the README show.
+func TestRunOutFeedsCompare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	base := startSim(t, func(c *sim.Config) { c.Seed = 1 })
+	cand := startSim(t, func(c *sim.Config) { c.Seed = 2 })
+	pol := writePolicy(t, strings.Replace(testPolicy, `duration: "6s"`, `duration: "2s"`, 1))
+	out := t.TempDir()
+	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", pol, "--target", cand, "--baseline-url", base, "--out", out, "--quiet", "--max-lag", "1s")
+	if code != exitPass && code != exitFail {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rec := filepath.Join(out, "records", "steady.json")
+	if !strings.Contains(stdout, rec) {
+		t.Errorf("the run does not name its record %s:\n%s", rec, stdout)
+	}
+	code, stdout, stderr = perfgate(context.Background(), t, "compare", "--candidate", rec, "--policy", pol)
+	if code != exitPass && code != exitFail || !strings.Contains(stdout, "tpot.p50") {
+		t.Fatalf("compare --candidate %s: exit %d\n%s\n%s", rec, code, stdout, stderr)
+	}
+}
+
+// TestCompareHelpStatesItsExitCodes: the exit codes compare's help gives
+// are the ones it returns (a malformed record is invalid input, 2, as the
+// README says).
+func TestCompareHelpStatesItsExitCodes(t *testing.T) {
+	code, help, _ := perfgate(context.Background(), t, "help", "compare")
+	if code != exitPass {
+		t.Fatal(code)
+	}
+	i := strings.Index(help, "Exit codes:")
+	if i < 0 {
+		t.Fatalf("no exit codes in compare's help:\n%s", help)
+	}
+	codes := strings.Join(strings.Fields(help[i:]), " ")
+	two, three, _ := strings.Cut(codes[strings.Index(codes, " 2 "):], " 3 ")
+	if !strings.Contains(two, "record") || strings.Contains(three, "record file") || strings.Contains(three, "invalid record") {
+		t.Errorf("compare's help does not say a malformed record file exits 2: %q", codes)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), "`2` invalid input (policy, flags, record file") {
+		t.Errorf("README's exit codes no longer name the record file under 2")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/pipeline"
+	"github.com/perfgate/perfgate/gate/report"
 	"github.com/perfgate/perfgate/gate/sim"
 	"github.com/perfgate/perfgate/policies"
 )
@@ -27,7 +28,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(c, e)
 	out := fs.String("out", "", "directory for the reports (default: a temporary directory)")
 	slow := fs.Float64("slowdown", 1.25, "decode slowdown of the preview server (1 = no regression)")
-	showPolicy := fs.Bool("policy", false, "print the demo policy and exit")
+	showPolicy := fs.Bool("print-policy", false, "print the demo policy and exit (the demo always runs its own)")
 	if done, code := parseFlags(c, fs, e, args); done {
 		return code
 	}
@@ -70,7 +71,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "perfgate demo: the pull-request run did not complete")
 		return code
 	}
-	fmt.Fprintln(e.stdout, res.Markdown)
+	fmt.Fprint(e.stdout, report.Terminal(res.Markdown)) // comment.md in the reports is the Markdown
 	fmt.Fprintf(e.stderr, "\nperfgate demo: verdict %s (exit code %d in CI). Reports: %s\n", res.Verdict.Outcome, code, *out)
 	next := map[gate.Outcome]string{
 		gate.Fail:    "The gate caught the slower decoding. Next: write a policy for your service (perfgate validate checks it), then perfgate run --policy it --target URL.",

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"github.com/google/go-github/v62/github"
-
 	"github.com/perfgate/perfgate/baseline"
-	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/pipeline"
 	"github.com/perfgate/perfgate/internal/gitinfo"
 	"github.com/perfgate/perfgate/policies"
@@ -37,7 +33,7 @@ func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
 	fs.StringVar(&g.o.Commit, "commit", e.getenv("GITHUB_SHA"), "commit SHA of the code under test")
 	fs.StringVar(&g.o.Branch, "branch", e.getenv("GITHUB_REF_NAME"), "branch of the code under test")
 	fs.StringVar(&g.scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")
-	fs.DurationVar(&g.o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median latency, whichever is larger; env PERFGATE_MAX_LAG)")
+	fs.DurationVar(&g.o.MaxLag, "max-lag", 0, "client schedule lag p99 above which the run is invalid (default 10ms or 5% of the median service time up to 100ms, whichever is larger; env PERFGATE_MAX_LAG)")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress output")
 	fs.StringVar(&g.allowEnv, "allow-env", "", allowEnvUsage)
 }
@@ -48,19 +44,17 @@ const allowEnvUsage = "environment variables the policy's target.headers may rea
 // run checks the flags, parses the policy, opens the store and runs the
 // gate. A nil result comes with the exit code of what went wrong.
 func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSet) (*pipeline.Result, int) {
-	switch {
-	case g.policy == "":
-		return nil, usageError(c, e, "--policy is required")
-	case fs.NArg() > 0:
-		return nil, usageError(c, e, "unexpected argument %q", fs.Arg(0))
-	case g.scenarios != "":
+	if code, ok := policyArg(c, e, fs, &g.policy); !ok {
+		return nil, code
+	}
+	if g.scenarios != "" {
 		g.o.Scenarios = strings.Split(g.scenarios, ",")
 	}
 	var err error
 	if g.o.EnvRule, err = policies.CommandEnvRule(e.getenv, g.allowEnv); err != nil {
 		return nil, usageError(c, e, "--%v", err)
 	}
-	if g.o.Store, err = openStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
+	if g.o.Store, err = pipeline.OpenStore(g.store, g.keep, e.getenv, nil, "", ""); err != nil {
 		return nil, usageError(c, e, "--store: %v", err)
 	}
 	g.o.StoreName = g.store
@@ -117,40 +111,5 @@ func finish(e *env, err error, res *pipeline.Result, failOn string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perfgate: %v\n", err)
 	}
-	return exitCode(err, res, failOn)
-}
-
-// exitCode maps what a gate run returned to the CLI contract's exit code,
-// the one place that does: invalid input 2; a measurement that could not be
-// made or trusted, or reports and records that could not be written, 3; else
-// the verdict under --fail-on ("never" with no verdict: nothing was judged).
-func exitCode(err error, res *pipeline.Result, failOn string) int {
-	var invalid *pipeline.InvalidError
-	switch {
-	case errors.As(err, &invalid):
-		return exitInvalid
-	case err != nil, res != nil && res.Verdict.Outcome == gate.Invalid:
-		return exitNoTrust
-	case failOn == "never":
-		return exitPass
-	case res == nil:
-		return exitNoTrust
-	case res.Verdict.Outcome == gate.Fail, res.Verdict.Outcome == gate.Warn && failOn == "warn":
-		return exitFail
-	}
-	return exitPass
-}
-
-// openStore opens a baseline store (baseline.Open): none for "" or "none",
-// else a directory or a git branch of owner/repo through gh (nil: from
-// GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL), keeping keep runs
-// per policy, scenario and branch (0: the store's default).
-func openStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
-	switch {
-	case spec == "" || spec == "none":
-		return nil, nil
-	case strings.HasPrefix(spec, "branch:") && gh != nil && (owner == "" || repo == ""):
-		return nil, errors.New("a branch store needs the repository (GITHUB_REPOSITORY)")
-	}
-	return baseline.Open(spec, baseline.OpenOptions{Getenv: getenv, Client: gh, Owner: owner, Repo: repo, Keep: keep})
+	return pipeline.ExitCode(err, res, failOn)
 }

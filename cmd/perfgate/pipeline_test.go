@@ -38,8 +38,8 @@ func TestExitCode(t *testing.T) {
 		{nil, nil, "never", exitPass}, // publishing a report judges nothing
 		{nil, nil, "fail", exitNoTrust},
 	} {
-		if got := exitCode(tc.err, tc.res, tc.failOn); got != tc.want {
-			t.Errorf("exitCode(%v, %+v, %q) = %d, want %d", tc.err, tc.res, tc.failOn, got, tc.want)
+		if got := pipeline.ExitCode(tc.err, tc.res, tc.failOn); got != tc.want {
+			t.Errorf("pipeline.ExitCode(%v, %+v, %q) = %d, want %d", tc.err, tc.res, tc.failOn, got, tc.want)
 		}
 	}
 }
@@ -68,7 +68,7 @@ func TestCompareWithACostModelPlansCapacity(t *testing.T) {
 // N runs of a group.
 func TestKeepPrunesTheStore(t *testing.T) {
 	dir := t.TempDir()
-	st, err := openStore("dir:"+dir, 2, testGetenv, nil, "", "")
+	st, err := pipeline.OpenStore("dir:"+dir, 2, testGetenv, nil, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +84,10 @@ func TestKeepPrunesTheStore(t *testing.T) {
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("%d records kept (err %v), want 2", len(recs), err)
 	}
-	if st, err := openStore("none", 2, testGetenv, nil, "", ""); st != nil || err != nil {
+	if st, err := pipeline.OpenStore("none", 2, testGetenv, nil, "", ""); st != nil || err != nil {
 		t.Errorf("store none: %v, %v", st, err)
 	}
-	if _, err := openStore("branch:b", 0, testGetenv, nil, "", ""); err == nil || !strings.Contains(err.Error(), "GITHUB_TOKEN") {
+	if _, err := pipeline.OpenStore("branch:b", 0, testGetenv, nil, "", ""); err == nil || !strings.Contains(err.Error(), "GITHUB_TOKEN") {
 		t.Errorf("branch store without a token: %v", err)
 	}
 }

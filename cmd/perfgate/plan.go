@@ -22,11 +22,11 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.BaseBranch, "base-branch", "main", "branch whose stored runs history mode compares with")
 	if done, code := parseFlags(c, fs, e, args); done {
 		return code
-	} else if policy == "" || fs.NArg() > 0 {
-		return usageError(c, e, "--policy is required, and nothing else")
+	} else if code, ok := policyArg(c, e, fs, &policy); !ok {
+		return code
 	}
 	var err error
-	if o.Store, err = openStore(store, 0, e.getenv, nil, "", ""); err != nil {
+	if o.Store, err = pipeline.OpenStore(store, 0, e.getenv, nil, "", ""); err != nil {
 		return usageError(c, e, "--store: %v", err)
 	}
 	p, err := readPolicy(e, policy)

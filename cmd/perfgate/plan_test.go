@@ -17,7 +17,7 @@ func TestPlanExamplesWithoutStore(t *testing.T) {
 		if code != exitPass {
 			t.Fatalf("%s: exit %d\n%s", f, code, stderr)
 		}
-		for _, want := range []string{"τ: the prior, no A/A records in the store", "≥ +", "unknown: no stored record", "learn τ from 5 A/A records"} {
+		for _, want := range []string{"τ: the prior, no A/A records in the store", "≥ ", "unknown: no stored record", "learn τ from 5 A/A records"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%s: plan lacks %q:\n%s", f, want, stdout)
 			}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
@@ -127,4 +130,19 @@ func (o Options) noBaseline(p *policies.Policy, hist map[string][]*baseline.Reco
 		out = append(out, fmt.Sprintf("no baseline yet for scenario %s: %s holds no stored run of policy %s on %s; a run on that branch with --save-baseline stores one", rec.Scenario, store, p.Name, branch))
 	}
 	return out
+}
+
+// OpenStore opens a baseline store: none for "" or "none", a directory for
+// "DIR" or "dir:PATH", or a git branch for "branch:NAME" through the GitHub
+// contents API of owner/repo via gh (with gh nil, from GITHUB_TOKEN,
+// GITHUB_REPOSITORY and GITHUB_API_URL). It keeps keep runs per policy,
+// scenario and branch (0: the store's default).
+func OpenStore(spec string, keep int, getenv func(string) string, gh *github.Client, owner, repo string) (baseline.Store, error) {
+	switch {
+	case spec == "" || spec == "none":
+		return nil, nil
+	case strings.HasPrefix(spec, "branch:") && gh != nil && (owner == "" || repo == ""):
+		return nil, errors.New("a branch store needs the repository (GITHUB_REPOSITORY)")
+	}
+	return baseline.Open(spec, baseline.OpenOptions{Getenv: getenv, Client: gh, Owner: owner, Repo: repo, Keep: keep})
 }

@@ -19,13 +19,44 @@ import (
 // ReportFiles are the names of the reports written into Options.OutDir.
 var ReportFiles = []string{"comment.md", "report.json", "junit.xml"}
 
-// Reports returns the paths of the reports in r.OutDir.
+// RecordDir is the directory under Options.OutDir that receives a run's
+// records, one file per scenario (SCENARIO.json): the input of Compare
+// ("perfgate compare --candidate OUT/records/steady.json").
+const RecordDir = "records"
+
+// Reports returns the paths of the reports in r.OutDir, then of the records
+// written there.
 func (r *Result) Reports() []string {
-	paths := make([]string, len(ReportFiles))
+	paths := make([]string, len(ReportFiles), len(ReportFiles)+len(r.RecordFiles))
 	for i, f := range ReportFiles {
 		paths[i] = filepath.Join(r.OutDir, f)
 	}
-	return paths
+	return append(paths, r.RecordFiles...)
+}
+
+// writeRecords writes each record of a run into dir/records/SCENARIO.json,
+// atomically, as the store would keep it (paired records with their
+// reference arm), and returns the paths written.
+func writeRecords(dir string, recs []*baseline.Record) ([]string, error) {
+	var paths []string
+	for _, rec := range recs {
+		if rec == nil {
+			continue
+		}
+		data, err := baseline.Encode(rec)
+		if err != nil {
+			return paths, err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, RecordDir), 0o755); err != nil {
+			return paths, err
+		}
+		p := filepath.Join(dir, RecordDir, rec.Scenario+".json")
+		if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
 }
 
 // decide evaluates in, plans capacity and cost, renders the reports and

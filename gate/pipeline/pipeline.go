@@ -10,6 +10,7 @@
 //	gate.Evaluate(rules, SLOs, records, history, calibration) --> Verdict
 //	cost model + capacity records --> capacity plans in the Verdict
 //	Verdict --report--> comment.md, report.json, junit.xml in OutDir (atomically)
+//	records --> OutDir/records/SCENARIO.json, the input of Compare
 //	Store.Save(records) when saving a baseline or a calibration
 //
 // Compare takes stored records instead of a live run and follows the same
@@ -50,7 +51,8 @@ type Options struct {
 	// StoreName is how the user named it (--store), for messages.
 	Store     baseline.Store
 	StoreName string
-	// OutDir receives report.json, comment.md and junit.xml; "" writes none.
+	// OutDir receives report.json, comment.md and junit.xml, and Run's
+	// records in OutDir/records (RecordDir); "" writes none.
 	OutDir string
 	// SaveBaseline stores this run as the newest baseline of Branch (it
 	// needs a Store). Calibrate makes the run an A/A run (it needs a
@@ -103,6 +105,8 @@ type Result struct {
 	Capacity float64
 	// OutDir is Options.OutDir, where the reports are ("" when none).
 	OutDir string
+	// RecordFiles are the paths of the records Run wrote into OutDir.
+	RecordFiles []string
 }
 
 // Run runs the gate of policy p: see the package documentation.
@@ -146,6 +150,11 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	r, err := decide(p, o, in, warnings, res.Partial, time.Since(started))
 	if err != nil {
 		return r, err
+	}
+	if o.OutDir != "" {
+		if r.RecordFiles, err = writeRecords(o.OutDir, res.Records); err != nil {
+			return r, fmt.Errorf("writing the records: %w", err)
+		}
 	}
 	if o.SaveBaseline || o.Calibrate {
 		if err := saveRecords(ctx, o, r.Verdict, res.Records); err != nil {

@@ -112,7 +112,7 @@ func WritePlan(w io.Writer, pl *PowerPlan) {
 				fmt.Fprintf(tw, "  %s\t—\t\t\t\t\t%s\n", c.Name, c.Note)
 				continue
 			}
-			mde := fmt.Sprintf("%+.1f%%", 100*c.MDE)
+			mde := fmt.Sprintf("%.1f%%", 100*c.MDE)
 			within := fmt.Sprintf("%.1f%% (%s)", 100*c.Noise.WithinSE, c.Within)
 			if c.Within == "" {
 				mde, within = "≥ "+mde, "unknown: no stored record"

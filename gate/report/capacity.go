@@ -48,6 +48,9 @@ func writeCapacity(b *strings.Builder, in Input, sc string, run *baseline.Record
 	if capRes != nil {
 		if capRes.BrokenBy != "" {
 			s += "; above it `" + codeText(clip(capRes.BrokenBy, maxNameChars)) + "` broke first"
+			if strings.HasPrefix(capRes.BrokenBy, "queue growing") {
+				s += " (a step whose median latency keeps rising is over capacity even before an SLO breaks: the server falls behind, and a longer step would break them; docs/metrics.md)"
+			}
 		}
 		if !capRes.Converged {
 			s += "; the search did not converge to the requested precision"

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"math"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ func inconclusiveInput() Input {
 		Resolution: &gate.Resolution{MDE: mde, Check: "chat-steady ttft.p95", Material: 0.10, Advice: cs[2].Advice},
 	}
 	v.ReasonKind = gate.RunReasonKind(v.Outcome, v.Checks)
-	v.Reason = "No regression seen, but 1 gating check could not rule out a material one: changes under +22% are invisible to this run (chat-steady ttft.p95); to resolve 10%, run 9.1× as long (9m6s instead of 1m0s)."
+	v.Reason = "No regression seen, but 1 gating check could not rule out a material one: changes under 22% are invisible to this run (chat-steady ttft.p95); to resolve 10%, run 9.1× as long (9m6s instead of 1m0s)."
 	in := passInput()
 	in.Verdict, in.Runs, in.Branch = v, []*baseline.Record{run}, "feature/tokenizer-cache"
 	return in
@@ -50,7 +49,7 @@ func TestInconclusiveSaidPlainly(t *testing.T) {
 		t.Fatalf("fixture advice %+v: want a longer run first", res.Advice)
 	}
 	for _, want := range []string{
-		"> **No regression seen.** Ways to resolve a 10% change in `chat-steady ttft.p95` (MDE " + formatChange(math.Abs(res.MDE), false) + " now), cheapest first: " + res.Advice[0].Text,
+		"> **No regression seen.** Ways to resolve a 10% change in `chat-steady ttft.p95` (MDE " + formatMDE(res.MDE, false) + " now), cheapest first: " + res.Advice[0].Text,
 		"- **WARN** (inconclusive) `ttft.p95`:",
 		"- Between-deployment noise τ learned from 12 A/A records (newest 2 days old, oldest 41 days).",
 	} {

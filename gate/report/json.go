@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 
 	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
@@ -281,7 +280,6 @@ func jsonCheck(c gate.Check) JSONCheck {
 		Gating:         c.Gating,
 		Unit:           c.Unit,
 		HigherIsBetter: c.HigherIsBetter,
-		Candidate:      num(c.Candidate),
 		Windows:        c.Windows,
 		Samples:        c.Samples,
 		History:        c.History,
@@ -295,27 +293,20 @@ func jsonCheck(c gate.Check) JSONCheck {
 	if j.Verdict == "" {
 		j.Verdict = string(gate.Invalid)
 	}
+	v := ValuesOf(c)
+	j.Candidate = v.Candidate
 	if c.Kind == gate.KindSLO {
-		op, limit := sloLimit(c)
-		j.Op = op
-		j.Limit = num(limit)
+		j.Op, j.Limit = v.Op, v.Limit
 		j.ChangeKind = "none"
 		return j
 	}
-	if c.Mode != gate.ModeNone {
-		j.Baseline = num(c.Baseline)
-		j.Change = num(c.Change)
-		if !(c.CILow == 0 && c.CIHigh == 0) {
-			j.CILow = num(c.CILow)
-			j.CIHigh = num(c.CIHigh)
-		}
-	}
+	j.Baseline, j.Change, j.CILow, j.CIHigh = v.Baseline, v.Change, v.CILow, v.CIHigh
 	j.ChangeKind = "relative"
-	if absoluteChange(c) {
+	if v.Absolute {
 		j.ChangeKind = "absolute"
 	}
 	j.Confidence = numNZ(c.Confidence)
-	j.MDE = numNZ(math.Abs(c.MDE))
+	j.MDE = v.MDE
 	j.PValue = numNZ(c.PValue)
 	return j
 }

@@ -309,20 +309,19 @@ func checkCase(c gate.Check, class, failOn string) junitCase {
 // checkNumbers is the plain-text account of a check's numbers.
 func checkNumbers(c gate.Check) string {
 	var parts []string
+	v := ValuesOf(c)
 	if c.Kind == gate.KindSLO {
-		op, limit := sloLimit(c)
-		parts = append(parts, "limit "+strings.TrimSpace(op+" "+metric.Format(limit, c.Unit)))
-		parts = append(parts, "candidate "+metric.Format(c.Candidate, c.Unit))
+		parts = append(parts, "limit "+v.LimitText(), "candidate "+v.CandidateText())
 	} else {
 		if c.Mode != gate.ModeNone {
-			parts = append(parts, "baseline "+metric.Format(c.Baseline, c.Unit))
+			parts = append(parts, "baseline "+v.BaselineText())
 		}
-		parts = append(parts, "candidate "+metric.Format(c.Candidate, c.Unit))
+		parts = append(parts, "candidate "+v.CandidateText())
 		if c.Mode != gate.ModeNone {
-			parts = append(parts, "change "+changeCell(c))
+			parts = append(parts, "change "+v.ChangeText())
 		}
-		if c.MDE != 0 {
-			parts = append(parts, "MDE "+formatMDE(c))
+		if v.MDE != nil {
+			parts = append(parts, "MDE "+v.MDEText())
 		}
 	}
 	if c.Mode != "" {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -202,7 +203,11 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 		fmt.Fprintf(&b, "… %s more capacity results in report.json.\n\n", metric.Thousands(float64(n)))
 	}
 	if hasRegression(all) {
-		b.WriteString("<sub>Change: candidate vs baseline with its confidence interval. MDE: the smallest worsening this run would have caught 95% of the time.</sub>\n\n")
+		b.WriteString("<sub>Change: candidate vs baseline with its confidence interval")
+		if otherLevel(all) {
+			b.WriteString(" (at 95%; a level after an interval, such as (98.8%), is the stricter one that Holm's correction across the gating checks, or a second look, judged it at)")
+		}
+		b.WriteString(". MDE: the size of the smallest worsening (a latency rising, a throughput falling) this run would have caught 95% of the time.</sub>\n\n")
 	}
 
 	writeSettings(&b, in)
@@ -282,4 +287,15 @@ func modeText(mode string) string {
 		return "no baseline"
 	}
 	return mdText(clip(mode, maxNameChars))
+}
+
+// otherLevel reports whether a check's interval is at a level other than
+// 95%, which its change cell then names.
+func otherLevel(cs []gate.Check) bool {
+	for _, c := range cs {
+		if v := ValuesOf(c); v.Confidence != nil && *v.Confidence < 1 && math.Abs(*v.Confidence-0.95) > 1e-9 {
+			return true
+		}
+	}
+	return false
 }

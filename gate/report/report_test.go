@@ -117,12 +117,12 @@ func TestMarker(t *testing.T) {
 func TestMarkdownContent(t *testing.T) {
 	md := Markdown(failInput(), MarkdownOptions{})
 	for _, want := range []string{
-		"| `ttft.p95` | 405 ms | 455 ms | +12.3% [+9.8%, +14.9%] | +4.1% | **FAIL** |",
-		"| `capacity` | 18.4 req/s | 16.6 req/s | -9.8% [-14.2%, -5.1%] | -5.2% | **FAIL** |",
+		"| `ttft.p95` | 405 ms | 455 ms | +12.3% [+9.8%, +14.9%] | 4.1% | **FAIL** |",
+		"| `capacity` | 18.4 req/s | 16.6 req/s | -9.8% [-14.2%, -5.1%] | 5.2% | **FAIL** |",
 		"| `ttft.p95` < 2.00 s | — | 413 ms | — | — | PASS |",
 		"| `output_tokens_per_s` | 1,384 tok/s | 1,380 tok/s |",
-		"| `error_rate` | 0.100% | 0% | -0.10 pp [-0.31 pp, +0.11 pp] | +0.40 pp | PASS |",
-		"| `ttft.p99` | 611 ms | 655 ms | +7.2% [-4.8%, +20.5%] | +21.0% | info |",
+		"| `error_rate` | 0.100% | 0% | -0.10 pp [-0.31 pp, +0.11 pp] | 0.40 pp | PASS |",
+		"| `ttft.p99` | 611 ms | 655 ms | +7.2% [-4.8%, +20.5%] | 21.0% | info |",
 		"- informational `ttft.p99`: Too few tail samples",
 		"- **FAIL** `ttft.p95`: ttft.p95 got worse by +12.3% [+9.8%, +14.9%]",
 		"**Capacity:** 16.6 req/s (baseline 18.4 req/s, -9.8%); above it `ttft.p95` broke first.",
@@ -150,7 +150,7 @@ func TestMarkdownContent(t *testing.T) {
 
 func TestMarkdownWeakPass(t *testing.T) {
 	md := Markdown(warnInput(), MarkdownOptions{})
-	want := "This run could not have detected a 10% change in `e2e.p95` (MDE +14.2%)"
+	want := "This run could not have detected a 10% change in `e2e.p95` (MDE 14.2%)"
 	if !strings.Contains(md, want) {
 		t.Errorf("comment lacks %q", want)
 	}
@@ -507,5 +507,19 @@ func TestFailedRequests(t *testing.T) {
 	}
 	if got := errorsText(record("steady", 3, 8, 8, 1)); got != "" {
 		t.Errorf("errorsText without failures = %q, want empty", got)
+	}
+}
+
+// TestTerminal: the comment rendered for a terminal keeps its words and
+// drops Markdown's marks, HTML and entities, and aligns its tables.
+func TestTerminal(t *testing.T) {
+	in := failInput()
+	in.Warnings = append(in.Warnings, "lag-1 autocorrelation 0.54 > 0.20")
+	got := Terminal(Markdown(in, MarkdownOptions{}))
+	golden(t, "fail.terminal.txt", []byte(got))
+	for _, bad := range []string{"&gt;", "&lt;", "**", "<sub>", "<details>", "xychart", "| :--"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("terminal text has %q", bad)
+		}
 	}
 }

@@ -135,7 +135,7 @@ func writeResolution(b *strings.Builder, v *gate.Verdict) {
 	}
 	r := v.Resolution
 	check := "`" + codeText(clip(r.Check, maxNameChars)) + "`"
-	mde := formatChange(math.Abs(r.MDE), false)
+	mde := formatMDE(r.MDE, false)
 	// "No regression seen" only when that is the run's story: a run whose
 	// most serious WARN is a measured worsening saw one.
 	seen := "> **No regression seen**, but changes"

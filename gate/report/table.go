@@ -13,24 +13,12 @@ func writeTable(b *strings.Builder, rows []gate.Check) {
 	b.WriteString("| check | baseline | candidate | change [interval] | MDE | verdict |\n")
 	b.WriteString("| :-- | --: | --: | --: | --: | :-- |\n")
 	for _, c := range rows {
+		v := ValuesOf(c)
 		name := "`" + codeText(clip(checkName(c), maxNameChars)) + "`"
-		base, change, mde := dash, dash, dash
-		if c.Kind == gate.KindSLO {
-			op, limit := sloLimit(c)
-			if op := formatOp(op); op != "" {
-				name += " " + op + " " + metric.Format(limit, c.Unit)
-			}
-		} else {
-			if c.Mode != gate.ModeNone {
-				base = metric.Format(c.Baseline, c.Unit)
-				change = changeCell(c)
-			}
-			if c.MDE != 0 {
-				mde = formatMDE(c)
-			}
+		if c.Kind == gate.KindSLO && v.LimitText() != dash {
+			name += " " + v.LimitText()
 		}
-		verdict := verdictCell(c)
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name, base, metric.Format(c.Candidate, c.Unit), change, mde, verdict)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name, v.BaselineText(), v.CandidateText(), v.ChangeText(), v.MDEText(), verdictCell(c))
 	}
 	b.WriteString("\n")
 }
@@ -48,24 +36,6 @@ func sloLimit(c gate.Check) (string, float64) {
 // proportions (error rates) rather than a relative change.
 func absoluteChange(c gate.Check) bool {
 	return c.Unit == metric.Ratio || c.Metric == metric.ErrorRate
-}
-
-func changeCell(c gate.Check) string {
-	s := formatInterval(c.Change, c.CILow, c.CIHigh, absoluteChange(c))
-	if finite(c.Confidence) && c.Confidence > 0 && c.Confidence < 1 && math.Abs(c.Confidence-0.95) > 1e-9 {
-		s += " (" + metric.FormatNumber(c.Confidence*100) + "%)"
-	}
-	return s
-}
-
-// formatMDE prints the minimum detectable effect in the direction of a
-// worsening: up for latencies, down for throughput.
-func formatMDE(c gate.Check) string {
-	v := math.Abs(c.MDE)
-	if c.HigherIsBetter {
-		v = -v
-	}
-	return formatChange(v, absoluteChange(c))
 }
 
 func verdictCell(c gate.Check) string {
@@ -138,7 +108,7 @@ func writeNotes(b *strings.Builder, rows []gate.Check, material float64) {
 	for _, c := range rows {
 		if material > 0 && c.Gating && c.Kind == gate.KindRegression && c.Verdict == gate.Pass && finite(c.MDE) && math.Abs(c.MDE) > material {
 			line := fmt.Sprintf("- This run could not have detected a %s change in `%s` (MDE %s): its PASS is weak evidence",
-				formatPercent(material), codeText(clip(checkName(c), maxNameChars)), formatMDE(c))
+				formatPercent(material), codeText(clip(checkName(c), maxNameChars)), ValuesOf(c).MDEText())
 			if len(c.Advice) > 0 {
 				line += "; to resolve it, " + mdText(clip(c.Advice[0].Text, maxReasonChars))
 			}

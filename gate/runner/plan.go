@@ -238,7 +238,7 @@ func SLOs(p *policies.Policy) []gate.SLO {
 		if stat == "" {
 			stat = "value"
 		}
-		out = append(out, gate.SLO{Name: s.Ref.String(), Metric: metric, Stat: stat, Op: s.Limit.Op, Limit: s.Limit.Value, Text: s.Limit.String()})
+		out = append(out, gate.SLO{Name: s.Ref.String(), Metric: metric, Stat: stat, Op: s.Limit.Op, Limit: s.Limit.Value, Unit: s.Unit, Text: s.Limit.String()})
 	}
 	return out
 }

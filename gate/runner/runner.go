@@ -87,7 +87,15 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	for _, name := range o.Scenarios {
 		if _, ok := p.Scenarios.Lookup(name); !ok {
-			return nil, &ConfigError{fmt.Errorf("%s: no scenario %q in the policy", p.File, name)}
+			var names []string
+			for _, sc := range p.Scenarios {
+				names = append(names, sc.Name)
+			}
+			hint := ""
+			if near := policies.Closest(name, names); near != "" {
+				hint = fmt.Sprintf("; did you mean %q?", near)
+			}
+			return nil, &ConfigError{fmt.Errorf("%s: no scenario %q in the policy%s (its scenarios: %s)", p.File, name, hint, strings.Join(names, ", "))}
 		}
 	}
 	cand, err := Target(p, o.TargetURL, o.Getenv)
