@@ -124,6 +124,9 @@ type aaStats struct {
 	// total is the sample variance of the A/A runs' estimates: the whole
 	// null variance of one paired comparison, within-run noise included.
 	total float64
+	// windows is the mean number of windows of those runs: their
+	// within-run share of total is that of runs this long.
+	windows float64
 	// prior2 is the prior τ² of the check, or of the rules when they set
 	// one (0: stats.DefaultPriorTau2); policyPrior says it is the rules'.
 	prior2      float64
@@ -194,6 +197,22 @@ func aaStatsOf(runs []CalibrationRun, name string, rules Rules) aaStats {
 			means[i] = s.Mean
 		}
 		a.total = mstats.Variance(means)
+		for _, s := range sums {
+			a.windows += float64(s.W) / float64(len(sums))
+		}
 	}
 	return a
+}
+
+// totalFor returns total for a run of w windows: its within-run share
+// (total − τ̂²) scales with the A/A runs' windows over w, as an error of a
+// mean over windows does, and τ̂² does not. A run extended by the second
+// look (regression.extend) is longer than its A/A runs; without this its
+// tail percentiles could not narrow however long it ran.
+func (a aaStats) totalFor(w int) float64 {
+	if w <= 0 || a.windows <= 0 {
+		return a.total
+	}
+	within := math.Max(0, a.total-a.tau2)
+	return math.Min(a.tau2, a.total) + within*a.windows/float64(w)
 }

@@ -68,3 +68,18 @@ func TestCalibrationCapacityWindows(t *testing.T) {
 		t.Errorf("capacity summary %+v, want mean ln 0.9 and SE %v", sum, se)
 	}
 }
+
+// TestTotalForALongerRun: the A/A spread's within-run share shrinks with a
+// longer run, τ̂² does not.
+func TestTotalForALongerRun(t *testing.T) {
+	a := aaStats{tau2: 0.0001, total: 0.0005, windows: 12, n: 10}
+	if got := a.totalFor(12); math.Abs(got-0.0005) > 1e-15 {
+		t.Errorf("same length: %v", got)
+	}
+	if got, want := a.totalFor(36), 0.0001+0.0004/3; math.Abs(got-want) > 1e-15 {
+		t.Errorf("three times as long: %v, want %v", got, want)
+	}
+	if got := (aaStats{tau2: 0.001, total: 0.0005, windows: 12}).totalFor(36); got != 0.0005 {
+		t.Errorf("τ̂² above the spread: %v, want the spread", got)
+	}
+}

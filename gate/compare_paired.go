@@ -52,12 +52,12 @@ func (p paired) compare(c *Check) (estimate, error) {
 	}
 	est := p.th.estimate(pr.Estimate)
 	c.Noise = pairedNoise(pr, p.aa)
-	if trim > 0 && p.aa.n >= stats.MinAARuns && p.aa.total > est.SE*est.SE {
+	if total := p.aa.totalFor(len(d)); trim > 0 && p.aa.n >= stats.MinAARuns && total > est.SE*est.SE {
 		// A trimmed mean's within-run error, estimated from the windows of
 		// one run, can come out small when no window happened to stall:
 		// it is not let below the spread of the A/A runs' own estimates,
 		// the whole null variance of this comparison.
-		est.SE, est.DF = math.Sqrt(p.aa.total), math.Min(est.DF, p.aa.totalDF())
+		est.SE, est.DF = math.Sqrt(total), math.Min(est.DF, p.aa.totalDF())
 	}
 	addPairedWarnings(c, pr, p.aa)
 	shifted := make([]float64, len(d))
@@ -91,8 +91,9 @@ func (p paired) comparePooled(c *Check, cs, bs *series) (estimate, error) {
 		// runs with 5 records, docs/evaluation.md), and there the
 		// jackknife, dominated by the stalled window, is large.
 		c.Noise = learnedNoise(p.aa)
-		est := stats.Estimate{Effect: effect, SE: math.Sqrt(p.aa.total), DF: p.aa.totalDF()}
-		if own := se*se + p.aa.tau2; own > p.aa.total {
+		total := p.aa.totalFor(n)
+		est := stats.Estimate{Effect: effect, SE: math.Sqrt(total), DF: p.aa.totalDF()}
+		if own := se*se + p.aa.tau2; own > total {
 			est.SE, est.DF = math.Sqrt(own), stats.WelchDF(se*se, float64(n-1), p.aa.tau2, stats.BetweenDF(p.aa.n))
 		}
 		return p.th.estimate(est), nil

@@ -133,12 +133,12 @@ func predictPaired(cp *CheckPower, in PowerInput, rules Rules, stat string) {
 	// check takes their whole spread (not below its own jackknife plus
 	// τ̂²), a trimmed one is not let below it.
 	switch {
-	case perWindow && aa.n >= stats.MinAARuns && aa.total >= se*se:
-		se, df = math.Sqrt(aa.total), aa.totalDF()
+	case perWindow && aa.n >= stats.MinAARuns && aa.totalFor(w) >= se*se:
+		se, df = math.Sqrt(aa.totalFor(w)), aa.totalDF()
 	case perWindow && aa.n >= stats.MinAARuns:
 		df = stats.WelchDF(se*se-aa.tau2, float64(w-1), aa.tau2, stats.BetweenDF(aa.n)) // this run's own jackknife plus τ̂² is the floor
-	case trim > 0 && aa.n >= stats.MinAARuns && aa.total > se*se:
-		se, df = math.Sqrt(aa.total), math.Min(df, aa.totalDF())
+	case trim > 0 && aa.n >= stats.MinAARuns && aa.totalFor(w) > se*se:
+		se, df = math.Sqrt(aa.totalFor(w)), math.Min(df, aa.totalDF())
 	}
 	cp.Noise.SE, cp.Noise.DF = se, df
 	cp.Noise.WithinSE = math.Sqrt(math.Max(0, se*se-cp.Noise.Tau*cp.Noise.Tau))
