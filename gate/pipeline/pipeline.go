@@ -129,7 +129,7 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	}
 	res, err := runner.Run(ctx, runner.Options{
 		Policy: p, TargetURL: o.TargetURL, BaselineURL: o.BaselineURL, Getenv: o.EnvRule.Getenv(o.Getenv), Meta: o.meta(p),
-		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag, Look: lookWith(in),
+		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag, Look: lookWith(in, o.BaselineURL != ""),
 	})
 	var cfgErr *runner.ConfigError
 	var abort *runner.AbortError
