@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/perfgate/perfgate/internal/errmsg"
 	"io"
 	"strconv"
 	"strings"
@@ -132,17 +133,9 @@ func (l *lineSplitter) split(data []byte, atEOF bool) (int, []byte, error) {
 	return 0, nil, nil
 }
 
-// truncate cuts s to at most n bytes, on a character boundary, and marks
-// the cut with "...".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+// truncate is errmsg.Truncate: s cut to at most n bytes on a character
+// boundary, the cut marked with "...".
+var truncate = errmsg.Truncate
 
 // quoteShort quotes s as a Go string literal holding at most n bytes of
 // quoted text, marking a cut with "..." inside the quotes. Binary input,

@@ -111,10 +111,7 @@ func errorsText(r *baseline.Record) string {
 // because the server closed a kept-alive one (see load.Window.Resent); it
 // is empty when none were.
 func resentText(r *baseline.Record) string {
-	var n int64
-	for _, w := range r.Windows {
-		n += w.Resent
-	}
+	n := windowSum(r, func(w baseline.WindowCounts) int64 { return w.Resent })
 	if n == 0 {
 		return ""
 	}
@@ -167,12 +164,18 @@ func scrapesText(r *baseline.Record) string {
 // max_tokens or ignore_eos, or shifts its context past max_tokens and
 // generates on). Empty when all were.
 func lengthText(r *baseline.Record) string {
-	var n int64
-	for _, w := range r.Windows {
-		n += w.LengthMismatch
-	}
+	n := windowSum(r, func(w baseline.WindowCounts) int64 { return w.LengthMismatch })
 	if n == 0 {
 		return ""
 	}
 	return fmt.Sprintf("; %s successful responses were not max_tokens long although ignore_eos asked for it: the output length was not controlled", metric.Thousands(float64(n)))
+}
+
+// windowSum sums a per-window count over r's measured windows.
+func windowSum(r *baseline.Record, count func(baseline.WindowCounts) int64) int64 {
+	var n int64
+	for _, w := range r.Windows {
+		n += count(w)
+	}
+	return n
 }

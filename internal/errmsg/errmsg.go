@@ -27,7 +27,7 @@ func Short(msg string) string {
 		}
 	}
 	msg = strings.Join(strings.FieldsFunc(msg, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-	return truncate(msg, Max)
+	return Truncate(msg, Max)
 }
 
 // jsonErrorMessage returns the message of a JSON error body, "" when body
@@ -69,8 +69,9 @@ func quotedField(s, key string) string {
 	return out
 }
 
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes on a rune boundary, marking the cut
+// with "...".
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
