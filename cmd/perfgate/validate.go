@@ -41,8 +41,12 @@ func runValidate(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintln(e.stderr, err)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: ok: %s\n", f, p.Summary())
-		for _, w := range p.SampleWarnings() {
+		ws, more := p.SampleWarnings(), ""
+		if len(ws)+len(p.Notes()) > 0 {
+			more = " (valid, with the warnings and notes below)" // stderr may print after stdout
+		}
+		fmt.Fprintf(e.stdout, "%s: ok: %s%s\n", f, p.Summary(), more)
+		for _, w := range ws {
 			fmt.Fprintf(e.stderr, "%s: warning: %s\n", f, w)
 		}
 		for _, n := range p.Notes() {
