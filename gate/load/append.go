@@ -22,7 +22,7 @@ func Append(first, next *Result) (*Result, error) {
 		return nil, fmt.Errorf("append: windows of %s and %s", first.Window, next.Window)
 	}
 	out := *first
-	span1, span2 := spanOf(first), spanOf(next)
+	span1, span2 := first.Span(), next.Span()
 	out.Windows = append([]*Window(nil), first.Windows...)
 	for _, w := range next.Windows {
 		w.Index = len(out.Windows)
@@ -64,8 +64,8 @@ func Append(first, next *Result) (*Result, error) {
 	return &out, nil
 }
 
-// spanOf is the measured span of r: the end of its last window.
-func spanOf(r *Result) time.Duration {
+// Span is the measured span of r: the end of its last window (0 with none).
+func (r *Result) Span() time.Duration {
 	if len(r.Windows) == 0 {
 		return 0
 	}

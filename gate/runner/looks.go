@@ -52,7 +52,7 @@ func runLooks(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 		}
 		return rec, nil, err
 	}
-	at := []float64{spanSeconds(cres)}
+	at := []float64{cres.Span().Seconds()}
 	for {
 		rec, err := recordOf(bres, cres, meta, base)
 		if err != nil {
@@ -87,7 +87,7 @@ func runLooks(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 				return nil, nil, err
 			}
 		}
-		at = append(at, spanSeconds(cres))
+		at = append(at, cres.Span().Seconds())
 	}
 }
 
@@ -129,14 +129,6 @@ func recordOf(bres, cres *load.Result, meta load.RunMeta, base *load.Target) (*b
 		return load.Summarize(cres, meta)
 	}
 	return pairedRecord(bres, cres, meta, base.URL)
-}
-
-// spanSeconds is the measured span of r in seconds.
-func spanSeconds(r *load.Result) float64 {
-	if len(r.Windows) == 0 {
-		return 0
-	}
-	return r.Windows[len(r.Windows)-1].End.Seconds()
 }
 
 // LooksOf returns the looks a stored record of policy p took, rebuilt from
