@@ -32,7 +32,9 @@ func newSSEReader(r io.Reader, maxLine int) *sseReader {
 	sc := bufio.NewScanner(r)
 	// The scanner's buffer also holds the line ending (up to CRLF) and must
 	// see one byte past a CR, hence the margin.
-	sc.Buffer(make([]byte, 0, min(4096, maxLine+2)), maxLine+2)
+	// It starts small (a token's chunk is a few hundred bytes) and grows
+	// as longer lines need, so thousands of open streams stay cheap.
+	sc.Buffer(make([]byte, 0, min(512, maxLine+2)), maxLine+2)
 	sc.Split(new(lineSplitter).split)
 	return &sseReader{sc: sc, maxLine: maxLine}
 }

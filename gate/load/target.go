@@ -138,5 +138,12 @@ func NewTransport(maxConns int) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		// Smaller than the 4 KiB defaults: a test holds thousands of
+		// connections open, each with both buffers, while a request
+		// (headers and a prompt) and a streamed chunk are far smaller; a
+		// larger body takes a few more system calls, not more memory per
+		// connection (docs/benchmarks.md, streaming at high concurrency).
+		WriteBufferSize: 1024,
+		ReadBufferSize:  2048,
 	}
 }

@@ -35,6 +35,8 @@ func main() {
 	memAt := flag.Duration("memprofile-at", 0, "when to write -memprofile (default: the end of the run)")
 	requests := flag.Int64("requests", 0, "stop (at the next progress tick, about 1 s) once this many requests were sent")
 	traceOut := flag.String("trace", "", "write a runtime execution trace of the run to this file")
+	stream := flag.Int("stream", 0, "stream OpenAI chat completions of this many output tokens (the streamsrv benchmark server) instead of GET /")
+	warmup := flag.Duration("warmup", 0, "warm-up before the measured duration")
 	flag.Parse()
 	if *traceOut != "" {
 		f, err := os.Create(*traceOut)
@@ -59,8 +61,8 @@ func main() {
 	}
 
 	p := load.Plan{
-		Duration: *dur, Window: *window, MaxInFlight: *maxInFlight, Concurrency: *conc,
-		Workload: load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 8}, OutputTokens: load.Dist{Mean: 8}},
+		Duration: *dur, Warmup: *warmup, Window: *window, MaxInFlight: *maxInFlight, Concurrency: *conc,
+		Workload: load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 8}, OutputTokens: load.Dist{Mean: float64(max(*stream, 8))}},
 	}
 	if *conc == 0 {
 		p.Pacer = load.ConstantPacer{Rate: *rate}
@@ -90,6 +92,9 @@ func main() {
 		p.StopEarly = func(s load.Snapshot) bool { return s.Sent >= *requests }
 	}
 	t := load.Target{URL: *url, API: load.APIHTTP, HTTP: []load.HTTPSpec{{Path: "/"}}}
+	if *stream > 0 {
+		t = load.Target{URL: *url, API: load.APIOpenAIChat, Model: "sim-llama-3.1-8b", Stream: true}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	r, err := load.Run(ctx, p, t)
