@@ -83,22 +83,45 @@ func chunkInfo(data []byte) (content, finished bool, usage int, errText string, 
 		return false, false, -1, "", false
 	}
 	usage = -1
-	if e := root.Get("error"); e.Exists() && e.Type != gjson.Null {
-		return false, false, usage, e.Raw, true
-	}
-	root.Get("choices").ForEach(func(_, ch gjson.Result) bool {
-		for _, path := range [...]string{"delta.content", "delta.reasoning_content", "delta.reasoning", "text"} {
-			if v := ch.Get(path); v.Type == gjson.String && v.Str != "" {
-				content = true
+	// One pass over the keys (a chunk arrives per token, so this is the
+	// hot path of a streaming test) instead of a lookup per path.
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "error":
+			if v.Type != gjson.Null {
+				errText = v.Raw
+				return false
 			}
-		}
-		if f := ch.Get("finish_reason"); f.Type == gjson.String && f.Str != "" {
-			finished = true
+		case "choices":
+			v.ForEach(func(_, ch gjson.Result) bool {
+				ch.ForEach(func(k, v gjson.Result) bool {
+					switch k.Str {
+					case "delta":
+						v.ForEach(func(k, v gjson.Result) bool {
+							switch k.Str {
+							case "content", "reasoning_content", "reasoning":
+								content = content || v.Type == gjson.String && v.Str != ""
+							}
+							return true
+						})
+					case "text":
+						content = content || v.Type == gjson.String && v.Str != ""
+					case "finish_reason":
+						finished = finished || v.Type == gjson.String && v.Str != ""
+					}
+					return true
+				})
+				return true
+			})
+		case "usage":
+			if u := v.Get("completion_tokens"); u.Type == gjson.Number {
+				usage = int(u.Int())
+			}
 		}
 		return true
 	})
-	if u := root.Get("usage.completion_tokens"); u.Type == gjson.Number {
-		usage = int(u.Int())
+	if errText != "" {
+		return false, false, -1, errText, true
 	}
 	return content, finished, usage, "", true
 }
