@@ -219,7 +219,7 @@ func (c *checker) checkScenario(p *Policy, s *Scenario) {
 		case s.Concurrency > 0 && c.lookupUser(path("arrival")).Exists():
 			c.add(path("arrival"), token.NoPos, "arrival applies to a rate; a closed-loop scenario (concurrency) has no arrival process")
 		}
-		if s.Concurrency > s.MaxInFlight {
+		if s.MaxInFlight > 0 && s.Concurrency > s.MaxInFlight {
 			c.add(path("concurrency"), token.NoPos, "concurrency %d is above max_in_flight %d", s.Concurrency, s.MaxInFlight)
 		}
 	case KindCapacity:

@@ -160,7 +160,9 @@ type Scenario struct {
 	Kind        string   `json:"kind"`
 	Warmup      Duration `json:"warmup"`
 	Window      Duration `json:"window"`
-	MaxInFlight int      `json:"max_in_flight"`
+	// MaxInFlight is max_in_flight, 0 when the policy leaves it unset
+	// (then Policy.InFlightCap computes it).
+	MaxInFlight int `json:"max_in_flight,omitempty"`
 	// Arrival is set for every kind.
 	Arrival string `json:"arrival"`
 	// Rate is requests per second (steady unless Concurrency is set, spike, soak).

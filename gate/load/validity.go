@@ -113,7 +113,7 @@ func (v Validity) Reasons() []string {
 		out = append(out, fmt.Sprintf("client overhead p50 %v (p99 %v) exceeds %v: the load generator noticed responses late (%d probes), so its latencies are not the target's", v.OverheadP50, v.OverheadP99, v.OverheadLimit, v.Probes))
 	}
 	if v.TargetSaturated() {
-		out = append(out, fmt.Sprintf("the in-flight cap of %d was reached %d times: responses were too slow for the offered rate (target saturated)", v.InFlightCap, v.CapReached))
+		out = append(out, fmt.Sprintf("the in-flight cap of %d was reached %d times: responses were too slow for the offered rate (target saturated; if it should hold more requests open at once, raise the scenario's max_in_flight)", v.InFlightCap, v.CapReached))
 	}
 	if v.BehindSchedule() {
 		out = append(out, fmt.Sprintf("achieved %.1f req/s of %.1f offered (%.1f%%)", v.Achieved, v.Offered, 100*v.AchievedRatio))

@@ -24,7 +24,7 @@ func TestValidityJudgesItsFields(t *testing.T) {
 		{"behind schedule", func(v *Validity) { v.Achieved, v.AchievedRatio = 18, 0.9 }, false,
 			[]string{"achieved 18.0 req/s of 20.0 offered (90.0%)"}},
 		{"saturated target", func(v *Validity) { v.CapReached, v.Achieved, v.AchievedRatio = 7, 18, 0.9 }, true,
-			[]string{"the in-flight cap of 64 was reached 7 times: responses were too slow for the offered rate (target saturated)"}},
+			[]string{"the in-flight cap of 64 was reached 7 times: responses were too slow for the offered rate (target saturated; if it should hold more requests open at once, raise the scenario's max_in_flight)"}},
 		{"client overhead over its limit", func(v *Validity) {
 			v.OverheadP50, v.OverheadP99, v.OverheadLimit, v.Probes = 5*time.Millisecond, 9*time.Millisecond, time.Millisecond, 400
 		}, false,
@@ -34,7 +34,7 @@ func TestValidityJudgesItsFields(t *testing.T) {
 			v.OverheadP50, v.OverheadP99, v.OverheadLimit, v.Probes = time.Millisecond, 30*time.Millisecond, time.Millisecond, 400
 		}, true, nil},
 		{"saturated and late", func(v *Validity) { v.CapReached, v.LagP99 = 1, time.Second }, false,
-			[]string{"schedule lag p99 1s exceeds 10ms", "(target saturated)"}},
+			[]string{"schedule lag p99 1s exceeds 10ms", "(target saturated;"}},
 	} {
 		v := ok
 		tc.change(&v)

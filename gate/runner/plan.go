@@ -155,7 +155,7 @@ func basePlan(p *policies.Policy, sc *policies.Scenario, wl load.Workload) load.
 		Scenario:    sc.Name,
 		Warmup:      sc.Warmup.Std(),
 		Window:      sc.Window.Std(),
-		MaxInFlight: sc.MaxInFlight,
+		MaxInFlight: p.InFlightCap(sc),
 		Workload:    wl,
 		Seed:        p.Seed,
 		// A lag that is a small part of the latency does not distort it.
