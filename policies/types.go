@@ -156,10 +156,10 @@ const (
 // Scenario is one load test. Which fields are set depends on Kind.
 type Scenario struct {
 	// Name is the scenario's key in the policy; it is not a schema field.
-	Name        string   `json:"-"`
-	Kind        string   `json:"kind"`
-	Warmup      Duration `json:"warmup"`
-	Window      Duration `json:"window"`
+	Name   string   `json:"-"`
+	Kind   string   `json:"kind"`
+	Warmup Duration `json:"warmup"`
+	Window Duration `json:"window"`
 	// MaxInFlight is max_in_flight, 0 when the policy leaves it unset
 	// (then Policy.InFlightCap computes it).
 	MaxInFlight int `json:"max_in_flight,omitempty"`
