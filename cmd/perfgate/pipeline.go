@@ -44,8 +44,24 @@ const allowEnvUsage = "environment variables the policy's target.headers may rea
 // run checks the flags, parses the policy, opens the store and runs the
 // gate. A nil result comes with the exit code of what went wrong.
 func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSet) (*pipeline.Result, int) {
-	if code, ok := policyArg(c, e, fs, &g.policy); !ok {
+	p, code := g.prepare(ctx, c, e, fs, true)
+	if p == nil {
 		return nil, code
+	}
+	res, err := pipeline.Run(ctx, p, g.o)
+	return res, finish(e, err, res, g.o.FailOn)
+}
+
+// prepare checks the flags (the policy from the first argument when
+// positional), opens the store and parses the policy; a nil policy comes
+// with the exit code of what went wrong.
+func (g *gateFlags) prepare(ctx context.Context, c *command, e *env, fs *flag.FlagSet, positional bool) (*policies.Policy, int) {
+	if positional {
+		if code, ok := policyArg(c, e, fs, &g.policy); !ok {
+			return nil, code
+		}
+	} else if g.policy == "" {
+		return nil, usageError(c, e, "--policy is required")
 	}
 	if g.scenarios != "" {
 		g.o.Scenarios = strings.Split(g.scenarios, ",")
@@ -66,8 +82,7 @@ func (g *gateFlags) run(ctx context.Context, c *command, e *env, fs *flag.FlagSe
 		return nil, exitInvalid
 	}
 	e.gateOptions(&g.o, g.quiet)
-	res, err := pipeline.Run(ctx, p, g.o)
-	return res, finish(e, err, res, g.o.FailOn)
+	return p, 0
 }
 
 // gateOptions sets what every command's gate run takes from its

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/perfgate/perfgate/gate/pipeline"
+	"github.com/perfgate/perfgate/gate/runner"
 )
 
 func init() {
@@ -28,10 +29,28 @@ func runRun(ctx context.Context, e *env, args []string) int {
 		g.o.Labels[k] = v
 		return nil
 	})
+	shard := fs.String("shard", "", "run shard I/N of the schedule (N alone: the index from JOB_COMPLETION_INDEX); env PERFGATE_SHARD")
+	startAt := fs.String("start-at", "", "agreed start of every shard, RFC 3339 or Unix seconds; env PERFGATE_START_AT")
 	if done, code := parseFlags(c, fs, e, args); done {
 		return code
 	}
-	res, code := g.run(ctx, c, e, fs)
+	p, code := g.prepare(ctx, c, e, fs, true)
+	if p == nil {
+		return code
+	}
+	sh, err := runner.ParseSharding(*shard, *startAt, e.getenv)
+	if err != nil {
+		return usageError(c, e, "%v", err)
+	}
+	if sh != nil {
+		path, err := pipeline.RunShard(ctx, p, g.o, *sh)
+		if path != "" {
+			fmt.Fprintf(e.stdout, "shard %s: wrote %s; judge the run with perfgate merge\n", sh.Shard, path)
+		}
+		return finish(e, err, nil, "never")
+	}
+	res, err := pipeline.Run(ctx, p, g.o)
+	code = finish(e, err, res, g.o.FailOn)
 	if res != nil {
 		pipeline.WriteSummary(e.stdout, res.Verdict)
 		fmt.Fprintf(e.stdout, "\nReports: %s\n", strings.Join(res.Reports(), ", "))

@@ -127,7 +127,7 @@ func TestStepPacer(t *testing.T) {
 }
 
 func TestCountScheduled(t *testing.T) {
-	if n := countScheduled(ConstantPacer{Rate: 100}, time.Second, 3*time.Second); n != 200 {
+	if n := countScheduled(ConstantPacer{Rate: 100}, Shard{}, time.Second, 3*time.Second); n != 200 {
 		t.Errorf("count = %d, want 200", n)
 	}
 }

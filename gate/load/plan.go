@@ -60,6 +60,12 @@ type Plan struct {
 	// FailFast, when set, stops sending when the first requests of an arm
 	// all or nearly all fail (Result.Aborted says why).
 	FailFast *FailFast
+	// Shard, when not the whole, sends only this shard's part of the
+	// schedule (MaxInFlight and Concurrency are shared out too); StartAt,
+	// when set, is the wall-clock time the schedule starts, agreed by all
+	// shards (Run waits for it; Result.StartLag says how late it began).
+	Shard   Shard
+	StartAt time.Time
 }
 
 // normalizeRecording checks and completes what a Recorder reads of the plan.
@@ -94,6 +100,20 @@ func (p *Plan) normalizeRecording() error {
 func (p *Plan) normalize() error {
 	if err := p.normalizeRecording(); err != nil {
 		return err
+	}
+	if err := p.Shard.Validate(); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if !p.Shard.Whole() {
+		// This shard's part of the users and of the in-flight cap.
+		if p.Concurrency > 0 {
+			if p.Concurrency = p.Shard.share(p.Concurrency); p.Concurrency == 0 {
+				return fmt.Errorf("plan: shard %s gets none of the closed-loop users: use at most as many shards as users", p.Shard)
+			}
+			p.MaxInFlight = p.Concurrency
+		} else {
+			p.MaxInFlight = max(1, (p.MaxInFlight+p.Shard.Count-1)/p.Shard.Count)
+		}
 	}
 	if p.Concurrency == 0 && p.Pacer == nil {
 		return errors.New("plan: needs a pacer (open loop) or a concurrency (closed loop)")

@@ -329,7 +329,7 @@ func (r *Recorder) Finish() *Result {
 	if span > 0 {
 		res.Achieved = float64(sent) / span.Seconds()
 		if !closedLoop {
-			res.Offered = float64(countScheduled(r.plan.Pacer, r.plan.Warmup, r.end)) / span.Seconds()
+			res.Offered = float64(countScheduled(r.plan.Pacer, r.plan.Shard, r.plan.Warmup, r.end)) / span.Seconds()
 		}
 	}
 	if closedLoop {
@@ -387,8 +387,8 @@ func (r *Recorder) addOverhead(s probeSample) {
 	}
 }
 
-// countScheduled counts the requests the pacer places in [from, to).
-func countScheduled(p Pacer, from, to time.Duration) int64 {
+// countScheduled counts the requests of shard sh the pacer places in [from, to).
+func countScheduled(p Pacer, sh Shard, from, to time.Duration) int64 {
 	if p == nil {
 		return 0
 	}
@@ -398,7 +398,7 @@ func countScheduled(p Pacer, from, to time.Duration) int64 {
 		if stop || due >= to {
 			break
 		}
-		if due >= from {
+		if due >= from && sh.owns(n) {
 			count++
 		}
 	}

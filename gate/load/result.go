@@ -24,6 +24,11 @@ type Result struct {
 	Seed     int64  // Plan.Seed
 	Started  time.Time
 	Window   time.Duration // nominal window length
+	// Shard is the part of the schedule this result measured (the zero
+	// Shard: all of it); StartLag is how late it began after the agreed
+	// start (Plan.StartAt; zero without one).
+	Shard    Shard
+	StartLag time.Duration
 
 	// Windows are the measured windows in order; warm-up is not among them.
 	// A request belongs to the window of its intended send time, so a stall

@@ -153,7 +153,11 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		recs[i] = newRecorder(&r.p)
 	}
 
-	r.t0 = time.Now()
+	t0, startLag, err := r.p.startClock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for the agreed start: %w", err)
+	}
+	r.t0 = t0
 	recDone := make(chan struct{})
 	go r.record(recs, stopSending, recDone)
 
@@ -231,6 +235,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		res := rec.Finish()
 		res.Target = r.arms[i].c.display
 		res.Started = r.t0
+		res.Shard, res.StartLag = r.p.Shard, startLag
 		res.Partial = partial
 		res.StoppedEarly = r.early.Load()
 		if a := r.aborted; a != nil && (len(recs) == 1 || a.Arm == r.arms[i].name) {
@@ -258,6 +263,9 @@ func (r *runner) schedule(ctx context.Context) {
 		due, stop := r.p.Pacer.Pace(0, n)
 		if stop || due >= r.end {
 			return
+		}
+		if !r.p.Shard.owns(n) {
+			continue
 		}
 		for _, a := range r.arms {
 			select {
@@ -332,7 +340,8 @@ func (r *runner) closedWorker(ctx context.Context, a *arm) {
 		if now >= r.end {
 			return
 		}
-		r.handle(a, job{tick: tick{n: a.next.Add(1) - 1, due: now}, notBefore: now})
+		n := r.p.Shard.closedIndex(a.next.Add(1) - 1)
+		r.handle(a, job{tick: tick{n: n, due: now}, notBefore: now})
 	}
 	r.markStopped()
 }

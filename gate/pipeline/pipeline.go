@@ -118,15 +118,7 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	}
 	// The baselines come first: a look of an extended scenario judges
 	// the run so far against them.
-	in := gate.Input{Rules: runner.Rules(p), SLOs: runner.SLOs(p)}
-	warnings := unsentSecrets(p, o)
-	if o.Store != nil {
-		var aa map[string][]*baseline.Record
-		var ws []string
-		in.History, aa, ws = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
-		warnings = append(warnings, ws...)
-		in.Calibration = gate.LearnCalibration(aa, in.Rules)
-	}
+	in, warnings := o.input(ctx, p)
 	res, err := runner.Run(ctx, runner.Options{
 		Policy: p, TargetURL: o.TargetURL, BaselineURL: o.BaselineURL, Getenv: o.EnvRule.Getenv(o.Getenv), Meta: o.meta(p),
 		Progress: o.Progress, Live: o.Live, Scenarios: o.Scenarios, MaxLag: o.MaxLag, Look: lookWith(in, o.BaselineURL != ""),
@@ -143,6 +135,28 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 	case err != nil:
 		o.logf("%v (reporting what was measured)", err)
 	}
+	return o.conclude(ctx, p, in, res, warnings, started)
+}
+
+// input returns the rules, SLOs and stored baselines a run of p is judged
+// with, and warnings about the store.
+func (o Options) input(ctx context.Context, p *policies.Policy) (gate.Input, []string) {
+	in := gate.Input{Rules: runner.Rules(p), SLOs: runner.SLOs(p)}
+	warnings := unsentSecrets(p, o)
+	if o.Store != nil {
+		var aa map[string][]*baseline.Record
+		var ws []string
+		in.History, aa, ws = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		warnings = append(warnings, ws...)
+		in.Calibration = gate.LearnCalibration(aa, in.Rules)
+	}
+	return in, warnings
+}
+
+// conclude judges the records of a run (or of merged shards) against the
+// baselines in in, writes the reports and the records, and saves them
+// when asked: the part of Run after measuring.
+func (o Options) conclude(ctx context.Context, p *policies.Policy, in gate.Input, res *runner.Outcome, warnings []string, started time.Time) (*Result, error) {
 	in.Runs, in.Looks = res.Records, res.Looks
 	if o.Store != nil {
 		warnings = append(warnings, o.noBaseline(p, in.History, res.Records)...)

@@ -60,6 +60,8 @@ type Options struct {
 	// extend (regression.extend) whether to go on; nil runs every scenario
 	// for its planned duration only.
 	Look LookFunc
+	// Sharding, when set, runs one shard of a sharded run (see Sharding).
+	Sharding *Sharding
 }
 
 // Outcome is what a run measured.
@@ -74,6 +76,8 @@ type Outcome struct {
 	Partial bool
 	// Looks holds what the looks did in each extended scenario.
 	Looks []gate.Looks
+	// Raw holds the raw results of a sharded run, one per scenario run.
+	Raw []Raw
 }
 
 // Run carries out every scenario of the policy. A failing target is data in
@@ -159,6 +163,8 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		var looks *gate.Looks
 		var err error
 		switch {
+		case o.Sharding != nil:
+			rec, err = o.Sharding.runShard(ctx, &o, sc, wl, cand, base, meta, prog, out)
 		case sc.Kind == policies.KindCapacity:
 			rec, err = runCapacity(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
 		case o.Look != nil && extensible(p, sc):

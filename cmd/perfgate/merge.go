@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/perfgate/perfgate/gate/pipeline"
+)
+
+func init() {
+	register(&command{name: "merge", summary: "join the shard records of a sharded run, then decide as run does", run: runMerge})
+}
+
+func runMerge(ctx context.Context, e *env, args []string) int {
+	c := commands["merge"]
+	fs := newFlagSet(c, e)
+	g := gateFlags{o: pipeline.Options{Labels: map[string]string{}}}
+	g.bind(fs, e, "perfgate-report")
+	fs.BoolVar(&g.o.SaveBaseline, "save-baseline", false, "store the merged run as the newest baseline of --branch")
+	fs.StringVar(&g.o.FailOn, "fail-on", "fail", "verdict that exits non-zero: fail, warn or never")
+	fs.StringVar(&g.o.BaseBranch, "base-branch", e.getenv("GITHUB_BASE_REF"), "branch whose stored runs to compare with (default --branch)")
+	var dirs []string // flags may come before or after them
+	for rest := args; ; rest = fs.Args()[1:] {
+		if done, code := parseFlags(c, fs, e, rest); done {
+			return code
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+	}
+	if len(dirs) == 0 {
+		return usageError(c, e, "no shard records: perfgate merge --policy P DIR... (the --out directories of the shards)")
+	}
+	p, code := g.prepare(ctx, c, e, fs, false)
+	if p == nil {
+		return code
+	}
+	res, err := pipeline.Merge(ctx, p, dirs, g.o)
+	if res != nil {
+		pipeline.WriteSummary(e.stdout, res.Verdict)
+		fmt.Fprintf(e.stdout, "\nReports: %s\n", strings.Join(res.Reports(), ", "))
+	}
+	return finish(e, err, res, g.o.FailOn)
+}
