@@ -266,3 +266,43 @@ func TestMergeRefusesBadShardSets(t *testing.T) {
 		})
 	}
 }
+
+// TestShardedCapacityLadder runs a capacity scenario in 2 shards: each
+// steps through the same fixed ladder at half of each rate, and the merge
+// judges the whole rates and finds a capacity as a search would.
+func TestShardedCapacityLadder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	url := startSim(t, nil)
+	pol := writePolicy(t, strings.Replace(shardPolicy, `steady: {rate: 60, arrival: "poisson", warmup: "500ms", duration: "3s", window: "1s"}`,
+		`capacity: {search: {from: 10, to: 40}, budget: "3s", step: "1s", warmup: "500ms", window: "500ms"}`, 1))
+	dirs := runShards(t, 2, pol, "--target", url)
+	out := t.TempDir()
+	code, stdout, stderr := perfgate(context.Background(), t, append([]string{"merge", "--policy", pol, "--out", out, "--quiet"}, dirs...)...)
+	noCrash(t, stdout, stderr)
+	if code != exitPass {
+		t.Fatalf("merge exit %d\n%s%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "records", "capacity.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := baseline.Decode("capacity.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rec.Capacity
+	if c == nil || len(c.Steps) != 3 {
+		t.Fatalf("capacity %+v, want 3 steps (10, 20, 40 req/s)", c)
+	}
+	for i, want := range []float64{10, 20, 40} {
+		st := c.Steps[i]
+		if st.Rate < want*0.999 || st.Rate > want*1.001 || st.Achieved < want*0.9 || !st.Met {
+			t.Errorf("step %d: rate %.2f, achieved %.2f, met %v; want %g req/s sent by both shards together, met", i, st.Rate, st.Achieved, st.Met, want)
+		}
+	}
+	if c.RPS < 39.9 {
+		t.Errorf("capacity %.1f req/s, want 40 (every step met the SLOs)", c.RPS)
+	}
+}

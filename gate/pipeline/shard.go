@@ -81,14 +81,9 @@ func RunShard(ctx context.Context, p *policies.Policy, o Options, s runner.Shard
 	}
 	var names []string
 	for i := range p.Scenarios {
-		sc := &p.Scenarios[i]
-		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, sc.Name) {
-			continue
+		if sc := &p.Scenarios[i]; len(o.Scenarios) == 0 || slices.Contains(o.Scenarios, sc.Name) {
+			names = append(names, sc.Name)
 		}
-		if why := runner.Shardable(sc); why != "" {
-			return "", &InvalidError{File: p.File, What: fmt.Sprintf("scenario %s cannot run sharded: %s", sc.Name, why)}
-		}
-		names = append(names, sc.Name)
 	}
 	meta := o.meta(p)
 	res, err := runner.Run(ctx, runner.Options{
@@ -235,7 +230,11 @@ func readShard(path string) (*ShardRecord, error) {
 		return nil, &InvalidError{File: path, What: fmt.Sprintf("shard %s holds %d of its %d scenarios", r.shard(), len(r.Raw), len(r.Scenarios))}
 	}
 	for i, raw := range r.Raw {
-		if raw.Scenario != r.Scenarios[i] || raw.Candidate == nil || (r.Paired && raw.Baseline == nil) {
+		ok := raw.Scenario == r.Scenarios[i] && (len(raw.Steps) > 0 || raw.Candidate != nil && (!r.Paired || raw.Baseline != nil))
+		for _, st := range raw.Steps {
+			ok = ok && st.Candidate != nil && (!r.Paired || st.Baseline != nil)
+		}
+		if !ok {
 			return nil, &InvalidError{File: path, What: fmt.Sprintf("shard %s: scenario %d (%q) is incomplete", r.shard(), i+1, raw.Scenario)}
 		}
 	}
@@ -277,24 +276,12 @@ func Merge(ctx context.Context, p *policies.Policy, paths []string, o Options) (
 	var reasons [][]string
 	partial := false
 	for k, name := range first.Scenarios {
-		var cands, bases []*load.Result
 		for _, s := range shards {
-			cands = append(cands, s.Raw[k].Candidate)
-			bases = append(bases, s.Raw[k].Baseline)
 			partial = partial || s.Partial
 		}
-		raw := runner.Raw{Scenario: name, Kind: first.Raw[k].Kind}
-		if raw.Candidate, err = load.MergeShards(cands); err != nil {
+		raw, why, err := mergeScenario(shards, k)
+		if err != nil {
 			return nil, &InvalidError{What: fmt.Sprintf("scenario %s: %v", name, err)}
-		}
-		why := load.ShardReasons(cands)
-		if first.Paired {
-			if raw.Baseline, err = load.MergeShards(bases); err != nil {
-				return nil, &InvalidError{What: fmt.Sprintf("scenario %s, baseline: %v", name, err)}
-			}
-			for _, r := range load.ShardReasons(bases) {
-				why = append(why, "baseline "+r)
-			}
 		}
 		raws = append(raws, raw)
 		reasons = append(reasons, why)
@@ -325,4 +312,53 @@ func Merge(ctx context.Context, p *policies.Policy, paths []string, o Options) (
 	o.logf("merged %d shards of %s (%d scenario(s), started %s)", len(shards), p.Name, len(recs), first.StartAt.Format(time.RFC3339))
 	in, ws := o.input(ctx, p)
 	return o.conclude(ctx, p, in, &runner.Outcome{Records: recs, Partial: partial}, append(ws, warnings...), started)
+}
+
+// mergeScenario joins the shards' results of their k-th scenario, arm by
+// arm (and step by step for a capacity ladder), and returns the reasons,
+// each naming a shard, that make the merged scenario invalid.
+func mergeScenario(shards []*ShardRecord, k int) (runner.Raw, []string, error) {
+	first := shards[0].Raw[k]
+	raw := runner.Raw{Scenario: first.Scenario, Kind: first.Kind}
+	arms := func(pick func(runner.Raw) (cand, base *load.Result)) (cand, base *load.Result, why []string, err error) {
+		var cs, bs []*load.Result
+		for _, s := range shards {
+			c, b := pick(s.Raw[k])
+			cs, bs = append(cs, c), append(bs, b)
+		}
+		if cand, err = load.MergeShards(cs); err != nil {
+			return nil, nil, nil, err
+		}
+		why = load.ShardReasons(cs)
+		if !shards[0].Paired {
+			return cand, nil, why, nil
+		}
+		if base, err = load.MergeShards(bs); err != nil {
+			return nil, nil, nil, fmt.Errorf("baseline: %w", err)
+		}
+		for _, r := range load.ShardReasons(bs) {
+			why = append(why, "baseline "+r)
+		}
+		return cand, base, why, nil
+	}
+	if len(first.Steps) == 0 {
+		c, b, why, err := arms(func(r runner.Raw) (*load.Result, *load.Result) { return r.Candidate, r.Baseline })
+		raw.Candidate, raw.Baseline = c, b
+		return raw, why, err
+	}
+	for i, st := range first.Steps {
+		for _, s := range shards {
+			if len(s.Raw[k].Steps) != len(first.Steps) || s.Raw[k].Steps[i].Rate != st.Rate {
+				return raw, nil, fmt.Errorf("shard %s ran another capacity ladder than shard %s", s.shard(), shards[0].shard())
+			}
+		}
+		c, b, why, err := arms(func(r runner.Raw) (*load.Result, *load.Result) { return r.Steps[i].Candidate, r.Steps[i].Baseline })
+		if err != nil {
+			return raw, nil, fmt.Errorf("step %.3g req/s: %w", st.Rate, err)
+		}
+		raw.Steps = append(raw.Steps, runner.RawStep{Rate: st.Rate, Candidate: c, Baseline: b, Why: why})
+	}
+	// A step a shard could not be trusted in proves nothing (the ladder
+	// judges it unmet), and does not make the capacity scenario invalid.
+	return raw, nil, nil
 }

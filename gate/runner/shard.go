@@ -5,12 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/perfgate/perfgate/baseline"
+	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/load"
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/policies"
 )
 
@@ -40,8 +44,63 @@ type Raw struct {
 	Scenario string
 	Kind     string
 	// Candidate and Baseline (paired mode; else nil) are this shard's
-	// results.
+	// results; a capacity scenario has Steps instead, one per rate of its
+	// ladder (Ladder).
 	Candidate, Baseline *load.Result
+	Steps               []RawStep `json:",omitempty"`
+}
+
+// RawStep is one rate of a sharded capacity scenario's ladder.
+type RawStep struct {
+	Rate                float64
+	Candidate, Baseline *load.Result
+	// Why says, after a merge, which shards could not be trusted in
+	// this step (load.ShardReasons): the step then proves nothing.
+	Why []string `json:"-"`
+}
+
+// StepGap is the pause between two steps of a sharded capacity ladder, for
+// the requests of one step to finish (load.DefaultGrace) before the next.
+const StepGap = 3 * time.Second
+
+// Ladder returns the rates a sharded capacity scenario runs, the same in
+// every shard: a search decides each step from the last, which shards
+// cannot do apart, so a sharded run measures a fixed ladder instead, as
+// many steps of sc.Step as sc.Budget holds (at least 2), spaced evenly on
+// the log scale from search.from to search.to. The merge judges every step
+// against the SLOs and takes the capacity as a search would from the same
+// steps (gate.CapacitySearch.Observe): the highest rate that met them,
+// bounded by the lowest that broke them.
+func Ladder(sc *policies.Scenario) []float64 {
+	if sc.Search == nil {
+		return nil
+	}
+	from, to := sc.Search.From, sc.Search.To
+	k := 2
+	if st := sc.Step.Std(); st > 0 {
+		k = max(k, int(sc.Budget.Std()/st))
+	}
+	if to <= from {
+		return []float64{from}
+	}
+	rates := make([]float64, k)
+	for i := range rates {
+		rates[i] = from * math.Pow(to/from, float64(i)/float64(k-1))
+	}
+	return rates
+}
+
+// span is how long scenario sc takes in a sharded run's timetable.
+func span(p *policies.Policy, sc *policies.Scenario) time.Duration {
+	if sc.Kind != policies.KindCapacity {
+		return sc.Warmup.Std() + sc.Duration.Std()
+	}
+	var d time.Duration
+	for range Ladder(sc) {
+		pl := CapacityStepPlan(p, sc, nil, 1, sc.Step.Std())
+		d += pl.Warmup + pl.Duration + StepGap
+	}
+	return d
 }
 
 // StartOf returns when scenario sc starts in the timetable of a sharded
@@ -56,25 +115,17 @@ func (s *Sharding) StartOf(p *policies.Policy, only []string, sc *policies.Scena
 		if len(only) > 0 && !slices.Contains(only, o.Name) {
 			continue
 		}
-		at = at.Add(o.Warmup.Std() + o.Duration.Std() + ScenarioGap)
+		at = at.Add(span(p, o) + ScenarioGap)
 	}
 	return at
-}
-
-// Shardable reports why scenario sc cannot run sharded ("" when it can).
-func Shardable(sc *policies.Scenario) string {
-	if sc.Kind == policies.KindCapacity {
-		return "a capacity search decides each step from the last, which shards cannot do apart; run capacity scenarios unsharded (--scenario) or in a run of their own"
-	}
-	return ""
 }
 
 // runShard runs this shard's part of a steady, soak or spike scenario
 // from its slot in the timetable and keeps the raw results in out.
 func (s *Sharding) runShard(ctx context.Context, o *Options, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta load.RunMeta, prog *progress, out *Outcome) (*baseline.Record, error) {
 	p := o.Policy
-	if why := Shardable(sc); why != "" {
-		return nil, &ConfigError{fmt.Errorf("%s: scenario %s: %s", p.File, sc.Name, why)}
+	if sc.Kind == policies.KindCapacity {
+		return s.runLadder(ctx, o, sc, wl, cand, base, meta, prog, out)
 	}
 	pl := planFor(p, sc, wl)
 	pl.MaxLagP99 = o.MaxLag
@@ -95,6 +146,41 @@ func (s *Sharding) runShard(ctx context.Context, o *Options, sc *policies.Scenar
 	return rec, aborted(sc.Name, cres, bres)
 }
 
+// runLadder runs this shard's part of every step of a capacity scenario's
+// ladder, each at its slot in the timetable.
+func (s *Sharding) runLadder(ctx context.Context, o *Options, sc *policies.Scenario, wl load.Workload, cand load.Target, base *load.Target, meta load.RunMeta, prog *progress, out *Outcome) (*baseline.Record, error) {
+	p := o.Policy
+	raw := Raw{Scenario: sc.Name, Kind: sc.Kind}
+	at := s.StartOf(p, o.Scenarios, sc)
+	var rec *baseline.Record
+	for k, rate := range Ladder(sc) {
+		pl := CapacityStepPlan(p, sc, wl, rate, sc.Step.Std())
+		pl.MaxLagP99 = o.MaxLag
+		pl.Shard, pl.StartAt = s.Shard, at
+		at = at.Add(pl.Warmup + pl.Duration + StepGap)
+		if k > 0 {
+			pl.FailFast = nil // a rate beyond the capacity may fail
+		}
+		pl.Progress = prog.snapshot(fmt.Sprintf("%s @ %.3g req/s", sc.Name, rate), pl.Warmup+pl.Duration)
+		bres, cres, err := runSegment(ctx, pl, cand, base)
+		if err != nil {
+			return nil, err
+		}
+		if err := aborted(sc.Name, cres, bres); err != nil {
+			return nil, err
+		}
+		raw.Steps = append(raw.Steps, RawStep{Rate: rate, Candidate: cres, Baseline: bres})
+		if rec, err = recordOf(bres, cres, meta, base); err != nil {
+			return nil, err
+		}
+		if cres.Partial {
+			break
+		}
+	}
+	out.Raw = append(out.Raw, raw)
+	return rec, nil
+}
+
 // RecordsOf summarises merged raw results into the records a single run of
 // policy p would have made (meta completed as Run completes it;
 // baselineHost names the baseline arm's target in paired mode).
@@ -104,6 +190,14 @@ func RecordsOf(p *policies.Policy, raws []Raw, meta load.RunMeta, baselineHost s
 		sc, ok := p.Scenarios.Lookup(r.Scenario)
 		if !ok {
 			return nil, fmt.Errorf("no scenario %q in the policy", r.Scenario)
+		}
+		if len(r.Steps) > 0 {
+			rec, err := ladderRecord(p, sc, r.Steps, meta, baselineHost)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, rec)
+			continue
 		}
 		rec, err := load.Summarize(r.Candidate, meta)
 		if err != nil {
@@ -153,4 +247,61 @@ func ParseSharding(spec, startAt string, getenv func(string) string) (*Sharding,
 		return nil, fmt.Errorf("--start-at %q: want an RFC 3339 time such as 2026-12-04T10:00:00Z, or Unix seconds", startAt)
 	}
 	return s, nil
+}
+
+// ladderRecord judges the merged steps of a sharded capacity scenario, arm
+// by arm, and returns the candidate's record (the baseline's in
+// Reference), as a search would have: the summary of the highest step that
+// met the SLOs, with the capacity and every step.
+func ladderRecord(p *policies.Policy, sc *policies.Scenario, steps []RawStep, meta load.RunMeta, baselineHost string) (*baseline.Record, error) {
+	arm := func(res func(RawStep) *load.Result, meta load.RunMeta) (*baseline.Record, error) {
+		search, err := gate.NewCapacitySearch(sc.Search.From, sc.Search.To, float64(sc.Search.Precision), sc.Budget.Std(), sc.Step.Std())
+		if err != nil {
+			return nil, err
+		}
+		var last *baseline.Record
+		for _, st := range steps {
+			r := res(st)
+			srec, err := load.Summarize(r, meta)
+			if err != nil {
+				return nil, err
+			}
+			met, breached, values := gate.StepMeets(srec, SLOs(p))
+			step := baseline.CapacityStep{Rate: st.Rate, Achieved: r.Achieved, Met: met, Breached: breached, Values: values}
+			_, step.Samples = srec.ErrorCounts()
+			if !r.Validity.KeptUp() && !r.Validity.TargetSaturated() && met {
+				step.Met = false
+				step.Breached = "load generator could not keep up: " + strings.Join(r.Validity.Reasons(), "; ")
+			}
+			if len(st.Why) > 0 && met {
+				step.Met, step.Breached = false, strings.Join(st.Why, "; ")
+			}
+			search.Observe(step, 0)
+			if step.Met {
+				last = srec
+			}
+		}
+		c := search.Result()
+		rec := last
+		if rec == nil {
+			rec = &baseline.Record{Schema: baseline.Schema, Kind: cmp.Or(meta.Kind, baseline.KindRun), Policy: meta.Policy, PolicyHash: meta.PolicyHash,
+				Commit: meta.Commit, Branch: meta.Branch, Time: meta.Time.UTC(), Env: meta.Env, MetricDefs: metric.DefsVersion,
+				Metrics: map[string]*baseline.Metric{}}
+		}
+		rec.Scenario, rec.Capacity, rec.Valid, rec.Invalid = sc.Name, &c, true, nil
+		return rec, nil
+	}
+	crec, err := arm(func(s RawStep) *load.Result { return s.Candidate }, meta)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	if steps[0].Baseline != nil {
+		bmeta := meta
+		bmeta.Env.Target = baselineHost
+		if crec.Reference, err = arm(func(s RawStep) *load.Result { return s.Baseline }, bmeta); err != nil {
+			return nil, fmt.Errorf("scenario %s, baseline: %w", sc.Name, err)
+		}
+	}
+	tagScenario(crec, sc)
+	return crec, nil
 }
