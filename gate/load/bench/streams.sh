@@ -17,6 +17,10 @@
 # (time to first byte, which the simulator sends with the first token) is
 # the closest it has to TTFT. RT=1 runs both sides with SCHED_FIFO priority
 # (root), which shields them from other jobs on a shared machine.
+# PERFGATE_BIN=path measures that perfgate binary (an older build, for a
+# before/after) instead of building this checkout. The simulator's own CPU
+# share over the run is the last column: near 100% means the simulator, not
+# the client, was the limit.
 set -euo pipefail
 secs=${1:-10}
 itls=${2:-20ms,50ms}
@@ -28,7 +32,7 @@ cd "$(dirname "$0")/../../.."
 tmp=$(mktemp -d)
 srv=
 trap 'kill $srv 2>/dev/null || true; rm -rf "$tmp"' EXIT
-go build -o "$tmp/perfgate" ./cmd/perfgate
+if [ -n "${PERFGATE_BIN:-}" ]; then cp "$PERFGATE_BIN" "$tmp/perfgate"; else go build -o "$tmp/perfgate" ./cmd/perfgate; fi
 go build -o "$tmp/streamsrv" ./gate/load/bench/streamsrv
 rt=()
 [ "${RT:-0}" = 1 ] && rt=(chrt -f 10)
@@ -36,8 +40,8 @@ addr=127.0.0.1:18090
 k6=${K6:-}
 
 echo "date: $(date -u '+%F %H:%M') UTC; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| ITL | streams | tool | tokens/s | CPU µs/token | KiB RSS/stream | lag p99 ms | TTFT p50 err ms | TTFT p99 err ms | ITL p50 err ms | streamed req/s per core | errors |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| ITL | streams | tool | tokens/s | CPU µs/token | KiB RSS/stream | lag p99 ms | TTFT p50 err ms | TTFT p99 err ms | ITL p50 err ms | streamed req/s per core | errors | peak RSS MiB | sim CPU % |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 
 policy() { # streams itl-ms tokens rate
 	cat >"$tmp/p.cue" <<EOF
@@ -96,12 +100,18 @@ else:
 e = lambda a, b: "%+.2f" % (a - b) if a is not None else "—"
 tps = tokens / (secs + 6)
 per_core = ok / dur / (cpu / (secs + 6)) if cpu > 0 else float("nan")
-print("| %s | %d | %s | %.0f | %.2f | %.1f | %s | %s | %s | %s | %.0f | %d |" % (
+simcpu = float(open(timef + ".sim").read()) if __import__("os").path.exists(timef + ".sim") else float("nan")
+print("| %s | %d | %s | %.0f | %.2f | %.1f | %s | %s | %s | %s | %.0f | %d | %.0f | %.0f |" % (
     itl, streams, tool, tps, cpu / tokens * 1e6, rss_kib, lag,
     e(ttft50, truth["ttft_ms"]["p50"]), e(ttft99, truth["ttft_ms"]["p99"]),
-    e(itl50, truth["itl_ms"]["p50"]), per_core, failed))
+    e(itl50, truth["itl_ms"]["p50"]), per_core, failed, int(rss) / 1024, simcpu))
 PY
 }
+
+# simticks prints the simulator's CPU time so far, in clock ticks.
+simticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+# simshare FILE START_TICKS START_NS: the simulator's CPU share since then, %.
+simshare() { python3 -c "import os,sys,time; t=int(sys.argv[2]); print(100*($(simticks)-int(sys.argv[1]))/os.sysconf('SC_CLK_TCK')/((time.time_ns()-t)/1e9))" "$2" "$3" >"$1"; }
 
 total() { curl -s "http://$addr/truth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_tokens"])'; }
 
@@ -121,11 +131,12 @@ for itl in ${itls//,/ }; do
 	for n in "${streams[@]}"; do
 		rate=$(python3 -c "print($n / 5)")
 		policy "$n" "$ms" "$tokens" "$rate"
-		t0=$(total)
+		t0=$(total); s0=$(simticks); n0=$(date +%s%N)
 		/usr/bin/time -f "%U %S %M" -o "$tmp/pg.time" "${rt[@]}" taskset -c 0 "$tmp/perfgate" run "$tmp/p.cue" --quiet --max-lag 1s --out "$tmp/out" >"$tmp/pg.log" 2>&1 &
 		pg=$!
 		sleep "$warm"; curl -s "http://$addr/truth" >/dev/null
 		wait $pg || true
+		simshare "$tmp/pg.time.sim" "$s0" "$n0"
 		curl -s "http://$addr/truth" >"$tmp/truth.json"
 		t1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_tokens"])' "$tmp/truth.json")
 		if [ -f "$tmp/out/records/steady.json" ]; then
@@ -136,11 +147,12 @@ for itl in ${itls//,/ }; do
 		rm -rf "$tmp/out"
 		if [ -n "$k6" ]; then
 			k6script "$rate" "$tokens" "$n"
-			t0=$(total)
+			t0=$(total); s0=$(simticks); n0=$(date +%s%N)
 			/usr/bin/time -f "%U %S %M" -o "$tmp/k6.time" "${rt[@]}" taskset -c 0 "$k6" run --quiet --no-usage-report --summary-export "$tmp/k6.json" "$tmp/k6.js" >"$tmp/k6.log" 2>&1 &
 			kp=$!
 			sleep "$warm"; curl -s "http://$addr/truth" >/dev/null
 			wait $kp || true
+			simshare "$tmp/k6.time.sim" "$s0" "$n0"
 			curl -s "http://$addr/truth" >"$tmp/truth.json"
 			t1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_tokens"])' "$tmp/truth.json")
 			if [ -f "$tmp/k6.json" ]; then
