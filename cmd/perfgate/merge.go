@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/perfgate/perfgate/gate/pipeline"
+	"github.com/perfgate/perfgate/policies"
 )
 
 func init() {
@@ -16,7 +17,13 @@ func runMerge(ctx context.Context, e *env, args []string) int {
 	c := commands["merge"]
 	fs := newFlagSet(c, e)
 	g := gateFlags{o: pipeline.Options{Labels: map[string]string{}}}
-	g.bind(fs, e, "perfgate-report")
+	fs.StringVar(&g.policy, "policy", "", "the policy the shards ran (.cue, .yaml, .json)")
+	fs.StringVar(&g.store, "store", "", "baseline store: a directory (or dir:PATH, or branch:NAME with GITHUB_TOKEN and GITHUB_REPOSITORY)")
+	fs.IntVar(&g.keep, "keep", 0, "runs the store keeps per policy, scenario and branch (0: its default; negative: all)")
+	fs.StringVar(&g.o.OutDir, "out", "perfgate-report", "directory for report.json, comment.md, junit.xml and records/")
+	fs.StringVar(&g.o.Commit, "commit", e.getenv("GITHUB_SHA"), "commit SHA of the code under test")
+	fs.StringVar(&g.o.Branch, "branch", e.getenv("GITHUB_REF_NAME"), "branch of the code under test")
+	fs.BoolVar(&g.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&g.o.SaveBaseline, "save-baseline", false, "store the merged run as the newest baseline of --branch")
 	fs.StringVar(&g.o.FailOn, "fail-on", "fail", "verdict that exits non-zero: fail, warn or never")
 	fs.StringVar(&g.o.BaseBranch, "base-branch", e.getenv("GITHUB_BASE_REF"), "branch whose stored runs to compare with (default --branch)")
@@ -37,6 +44,8 @@ func runMerge(ctx context.Context, e *env, args []string) int {
 	if p == nil {
 		return code
 	}
+	// Merging sends no request: the policy's header secrets are not read.
+	g.o.EnvRule = policies.EnvRule{}
 	res, err := pipeline.Merge(ctx, p, dirs, g.o)
 	if res != nil {
 		pipeline.WriteSummary(e.stdout, res.Verdict)
