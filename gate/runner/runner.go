@@ -161,6 +161,8 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		switch {
 		case sc.Kind == policies.KindCapacity:
 			rec, err = runCapacity(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
+		case len(sc.Faults) > 0:
+			rec, err = runFaultPhases(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag, o.Getenv)
 		case o.Look != nil && extensible(p, sc):
 			rec, looks, err = runLooks(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag, o.Look)
 		default:
