@@ -20,3 +20,14 @@ type FaultPhase struct {
 	// Tolerance is the policy's recovery tolerance of the fault (0.10).
 	Tolerance float64 `json:"tolerance"`
 }
+
+// PromSource says which server series of a record came from a Prometheus
+// server (target.prometheus) and what went wrong with the others.
+type PromSource struct {
+	// Series are the names ("gpu_util") whose metrics
+	// ("server.gpu_util") hold one value per window from a range query.
+	Series []string `json:"series"`
+	// Errors holds, per series name, why its query gave nothing
+	// (Prometheus's own message for a bad query), secrets removed.
+	Errors map[string]string `json:"errors,omitempty"`
+}

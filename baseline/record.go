@@ -74,6 +74,8 @@ type Record struct {
 	// Faults are the fault phases injected during the run, as they
 	// happened (phases.go).
 	Faults []FaultPhase `json:"faults,omitempty"`
+	// Prometheus is set when series were queried from a Prometheus server.
+	Prometheus *PromSource `json:"prometheus,omitempty"`
 
 	// Reference is the other arm of a paired run, measured under the same
 	// schedule at the same time: the live baseline, or in a calibration

@@ -53,6 +53,9 @@ func unmeasured(rec *baseline.Record, m, stat string) string {
 		}
 		return ""
 	}
+	if why, ok := promGap(rec, m, stat); ok {
+		return why
+	}
 	if metric.IsServer(m) {
 		return scrapeGap(rec, m, stat)
 	}

@@ -180,6 +180,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		if looks != nil {
 			out.Looks = append(out.Looks, *looks)
 		}
+		addPrometheus(ctx, p, sc, rec, o.Getenv, prog)
 		tagScenario(rec, sc)
 		out.Records = append(out.Records, rec)
 		if rec.Partial {
