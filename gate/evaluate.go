@@ -119,6 +119,7 @@ func Evaluate(in Input) *Verdict {
 		v.Checks = append(v.Checks, phaseChecks(rec, rules)...)
 		history := in.History[rec.Scenario]
 		v.Warnings = append(v.Warnings, comparabilityWarnings(rec, history)...)
+		v.Warnings = append(v.Warnings, faultWarnings(rec)...)
 		if w := servedModelWarning(rec); w != "" && !slices.Contains(v.Warnings, w) {
 			v.Warnings = append(v.Warnings, w) // once per run
 		}

@@ -221,3 +221,18 @@ func recoverySLO(rec *baseline.Record, slo SLO) Check {
 	}
 	return c
 }
+
+// faultWarnings says which fault hooks of rec failed: a fault that may not
+// have happened, or may still be active.
+func faultWarnings(rec *baseline.Record) []string {
+	var out []string
+	for _, f := range rec.Faults {
+		if f.StartError != "" {
+			out = append(out, fmt.Sprintf("scenario %s: fault %s: the start hook failed: %s", rec.Scenario, f.Name, f.StartError))
+		}
+		if f.StopError != "" {
+			out = append(out, fmt.Sprintf("scenario %s: fault %s: the stop hook failed, so the fault may still be active: %s", rec.Scenario, f.Name, f.StopError))
+		}
+	}
+	return out
+}
