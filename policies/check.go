@@ -312,7 +312,9 @@ func (c *checker) metricAvailable(p *Policy, ref MetricRef, path []string) (unit
 	}
 	if ref.Server {
 		if q, ok := p.Target.Prometheus.query(ref.Metric); ok {
-			return q.Unit, "lower", true
+			// A cluster metric may be better high (GPU utilisation) or low
+			// (queue depth): an SLO may bound it either way.
+			return q.Unit, "", true
 		}
 		if p.Target.Metrics == nil {
 			c.add(path, token.NoPos, "%s is scraped from the server, but target.metrics is not set; expected target: metrics: {url: \"/metrics\"}", ref)
