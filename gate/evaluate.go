@@ -131,6 +131,9 @@ func Evaluate(in Input) *Verdict {
 				measured[name] = measured[name] || c != nil || r != nil
 				if c != nil {
 					v.Checks = append(v.Checks, *c)
+					if c.Mode == ModePaired || c.Mode == ModeHistory && v.Mode == "" {
+						v.Mode = c.Mode
+					}
 				}
 				if r != nil {
 					regs = append(regs, r)
@@ -168,7 +171,9 @@ func Evaluate(in Input) *Verdict {
 		}
 	}
 	decide(regs, rules.Alpha)
-	v.Mode = ModeNone
+	if v.Mode == "" {
+		v.Mode = ModeNone
+	}
 	for _, r := range regs {
 		c := &r.check
 		if rec := runOf(in.Runs, c.Scenario); rec != nil && c.Verdict != Fail {
