@@ -126,9 +126,6 @@ func ParseMetricRef(s string) (MetricRef, error) {
 		if err != nil {
 			return r, err
 		}
-		if r.Metric == metric.Recovery || r.Metric == metric.ScaleUp || r.Metric == metric.Suffered || r.Metric == metric.Capacity || r.Metric == metric.ColdStart {
-			return MetricRef{}, fmt.Errorf("%q: %s is one value per run and has no %s phase; write %q", s, r.Metric, phase, rest)
-		}
 		r.Phase = phase
 		return r, nil
 	}
@@ -172,4 +169,14 @@ func metricRefNames() []string {
 		}
 	}
 	return out
+}
+
+// perRun reports whether metric name has one value per run (no windows),
+// so no phase: "during.recovery" means nothing.
+func perRun(name string) bool {
+	switch name {
+	case metric.Recovery, metric.ScaleUp, metric.Suffered, metric.Capacity, metric.ColdStart:
+		return true
+	}
+	return false
 }

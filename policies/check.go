@@ -306,6 +306,10 @@ func (c *checker) metricAvailable(p *Policy, ref MetricRef, path []string) (unit
 		c.add(path, token.NoPos, "%v", err)
 		return "", "", false
 	}
+	if ref.Phase != "" && !ref.Server && perRun(ref.Metric) {
+		c.add(path, token.NoPos, "%s is one value per run and has no %s phase; write %q", ref.Metric, ref.Phase, ref.Metric)
+		return "", "", false
+	}
 	if ref.Phase != "" && !anyScenario(p, (*Scenario).HasPhases) {
 		c.add(path, token.NoPos, "%s restricts a metric to the windows %s faults or a spike, but no scenario has faults or is a spike; expected faults: [{name: \"db\", at: \"20s\", for: \"15s\", ...}] in a scenario", ref, ref.Phase)
 		return "", "", false
