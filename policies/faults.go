@@ -177,23 +177,48 @@ func (c *checker) checkPrometheus(p *Policy) {
 	}
 }
 
-// HookEnvVars returns the environment variables the policy's fault hooks
-// and Prometheus token read.
-func (p *Policy) hookEnvVars() []string {
-	var out []string
+// hookEnvRef is an environment variable a fault hook or the Prometheus
+// token reads, and where the policy names it.
+type hookEnvRef struct {
+	name string
+	at   *Error
+}
+
+// hookEnvRefs returns the environment variables of the fault hooks'
+// headers and of target.prometheus.token, in policy order.
+func (c *checker) hookEnvRefs(p *Policy) []hookEnvRef {
+	var out []hookEnvRef
+	add := func(name string, path []string) {
+		line, col := posLineCol(c.posOf(path))
+		out = append(out, hookEnvRef{name, &Error{Pos: Position{Filename: c.filename, Line: line, Col: col}, Path: c.formatPath(path)}})
+	}
 	for _, sc := range p.Scenarios {
-		for _, f := range sc.Faults {
-			for _, h := range []*Hook{f.Start, f.Stop} {
-				if h != nil && h.HTTP != nil {
-					for _, name := range sortedKeys(h.HTTP.Headers) {
-						out = append(out, h.HTTP.Headers[name].Env)
-					}
+		for i, f := range sc.Faults {
+			for _, h := range []struct {
+				key  string
+				hook *Hook
+			}{{"start", f.Start}, {"stop", f.Stop}} {
+				if h.hook == nil || h.hook.HTTP == nil {
+					continue
+				}
+				for _, name := range sortedKeys(h.hook.HTTP.Headers) {
+					add(h.hook.HTTP.Headers[name].Env, []string{"scenarios", sc.Name, "faults", fmt.Sprint(i), h.key, "http", "headers", name, "env"})
 				}
 			}
 		}
 	}
 	if pr := p.Target.Prometheus; pr != nil && pr.Token != nil {
-		out = append(out, pr.Token.Env)
+		add(pr.Token.Env, []string{"target", "prometheus", "token", "env"})
+	}
+	return out
+}
+
+// hookEnvVars returns the environment variables the policy's fault hooks
+// and Prometheus token read.
+func (p *Policy) hookEnvVars() []string {
+	var out []string
+	for _, r := range p.hookEnvRefs {
+		out = append(out, r.name)
 	}
 	return out
 }

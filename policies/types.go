@@ -34,6 +34,9 @@ type Policy struct {
 	// envRefs holds where each header of target.headers names its
 	// environment variable, keyed by header name (for EnvRule.Check).
 	envRefs map[string]*Error
+	// hookEnvRefs are the environment variables fault hooks and the
+	// Prometheus token read, with where (faults.go).
+	hookEnvRefs []hookEnvRef
 }
 
 // API kinds of a target.
