@@ -216,3 +216,58 @@ func TestInterruptedRunRemovesToxic(t *testing.T) {
 		t.Errorf("fault phases in the record: %+v, want interrupted and stopped", faults)
 	}
 }
+
+const fallbackPolicy = `name: "fallback-e2e"
+target: {url: "http://127.0.0.1:1", api: "http", ready: {timeout: "5s", interval: "100ms"}}
+workload: requests: [{path: "/predict", body: {instances: [1]},
+	checks: json: [{path: "predictions.0.label", exists: true}]}]
+scenarios: steady: {rate: 20, warmup: "1s", duration: "10s", window: "1s",
+	faults: [{name: "cut", at: "3s", for: "4s",
+		toxiproxy: {url: "API", proxy: "PROXY", type: "timeout", timeout: "0s"}}]}
+slos: {"during.error_rate": "< 5%", "before.error_rate": "< 1%", "after.error_rate": "< 1%"}
+fail_fast: enabled: false
+`
+
+// TestTimeoutToxicGivesFallbacks stalls the simulator's dependency (a
+// Toxiproxy timeout toxic) for 4 s: the simulator times its calls out
+// after 300 ms and answers with its fallback (no predictions), which the
+// policy's response check detects, so the errors (class check) fall during
+// the fault only.
+func TestTimeoutToxicGivesFallbacks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an 11-second run")
+	}
+	t.Parallel()
+	dep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	t.Cleanup(dep.Close)
+	api := toxitest.Start(t)
+	addr := toxitest.Proxy(t, api, "dep-fallback", strings.TrimPrefix(dep.URL, "http://"))
+	simURL := startSim(t, func(c *sim.Config) {
+		c.Dependency = sim.DependencyConfig{URL: "http://" + addr + "/", Timeout: 300 * time.Millisecond, Fallback: "degraded"}
+	})
+	out := t.TempDir()
+	pol := writePolicy(t, strings.NewReplacer("API", api, "PROXY", "dep-fallback").Replace(fallbackPolicy))
+	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", pol, "--target", simURL, "--out", out, "--quiet", "--max-lag", "1s")
+	noCrash(t, stdout, stderr)
+	if code != exitFail {
+		t.Errorf("exit %d, want 1 (during.error_rate breaks its SLO)\n%s\n%s", code, stdout, stderr)
+	}
+	checks := phaseReportChecks(t, out)
+	during := checks["during.error_rate/slo"]
+	if during.Verdict != "fail" || during.Candidate == nil || *during.Candidate < 0.5 {
+		t.Errorf("during.error_rate: %+v, want most requests during the cut answered by the fallback", during)
+	}
+	for _, name := range []string{"before.error_rate/slo", "after.error_rate/slo"} {
+		if c := checks[name]; c.Verdict != "pass" {
+			t.Errorf("%s: %+v, want no fallback outside the fault", name, c)
+		}
+	}
+	r := readRunReport(t, out)
+	if len(r.Runs) == 0 || r.Runs[0].Errors["check"] == 0 {
+		t.Errorf("errors by class: %+v, want check failures (the fallback answers)", r.Runs)
+	}
+	if got := toxitest.Toxics(t, api, "dep-fallback"); len(got) != 0 {
+		t.Errorf("toxics after the run: %v", got)
+	}
+	t.Logf("during.error_rate %.1f%%: %s", 100**during.Candidate, during.Reason)
+}
