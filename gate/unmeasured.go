@@ -204,6 +204,9 @@ func scrapeNote(rec *baseline.Record, m string) string {
 	if !metric.IsServer(m) || bm == nil {
 		return ""
 	}
+	if rec.Prometheus != nil && slices.Contains(rec.Prometheus.Series, strings.TrimPrefix(m, metric.ServerPrefix)) {
+		return fmt.Sprintf(" (from Prometheus, %d windows)", bm.Pooled.Count)
+	}
 	var attempts int64
 	for _, w := range rec.Windows {
 		attempts += w.Scrapes

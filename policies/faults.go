@@ -17,9 +17,10 @@ type Fault struct {
 	Start     *Hook    `json:"start,omitempty"`
 	Stop      *Hook    `json:"stop,omitempty"`
 	Toxiproxy *Toxic   `json:"toxiproxy,omitempty"`
-	// Tolerance is how close to their level before the fault the window
-	// p95 latency (relative) and error rate (absolute) must come back for
-	// the service to count as recovered.
+	// Tolerance is how close to its level before the fault the window p95
+	// latency must come back (relative) for the service to count as
+	// recovered; the error rate must come back within 1 percentage point
+	// (gate.RecoveryErrorTolerance).
 	Tolerance Percent `json:"tolerance"`
 }
 
