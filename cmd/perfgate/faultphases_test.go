@@ -47,7 +47,7 @@ target: {
 }
 workload: prompts: {input_tokens: 32, output_tokens: 8}
 scenarios: steady: {rate: 20, warmup: "1s", duration: "DURATION", window: "2s",
-	faults: [{name: "slow-dep", at: "AT", for: "15s", tolerance: "100%",
+	faults: [{name: "slow-dep", at: "AT", for: "15s", tolerance: "300%",
 		toxiproxy: {url: "API", proxy: "PROXY", type: "latency", latency: "400ms"}}]}
 slos: {"before.e2e.p95": "< 5s", "during.e2e.p95": "< 5s", "during.error_rate": "< 5%", "recovery": "< 10s"}
 regression: gate: ["e2e.p95"]
@@ -120,7 +120,9 @@ func phaseReportChecks(t *testing.T, out string) map[string]phaseReportCheck {
 // run: it shows in during.e2e.p95 and not in before.e2e.p95, the toxic is
 // gone afterwards, and the recovery is timed within one window (2 s) of
 // the truth (the service is back as soon as the toxic is removed; requests
-// in flight then take up to 0.4 s more).
+// in flight then take up to 0.4 s more). The recovery tolerance (p95 back
+// within +300% of about 60 ms) keeps a busy machine's noise from reading
+// as a slow recovery, and is still far below the toxic's +400 ms.
 func TestLatencyToxicDuringRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 28-second run")
