@@ -41,9 +41,13 @@ func phaseSLO(rec *baseline.Record, slo SLO, rules Rules) (cs []Check, ok bool) 
 	in.Name = inner
 	in.Metric, _ = metric.SplitName(inner)
 	cs = sloChecks(view, in, rules)
+	what := "the faults"
+	if len(rec.Faults) == 0 {
+		what = "the spike"
+	}
 	for i := range cs {
 		cs[i].Name, cs[i].Metric = slo.Name, slo.Metric
-		cs[i].Reason = phase + " the faults: " + cs[i].Reason
+		cs[i].Reason = fmt.Sprintf("%s %s (%d windows): %s", phase, what, len(view.Windows), cs[i].Reason)
 	}
 	return cs, true
 }

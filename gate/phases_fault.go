@@ -137,7 +137,7 @@ func faultChecks(rec *baseline.Record, rules Rules) []Check {
 				f.Name, metric.Format(1000*r.seconds, metric.Ms), metric.Format(1000*r.window, metric.Ms), 100*d.tol, metric.Format(r.level, metric.Ms), 100*RecoveryErrorTolerance, 100*r.errBefore)
 		}
 		if f.Interrupted {
-			c.Reason += fmt.Sprintf(" (the run ended before the planned end of the fault; it was stopped then)")
+			c.Reason += " (the run ended before the planned end of the fault; it was stopped then)"
 		}
 		out = append(out, c)
 	}
