@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/perfgate/perfgate/baseline"
 )
 
@@ -133,5 +135,54 @@ func TestScaleUp(t *testing.T) {
 	}
 	if c := autoscaleChecks(rec); len(c) != 1 || !strings.Contains(c[0].Reason, "replicas rose from 1 to 2") {
 		t.Errorf("autoscale check: %+v", c)
+	}
+}
+
+// TestPhaseViewMergesHistograms: a phase's pooled percentiles come from
+// the merged histograms of its windows, and a paired record's reference
+// arm gets its own view, so a during.* gate compares the two arms' fault
+// windows.
+func TestPhaseViewMergesHistograms(t *testing.T) {
+	mk := func(slow float64) *baseline.Record {
+		rec := &baseline.Record{Scenario: "s", WindowSeconds: 1, Metrics: map[string]*baseline.Metric{}, Valid: true}
+		e2e := &baseline.Metric{Unit: "ms"}
+		for i := range 12 {
+			ms := 100.0
+			if i >= 4 && i < 8 {
+				ms = slow
+			}
+			h := hdrhistogram.New(1, 3_600_000_000, 3)
+			for k := range 200 {
+				h.RecordValue(int64((ms + float64(k%10)) * 1000))
+			}
+			enc, err := baseline.EncodeHist(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Windows = append(rec.Windows, baseline.WindowCounts{Start: float64(i), End: float64(i + 1), Succeeded: 200, Sent: 200})
+			e2e.Windows = append(e2e.Windows, baseline.WindowStats{Count: 200, Hist: enc, Stats: map[string]float64{"p95": ms + 9}})
+		}
+		rec.Metrics["e2e"] = e2e
+		rec.Faults = []baseline.FaultPhase{{Name: "f", StartSeconds: 4, StopSeconds: 8, Started: true, Stopped: true, Tolerance: 0.1}}
+		return rec
+	}
+	cand, ref := mk(400), mk(200)
+	cand.Reference = ref
+	v := phaseView(cand, PhaseDuring)
+	if v == nil || v.Reference == nil {
+		t.Fatal("no view")
+	}
+	if got := v.Metrics["e2e"].Pooled.Stats["p50"]; math.Abs(got-404) > 1 {
+		t.Errorf("during p50 %.1f ms, want about 404", got)
+	}
+	if got := v.Reference.Metrics["e2e"].Pooled.Stats["p50"]; math.Abs(got-204) > 1 {
+		t.Errorf("reference during p50 %.1f ms, want about 204", got)
+	}
+	vr := Evaluate(Input{Rules: Rules{Gate: []string{"during.e2e.p50", "before.e2e.p50"}}, Runs: []*baseline.Record{cand}})
+	if c := checkNamed(vr.Checks, "during.e2e.p50"); c == nil || c.Mode != ModePaired || c.Verdict != Fail || c.Metric != "during.e2e" {
+		t.Errorf("during gate: %+v", c)
+	}
+	if c := checkNamed(vr.Checks, "before.e2e.p50"); c == nil || c.Mode != ModePaired || c.Verdict == Fail {
+		t.Errorf("before gate: %+v", c)
 	}
 }
