@@ -62,11 +62,12 @@ func scaleUpValue(rec *baseline.Record) (ms float64, never, ok bool) {
 // that failed or took longer than the p95 latency before the spike plus
 // RecoveryTolerance; total is all requests completed in that time.
 func sufferedOf(rec *baseline.Record) (suffered, total int64, ok bool) {
-	ds := disturbancesOf(rec)
-	if rec.Spike == nil || len(ds) == 0 {
+	if rec.Spike == nil {
 		return 0, 0, false
 	}
-	r := recoveryOf(rec, ds[0])
+	sp := disturbance{name: "spike", start: rec.Spike.AtSeconds, end: rec.Spike.AtSeconds + rec.Spike.HoldSeconds, tol: RecoveryTolerance}
+	ds := []disturbance{sp}
+	r := recoveryOf(rec, sp)
 	if !r.measurable {
 		return 0, 0, false
 	}
