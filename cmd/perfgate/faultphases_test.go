@@ -223,33 +223,40 @@ const fallbackPolicy = `name: "fallback-e2e"
 target: {url: "http://127.0.0.1:1", api: "http", ready: {timeout: "5s", interval: "100ms"}}
 workload: requests: [{path: "/predict", body: {instances: [1]},
 	checks: json: [{path: "predictions.0.label", exists: true}]}]
-scenarios: steady: {rate: 20, warmup: "1s", duration: "10s", window: "1s",
+scenarios: steady: {rate: 20, warmup: "1s", duration: "12s", window: "1s",
 	faults: [{name: "cut", at: "3s", for: "4s",
 		toxiproxy: {url: "API", proxy: "PROXY", type: "timeout", timeout: "0s"}}]}
-slos: {"during.error_rate": "< 5%", "before.error_rate": "< 1%", "after.error_rate": "< 1%"}
+slos: {"during.error_rate": "< 5%", "before.error_rate": "< 1%", "recovery": "< 10s"}
 fail_fast: enabled: false
 `
 
-// TestTimeoutToxicGivesFallbacks stalls the simulator's dependency (a
+// TestTimeoutToxicRecoveryTime stalls the simulator's dependency (a
 // Toxiproxy timeout toxic) for 4 s: the simulator times its calls out
 // after 300 ms and answers with its fallback (no predictions), which the
-// policy's response check detects, so the errors (class check) fall during
-// the fault only.
-func TestTimeoutToxicGivesFallbacks(t *testing.T) {
+// policy's response check counts as errors (class check); its circuit
+// breaker then keeps failing requests for 3 s after the last failed call,
+// so the service recovers about 3 s after the fault ends. The recovery
+// perfgate reports is within one window (1 s) of that truth.
+func TestTimeoutToxicRecoveryTime(t *testing.T) {
 	if testing.Short() {
-		t.Skip("an 11-second run")
+		t.Skip("a 13-second run")
 	}
 	t.Parallel()
 	dep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	t.Cleanup(dep.Close)
 	api := toxitest.Start(t)
 	addr := toxitest.Proxy(t, api, "dep-fallback", strings.TrimPrefix(dep.URL, "http://"))
-	simURL := startSim(t, func(c *sim.Config) {
-		c.Dependency = sim.DependencyConfig{URL: "http://" + addr + "/", Timeout: 300 * time.Millisecond, Fallback: "degraded"}
-	})
+	cfg := sim.DefaultConfig().NoNoise()
+	cfg.Dependency = sim.DependencyConfig{URL: "http://" + addr + "/", Timeout: 300 * time.Millisecond, Fallback: "degraded", Breaker: 3 * time.Second}
+	s, err := sim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() { srv.Close(); s.Close() })
 	out := t.TempDir()
 	pol := writePolicy(t, strings.NewReplacer("API", api, "PROXY", "dep-fallback").Replace(fallbackPolicy))
-	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", pol, "--target", simURL, "--out", out, "--quiet", "--max-lag", "1s")
+	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", pol, "--target", srv.URL, "--out", out, "--quiet", "--max-lag", "1s")
 	noCrash(t, stdout, stderr)
 	if code != exitFail {
 		t.Errorf("exit %d, want 1 (during.error_rate breaks its SLO)\n%s\n%s", code, stdout, stderr)
@@ -259,10 +266,8 @@ func TestTimeoutToxicGivesFallbacks(t *testing.T) {
 	if during.Verdict != "fail" || during.Candidate == nil || *during.Candidate < 0.5 {
 		t.Errorf("during.error_rate: %+v, want most requests during the cut answered by the fallback", during)
 	}
-	for _, name := range []string{"before.error_rate/slo", "after.error_rate/slo"} {
-		if c := checks[name]; c.Verdict != "pass" {
-			t.Errorf("%s: %+v, want no fallback outside the fault", name, c)
-		}
+	if c := checks["before.error_rate/slo"]; c.Verdict != "pass" {
+		t.Errorf("before.error_rate: %+v, want no fallback before the fault", c)
 	}
 	r := readRunReport(t, out)
 	if len(r.Runs) == 0 || r.Runs[0].Errors["check"] == 0 {
@@ -271,5 +276,31 @@ func TestTimeoutToxicGivesFallbacks(t *testing.T) {
 	if got := toxitest.Toxics(t, api, "dep-fallback"); len(got) != 0 {
 		t.Errorf("toxics after the run: %v", got)
 	}
-	t.Logf("during.error_rate %.1f%%: %s", 100**during.Candidate, during.Reason)
+	// The truth: the breaker closed for good this long after the fault's
+	// stop hook started.
+	b, err := os.ReadFile(filepath.Join(out, "records", "steady.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	faults := recordFaults(t, out)
+	if len(faults) != 1 {
+		t.Fatalf("faults: %+v", faults)
+	}
+	stopped := rec.Time.Add(time.Second + time.Duration(faults[0].Stop*float64(time.Second)))
+	truth := s.BreakerUntil().Sub(stopped)
+	rc := checks["recovery/slo"]
+	if rc.Candidate == nil || rc.Verdict != "pass" {
+		t.Fatalf("recovery: %+v", rc)
+	}
+	got := time.Duration(*rc.Candidate * float64(time.Millisecond))
+	t.Logf("during.error_rate %.1f%%; recovery %v, truth %v (breaker 3 s after the last failed call)", 100**during.Candidate, got, truth.Round(time.Millisecond))
+	if d := got - truth; truth < 3*time.Second || d < -time.Second || d > time.Second {
+		t.Errorf("recovery %v, truth %v: want within one window (1 s), and a truth of at least the breaker's 3 s", got, truth)
+	}
 }

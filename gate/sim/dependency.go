@@ -21,10 +21,17 @@ import (
 // response checks can tell it), else with 503 (502 for an error
 // answer). A fault in front of the dependency (a Toxiproxy toxic) thus
 // degrades the simulator the way it degrades a real service.
+//
+// With Breaker > 0 a failed call opens a circuit breaker: for Breaker
+// after the failure, requests are answered as failed at once, without
+// calling the dependency; the next request after that calls it again.
+// The service then recovers Breaker after its dependency did: a known
+// recovery time.
 type DependencyConfig struct {
 	URL      string
 	Timeout  time.Duration
 	Fallback string
+	Breaker  time.Duration
 }
 
 // DefaultDependencyTimeout is the default time a dependency call may take.
@@ -34,6 +41,9 @@ const DefaultDependencyTimeout = time.Second
 func (d DependencyConfig) validate() error {
 	if d.URL != "" && d.Timeout <= 0 {
 		return fmt.Errorf("dependency timeout must be positive, got %v", d.Timeout)
+	}
+	if d.Breaker < 0 {
+		return fmt.Errorf("dependency breaker must not be negative, got %v", d.Breaker)
 	}
 	return nil
 }
@@ -73,7 +83,13 @@ func (s *Server) withDependency(kind string, next http.HandlerFunc) http.Handler
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		status, why := s.callDependency(r.Context())
+		status, why := s.breakerOpen()
+		if status == http.StatusOK {
+			status, why = s.callDependency(r.Context())
+			if status != http.StatusOK && r.Context().Err() == nil {
+				s.tripBreaker()
+			}
+		}
 		if status == http.StatusOK {
 			next(w, r)
 			return
@@ -165,4 +181,32 @@ func (s *Server) writeFallback(w http.ResponseWriter, chat, stream, usage bool, 
 	}
 	b = append(b, "data: [DONE]\n\n"...)
 	w.Write(b)
+}
+
+// breakerOpen answers 503 while the circuit breaker is open.
+func (s *Server) breakerOpen() (status int, why string) {
+	s.ops.mu.Lock()
+	defer s.ops.mu.Unlock()
+	if time.Now().Before(s.ops.breakerUntil) {
+		return http.StatusServiceUnavailable, "dependency circuit open after a failure"
+	}
+	return http.StatusOK, ""
+}
+
+// tripBreaker opens the circuit breaker for Dependency.Breaker.
+func (s *Server) tripBreaker() {
+	if s.cfg.Dependency.Breaker <= 0 {
+		return
+	}
+	s.ops.mu.Lock()
+	s.ops.breakerUntil = time.Now().Add(s.cfg.Dependency.Breaker)
+	s.ops.mu.Unlock()
+}
+
+// BreakerUntil returns when the circuit breaker closes (closed) last: the
+// ground truth of the recovery of a service whose dependency failed.
+func (s *Server) BreakerUntil() time.Time {
+	s.ops.mu.Lock()
+	defer s.ops.mu.Unlock()
+	return s.ops.breakerUntil
 }

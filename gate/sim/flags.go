@@ -48,6 +48,7 @@ func (c *Config) bindOpsFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Dependency.URL, "dependency-url", c.Dependency.URL, "call this URL (GET, 2xx expected) before serving each generation or /predict request")
 	fs.DurationVar(&c.Dependency.Timeout, "dependency-timeout", c.Dependency.Timeout, "how long a dependency call may take")
 	fs.StringVar(&c.Dependency.Fallback, "dependency-fallback", c.Dependency.Fallback, "answer this text when the dependency fails (empty: answer 503)")
+	fs.DurationVar(&c.Dependency.Breaker, "dependency-breaker", c.Dependency.Breaker, "after a failed dependency call, fail requests at once for this long (a circuit breaker; 0 = none)")
 	fs.BoolVar(&c.GPU.Enabled, "dcgm", c.GPU.Enabled, "expose DCGM-style GPU metrics (DCGM_FI_DEV_GPU_UTIL, DCGM_FI_DEV_FB_USED, DCGM_FI_DEV_FB_FREE) on /metrics")
 	fs.Float64Var(&c.GPU.MemoryMiB, "gpu-memory-mib", c.GPU.MemoryMiB, "framebuffer size in MiB (--dcgm)")
 	fs.Float64Var(&c.GPU.WeightsMiB, "gpu-weights-mib", c.GPU.WeightsMiB, "framebuffer MiB held by the weights; the rest is KV cache (--dcgm)")

@@ -18,7 +18,9 @@ type opsState struct {
 	samples  []gpuSample // every sampleEvery, the last maxSamples
 	replicas int         // replicas serving (autoscale)
 	events   []ScaleEvent
-	scaler   autoscaler
+	// breakerUntil is when the dependency's circuit breaker closes.
+	breakerUntil time.Time
+	scaler       autoscaler
 }
 
 // sampleEvery is how often the GPU ground truth is sampled.
