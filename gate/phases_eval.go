@@ -203,3 +203,19 @@ func timingGate(rec *baseline.Record, name string, history []*baseline.Record, r
 
 func nan() float64 { return math.NaN() }
 func inf() float64 { return math.Inf(1) }
+
+// phasePowerNote says why perfgate plan predicts no MDE for a gating check
+// of the phases of a scenario; "" for any other.
+func phasePowerNote(name string) string {
+	m, _ := metric.SplitName(name)
+	if phase, _ := metric.SplitPhase(name); phase != "" {
+		return fmt.Sprintf("judged over the windows %s the faults or spike only, which the plan does not predict", phase)
+	}
+	switch m {
+	case metric.Recovery, metric.ScaleUp:
+		return "timed in windows: judged by the one-window rule, no MDE (docs/metrics.md)"
+	case metric.Suffered:
+		return "judged by its SLO only"
+	}
+	return ""
+}
