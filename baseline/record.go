@@ -71,6 +71,12 @@ type Record struct {
 	// to the start of the measured windows.
 	Spike *Spike `json:"spike,omitempty"`
 
+	// Faults are the fault phases injected during the run, as they
+	// happened (phases.go).
+	Faults []FaultPhase `json:"faults,omitempty"`
+	// Prometheus is set when series were queried from a Prometheus server.
+	Prometheus *PromSource `json:"prometheus,omitempty"`
+
 	// Reference is the other arm of a paired run, measured under the same
 	// schedule at the same time: the live baseline, or in a calibration
 	// record the first A arm.

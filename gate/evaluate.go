@@ -110,24 +110,16 @@ func Evaluate(in Input) *Verdict {
 		// at a rate that differs between arms and runs: only the capacity
 		// itself is compared (the SLOs were its criteria at every step).
 		for _, slo := range in.SLOs {
-			if !applies(rec, slo.Metric) {
-				if c, ok := capacityCriterionUnmeasured(rec, slo, rules); ok {
-					v.Checks = append(v.Checks, c)
-				}
+			if cs, ok := phaseSLO(rec, slo, rules); ok {
+				v.Checks = append(v.Checks, cs...)
 				continue
 			}
-			if why := unmeasured(rec, slo.Metric, slo.Stat); why != "" {
-				c := unmeasuredCheck(rec, slo.Name, KindSLO, why, slices.Contains(rules.Optional, slo.Name))
-				c.Op, c.Limit, c.Baseline = slo.Op, slo.Limit, slo.Limit
-				c.HigherIsBetter = !slo.upperIsBad()
-				v.Checks = append(v.Checks, c)
-				continue
-			}
-			v.Checks = append(v.Checks, checkSLO(rec, slo, rules.Alpha))
+			v.Checks = append(v.Checks, sloChecks(rec, slo, rules)...)
 		}
 		v.Checks = append(v.Checks, phaseChecks(rec, rules)...)
 		history := in.History[rec.Scenario]
 		v.Warnings = append(v.Warnings, comparabilityWarnings(rec, history)...)
+		v.Warnings = append(v.Warnings, faultWarnings(rec)...)
 		if w := servedModelWarning(rec); w != "" && !slices.Contains(v.Warnings, w) {
 			v.Warnings = append(v.Warnings, w) // once per run
 		}
@@ -135,6 +127,19 @@ func Evaluate(in Input) *Verdict {
 			v.Warnings = append(v.Warnings, w)
 		}
 		for _, name := range rules.Gate {
+			if c, r, ok := phaseGate(rec, name, history, in.Calibration[rec.Scenario], rules); ok {
+				measured[name] = measured[name] || c != nil || r != nil
+				if c != nil {
+					v.Checks = append(v.Checks, *c)
+					if c.Mode == ModePaired || c.Mode == ModeHistory && v.Mode == "" {
+						v.Mode = c.Mode
+					}
+				}
+				if r != nil {
+					regs = append(regs, r)
+				}
+				continue
+			}
 			m, stat := metric.SplitName(name)
 			if !applies(rec, m) {
 				continue
@@ -166,7 +171,9 @@ func Evaluate(in Input) *Verdict {
 		}
 	}
 	decide(regs, rules.Alpha)
-	v.Mode = ModeNone
+	if v.Mode == "" {
+		v.Mode = ModeNone
+	}
 	for _, r := range regs {
 		c := &r.check
 		if rec := runOf(in.Runs, c.Scenario); rec != nil && c.Verdict != Fail {
@@ -185,6 +192,25 @@ func Evaluate(in Input) *Verdict {
 	reportInconclusive(v.Checks, rules)
 	finish(v, in.Runs, rules.Material)
 	return v
+}
+
+// sloChecks judges one SLO on one record: nothing when the metric does
+// not apply to it (a capacity record judges only the capacity), an
+// unmeasured check when the run could not measure it.
+func sloChecks(rec *baseline.Record, slo SLO, rules Rules) []Check {
+	if !applies(rec, slo.Metric) {
+		if c, ok := capacityCriterionUnmeasured(rec, slo, rules); ok {
+			return []Check{c}
+		}
+		return nil
+	}
+	if why := unmeasured(rec, slo.Metric, slo.Stat); why != "" {
+		c := unmeasuredCheck(rec, slo.Name, KindSLO, why, slices.Contains(rules.Optional, slo.Name))
+		c.Op, c.Limit, c.Baseline = slo.Op, slo.Limit, slo.Limit
+		c.HigherIsBetter = !slo.upperIsBad()
+		return []Check{c}
+	}
+	return []Check{checkSLO(rec, slo, rules.Alpha)}
 }
 
 // runOf returns the record of scenario among runs, or nil.

@@ -18,15 +18,16 @@ const (
 
 // phaseChecks analyses the time course of spike and soak scenarios.
 func phaseChecks(rec *baseline.Record, rules Rules) []Check {
+	var out []Check
 	switch rec.ScenarioKind {
 	case scenarioSpike:
 		if rec.Spike != nil {
-			return spikeChecks(rec)
+			out = append(spikeChecks(rec), autoscaleChecks(rec)...)
 		}
 	case scenarioSoak:
-		return soakChecks(rec, rules)
+		out = soakChecks(rec, rules)
 	}
-	return nil
+	return append(out, faultChecks(rec, rules)...)
 }
 
 // RecoveryTolerance is how close to its level before a spike the window p95
@@ -72,14 +73,9 @@ func spikeChecks(rec *baseline.Record) []Check {
 	}
 	level := median(pre)
 	recovered := -1.0
-	for i, w := range rec.Windows {
-		if w.Start < end {
-			continue
-		}
-		if v, has := e2e.Windows[i].Stats["p95"]; has && v <= level*(1+RecoveryTolerance) {
-			recovered = w.End - end
-			break
-		}
+	// The spike's own disturbance (its faults, if any, are reported apart).
+	if r := recoveryOf(rec, disturbance{name: "spike", start: sp.AtSeconds, end: end, tol: RecoveryTolerance}); r.recovered {
+		recovered = r.seconds
 	}
 	var out []Check
 	c := base
@@ -102,7 +98,7 @@ func spikeChecks(rec *baseline.Record) []Check {
 		r.Reason = fmt.Sprintf("spike: p95 latency did not come back within %.0f%% of its level before the spike by the end of the run", 100*RecoveryTolerance)
 	} else {
 		r.Candidate = 1000 * recovered
-		r.Reason = fmt.Sprintf("spike: recovered %s after the spike ended (window p95 within %.0f%% of its level before)", metric.Format(1000*recovered, metric.Ms), 100*RecoveryTolerance)
+		r.Reason = fmt.Sprintf("spike: recovered %s after the spike ended (the first window from then with p95 latency within %.0f%% of its level before and error rate within %.0f points; to within one window)", metric.Format(1000*recovered, metric.Ms), 100*RecoveryTolerance, 100*RecoveryErrorTolerance)
 	}
 	return append(out, r)
 }

@@ -59,7 +59,7 @@ func TestSpikeRecovery(t *testing.T) {
 	rec.Spike = &baseline.Spike{AtSeconds: 10, HoldSeconds: 5, Factor: 4}
 	cs := phaseChecks(rec, Rules{}.withDefaults())
 	r := checkNamed(cs, "spike.recovery")
-	if r == nil || r.Verdict != Pass || math.Abs(r.Candidate-4000) > 1 {
+	if r == nil || r.Verdict != Pass || math.Abs(r.Candidate-3000) > 1 {
 		t.Fatalf("recovery: %+v", r)
 	}
 	if p := checkNamed(cs, "spike.e2e.p95"); p == nil || p.Candidate != 400 || p.Baseline != 100 {

@@ -67,6 +67,11 @@ func PredictPower(in PowerInput) []CheckPower {
 			continue
 		}
 		cp := CheckPower{Name: name, Mode: ModeNone}
+		if note := phasePowerNote(name); note != "" {
+			cp.Note = note
+			out = append(out, cp)
+			continue
+		}
 		switch {
 		case in.Paired:
 			cp.Mode = ModePaired

@@ -53,6 +53,9 @@ func unmeasured(rec *baseline.Record, m, stat string) string {
 		}
 		return ""
 	}
+	if why, ok := promGap(rec, m, stat); ok {
+		return why
+	}
 	if metric.IsServer(m) {
 		return scrapeGap(rec, m, stat)
 	}
@@ -200,6 +203,9 @@ func scrapeNote(rec *baseline.Record, m string) string {
 	bm := rec.Metrics[m]
 	if !metric.IsServer(m) || bm == nil {
 		return ""
+	}
+	if rec.Prometheus != nil && slices.Contains(rec.Prometheus.Series, strings.TrimPrefix(m, metric.ServerPrefix)) {
+		return fmt.Sprintf(" (from Prometheus, %d windows)", bm.Pooled.Count)
 	}
 	var attempts int64
 	for _, w := range rec.Windows {

@@ -29,6 +29,8 @@ const (
 	NeedsOpenAI    = metric.NeedsOpenAI
 	NeedsGoodput   = metric.NeedsGoodput
 	NeedsCapacity  = metric.NeedsCapacity
+	NeedsPhases    = metric.NeedsPhases
+	NeedsReplicas  = metric.NeedsReplicas
 )
 
 // Metric is one entry of the schema's #Catalog, which validates the metric
@@ -95,10 +97,16 @@ type MetricRef struct {
 	Metric string // catalog name, or the series name when Server is true
 	Stat   string // "" for value metrics
 	Server bool
+	// Phase is "before", "during" or "after" for a metric restricted to
+	// those windows of a scenario with faults or a spike ("during.e2e.p95").
+	Phase string
 }
 
 func (r MetricRef) String() string {
 	var b strings.Builder
+	if r.Phase != "" {
+		b.WriteString(r.Phase + ".")
+	}
 	if r.Server {
 		b.WriteString("server.")
 	}
@@ -113,6 +121,14 @@ func (r MetricRef) String() string {
 // ParseMetricRef parses a metric reference. For server series it checks only
 // the form; whether the series exists depends on the policy.
 func ParseMetricRef(s string) (MetricRef, error) {
+	if phase, rest := metric.SplitPhase(s); phase != "" {
+		r, err := ParseMetricRef(rest)
+		if err != nil {
+			return r, err
+		}
+		r.Phase = phase
+		return r, nil
+	}
 	if rest, ok := strings.CutPrefix(s, "server."); ok {
 		name, stat, ok := strings.Cut(rest, ".")
 		if !ok || name == "" || !slices.Contains(ServerStats, stat) {
@@ -153,4 +169,14 @@ func metricRefNames() []string {
 		}
 	}
 	return out
+}
+
+// perRun reports whether metric name has one value per run (no windows),
+// so no phase: "during.recovery" means nothing.
+func perRun(name string) bool {
+	switch name {
+	case metric.Recovery, metric.ScaleUp, metric.Suffered, metric.Capacity, metric.ColdStart:
+		return true
+	}
+	return false
 }

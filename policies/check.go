@@ -13,6 +13,7 @@ import (
 
 	"cuelang.org/go/cue/token"
 
+	"github.com/perfgate/perfgate/gate/metric"
 	"github.com/perfgate/perfgate/internal/reqtmpl"
 )
 
@@ -27,7 +28,9 @@ func (c *checker) semantic(p *Policy) {
 	}
 	for i := range p.Scenarios {
 		c.checkScenario(p, &p.Scenarios[i])
+		c.checkFaults(&p.Scenarios[i])
 	}
+	c.checkPrometheus(p)
 	for i := range p.SLOs {
 		c.checkSLO(p, &p.SLOs[i])
 	}
@@ -303,7 +306,20 @@ func (c *checker) metricAvailable(p *Policy, ref MetricRef, path []string) (unit
 		c.add(path, token.NoPos, "%v", err)
 		return "", "", false
 	}
+	if ref.Phase != "" && !ref.Server && perRun(ref.Metric) {
+		c.add(path, token.NoPos, "%s is one value per run and has no %s phase; write %q", ref.Metric, ref.Phase, ref.Metric)
+		return "", "", false
+	}
+	if ref.Phase != "" && !anyScenario(p, (*Scenario).HasPhases) {
+		c.add(path, token.NoPos, "%s restricts a metric to the windows %s faults or a spike, but no scenario has faults or is a spike; expected faults: [{name: \"db\", at: \"20s\", for: \"15s\", ...}] in a scenario", ref, ref.Phase)
+		return "", "", false
+	}
 	if ref.Server {
+		if q, ok := p.Target.Prometheus.query(ref.Metric); ok {
+			// A cluster metric may be better high (GPU utilisation) or low
+			// (queue depth): an SLO may bound it either way.
+			return q.Unit, "", true
+		}
 		if p.Target.Metrics == nil {
 			c.add(path, token.NoPos, "%s is scraped from the server, but target.metrics is not set; expected target: metrics: {url: \"/metrics\"}", ref)
 			return "", "", false
@@ -335,6 +351,19 @@ func (c *checker) metricAvailable(p *Policy, ref MetricRef, path []string) (unit
 	case NeedsGoodput:
 		if p.Goodput == nil {
 			c.add(path, token.NoPos, "%s counts requests that meet the goodput limits, but the policy has none; expected goodput: {e2e: \"2s\"}", ref)
+			return "", "", false
+		}
+	case NeedsPhases:
+		if !anyScenario(p, (*Scenario).HasPhases) {
+			c.add(path, token.NoPos, "%s is timed from the end of a fault or spike, but no scenario has faults or is a spike; expected faults: [{name: \"db\", at: \"20s\", for: \"15s\", ...}] in a scenario", ref)
+			return "", "", false
+		}
+	case NeedsReplicas:
+		_, spike := firstOfKind(p, KindSpike)
+		_, promOK := p.Target.Prometheus.query(metric.ReplicasSeries)
+		_, scrapeOK := p.Target.Metrics.series(metric.ReplicasSeries)
+		if !spike || !promOK && !scrapeOK {
+			c.add(path, token.NoPos, "%s needs a spike scenario and a server series named %q (target.metrics.series or target.prometheus.queries)", ref, metric.ReplicasSeries)
 			return "", "", false
 		}
 	case NeedsCapacity:

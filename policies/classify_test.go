@@ -105,7 +105,7 @@ func TestConsequencesStayQuiet(t *testing.T) {
 		`name: "x"
 target: "< 2"
 scenarios: steady: rate: 5
-`: `c.cue:2:9: target: expected a struct with the fields url, api, model, stream, headers, timeout, ready, metrics, baseline_url, found "< 2"`,
+`: `c.cue:2:9: target: expected a struct with the fields url, api, model, stream, headers, timeout, ready, metrics, baseline_url, prometheus, found "< 2"`,
 		`name: "x"
 target: {url: "http://127.0.0.1:1", model: "m"}
 scenarios: steady: rate: 5

@@ -131,6 +131,13 @@ func (r EnvRule) Check(p *Policy) Errors {
 			errs = append(errs, &e)
 		}
 	}
+	for _, ref := range p.hookEnvRefs {
+		if why := r.Refusal(ref.name); why != "" {
+			e := *ref.at
+			e.Msg = why
+			errs = append(errs, &e)
+		}
+	}
 	if len(errs) == 0 {
 		return nil
 	}

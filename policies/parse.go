@@ -68,6 +68,7 @@ func parse(c *checker, src []byte) (*Policy, error) {
 		return nil, c.result()
 	}
 	p.envRefs = c.envRefs(p)
+	p.hookEnvRefs = c.hookEnvRefs(p)
 	return p, nil
 }
 

@@ -22,6 +22,7 @@ var leafTypes = map[reflect.Type]string{
 	reflect.TypeOf(Percent(0)):        "string",
 	reflect.TypeOf(Limit{}):           "string",
 	reflect.TypeOf(Length{}):          "int|struct",
+	reflect.TypeOf(PromQuery{}):       "string|struct",
 	reflect.TypeOf(json.RawMessage{}): "any",
 	reflect.TypeOf(map[string]any{}):  "struct",
 }

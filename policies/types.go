@@ -34,6 +34,9 @@ type Policy struct {
 	// envRefs holds where each header of target.headers names its
 	// environment variable, keyed by header name (for EnvRule.Check).
 	envRefs map[string]*Error
+	// hookEnvRefs are the environment variables fault hooks and the
+	// Prometheus token read, with where (faults.go).
+	hookEnvRefs []hookEnvRef
 }
 
 // API kinds of a target.
@@ -54,6 +57,7 @@ type Target struct {
 	Ready       Ready               `json:"ready"`
 	Metrics     *Scrape             `json:"metrics,omitempty"`
 	BaselineURL string              `json:"baseline_url,omitempty"`
+	Prometheus  *Prometheus         `json:"prometheus,omitempty"`
 }
 
 // OpenAI reports whether the target speaks one of the OpenAI APIs.
@@ -179,6 +183,8 @@ type Scenario struct {
 	Factor float64  `json:"factor,omitempty"`
 	At     Duration `json:"at,omitempty"`
 	Hold   Duration `json:"hold,omitempty"`
+	// Faults are injected during the run (faults.go).
+	Faults []Fault `json:"faults,omitempty"`
 }
 
 // Search is the rate range of a capacity scenario.
@@ -311,7 +317,7 @@ func (p *Policy) EnvVars() []string {
 	for _, name := range sortedKeys(p.Target.Headers) {
 		out = append(out, p.Target.Headers[name].Env)
 	}
-	return out
+	return append(out, p.hookEnvVars()...)
 }
 
 // decodeOrdered calls fn for each member of the JSON object b, in order.

@@ -45,7 +45,31 @@ const (
 	ErrorRate        = "error_rate"
 	Capacity         = "capacity"
 	ColdStart        = "cold_start"
+
+	// Fault phases and autoscaling (gate/phases_fault.go, gate/autoscale.go).
+	Recovery = "recovery" // end of a fault or spike -> latency and errors back within tolerance
+	ScaleUp  = "scale_up" // start of a spike -> the replicas series rises
+	Suffered = "suffered" // share of requests that failed or were slow from a spike's start to recovery
 )
+
+// Phases restrict a metric to the windows before, during or after a
+// scenario's faults (or its spike): "during.e2e.p95".
+var Phases = []string{"before", "during", "after"}
+
+// SplitPhase splits "during.e2e" into "during" and "e2e"; phase is "" when
+// name has no phase prefix.
+func SplitPhase(name string) (phase, rest string) {
+	for _, p := range Phases {
+		if r, ok := strings.CutPrefix(name, p+"."); ok {
+			return p, r
+		}
+	}
+	return "", name
+}
+
+// ReplicasSeries is the server series (from target.metrics or
+// target.prometheus) that counts a deployment's replicas.
+const ReplicasSeries = "replicas"
 
 // ServerPrefix starts the name of a series scraped from the target's
 // metrics endpoint: "server.kv_cache_usage".
@@ -67,6 +91,8 @@ const (
 	NeedsOpenAI    = "openai"    // an OpenAI API
 	NeedsGoodput   = "goodput"   // a goodput section
 	NeedsCapacity  = "capacity"  // a capacity scenario
+	NeedsPhases    = "phases"    // a scenario with faults, or a spike
+	NeedsReplicas  = "replicas"  // a spike scenario and a replicas server series
 )
 
 // Def is one metric of the catalog.
@@ -105,6 +131,9 @@ var catalog = []Def{
 	{Name: ErrorRate, Unit: Ratio, Kind: Value, Policy: true},
 	{Name: Capacity, Unit: RPS, HigherIsBetter: true, Kind: Value, Needs: NeedsCapacity, Policy: true},
 	{Name: ColdStart, Unit: Ms, Kind: Value, Policy: true},
+	{Name: Recovery, Unit: Ms, Kind: Value, Needs: NeedsPhases, Policy: true},
+	{Name: ScaleUp, Unit: Ms, Kind: Value, Needs: NeedsReplicas, Policy: true},
+	{Name: Suffered, Unit: Ratio, Kind: Value, Needs: NeedsReplicas, Policy: true},
 	{Name: OutputTokens, Unit: Tokens, Kind: Percentiles, Recorded: true},
 	{Name: ScheduleLag, Unit: Ms, Kind: Percentiles, Recorded: true},
 }

@@ -20,7 +20,7 @@ type LookFunc func(rec *baseline.Record, l gate.Looks) bool
 // extensible reports whether scenario sc of p may be extended: a steady
 // or soak scenario of a policy with regression.extend.
 func extensible(p *policies.Policy, sc *policies.Scenario) bool {
-	return p.Regression.Extend.Std() > 0 && (sc.Kind == policies.KindSteady || sc.Kind == policies.KindSoak)
+	return p.Regression.Extend.Std() > 0 && (sc.Kind == policies.KindSteady || sc.Kind == policies.KindSoak) && len(sc.Faults) == 0
 }
 
 // runLooks runs an extensible scenario: its planned duration, then, while

@@ -235,6 +235,9 @@ func SLOs(p *policies.Policy) []gate.SLO {
 		if s.Ref.Server {
 			metric = "server." + metric
 		}
+		if s.Ref.Phase != "" {
+			metric = s.Ref.Phase + "." + metric // not a capacity step's criterion
+		}
 		if stat == "" {
 			stat = "value"
 		}

@@ -167,6 +167,8 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			rec, err = o.Sharding.runShard(ctx, &o, sc, wl, cand, base, meta, prog, out)
 		case sc.Kind == policies.KindCapacity:
 			rec, err = runCapacity(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag)
+		case len(sc.Faults) > 0:
+			rec, err = runFaultPhases(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag, o.Getenv)
 		case o.Look != nil && extensible(p, sc):
 			rec, looks, err = runLooks(ctx, p, sc, wl, cand, base, meta, prog, o.MaxLag, o.Look)
 		default:
@@ -184,6 +186,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		if looks != nil {
 			out.Looks = append(out.Looks, *looks)
 		}
+		addPrometheus(ctx, p, sc, rec, o.Getenv, prog)
 		tagScenario(rec, sc)
 		out.Records = append(out.Records, rec)
 		if rec.Partial {

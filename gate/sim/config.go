@@ -75,6 +75,12 @@ type Config struct {
 	Noise Noise
 	// Predict is the service model of the /predict endpoint.
 	Predict PredictConfig
+
+	// Operational features (ops.go): a dependency called by every
+	// request, DCGM-style GPU metrics, autoscaling.
+	Dependency DependencyConfig
+	GPU        GPUConfig
+	Autoscale  AutoscaleConfig
 }
 
 // Noise holds the noise components. A zero field turns its component off;
@@ -181,6 +187,10 @@ func DefaultConfig() Config {
 			PerItem:   time.Millisecond,
 			MaxItems:  256,
 		},
+		Dependency: DependencyConfig{Timeout: DefaultDependencyTimeout},
+		GPU:        GPUConfig{MemoryMiB: DefaultGPUMemoryMiB, WeightsMiB: DefaultGPUWeightsMiB},
+		Autoscale: AutoscaleConfig{Max: DefaultAutoscaleMax, Delay: DefaultAutoscaleDelay,
+			QueueThreshold: DefaultAutoscaleThreshold, Sustain: DefaultAutoscaleSustain},
 	}
 }
 
@@ -266,6 +276,11 @@ func (c Config) Validate() error {
 	nonNeg("predict per item", p.PerItem)
 	if p.Base+p.PerItem <= 0 {
 		bad("predict base and predict per item are both zero: a batch would take no time")
+	}
+	for _, err := range []error{c.Dependency.validate(), c.GPU.validate(), c.Autoscale.validate()} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("sim: invalid config: %w", errors.Join(errs...))

@@ -76,6 +76,9 @@ type engine struct {
 	running []*seq
 	kvUsed  int
 
+	// replicas share a step's per-token costs (autoscale.go); 0 is 1.
+	replicas int
+
 	stepping  bool
 	stepStart time.Duration
 	stepEnd   time.Duration
@@ -195,8 +198,9 @@ func (e *engine) start(now time.Duration) {
 	}
 	c := &e.cfg
 	base := float64(c.StepBase)
-	decode := float64(c.DecodePerSeq) * decodeW
-	prefill := float64(c.PrefillPerToken) * prefillW
+	par := float64(max(1, e.replicas))
+	decode := float64(c.DecodePerSeq) * decodeW / par
+	prefill := float64(c.PrefillPerToken) * prefillW / par
 	if nDecode > 0 {
 		decode += base
 	} else {

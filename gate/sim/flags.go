@@ -39,5 +39,22 @@ func (c *Config) BindFlags(fs *flag.FlagSet) (noNoise *bool) {
 	fs.DurationVar(&c.Predict.BatchWait, "predict-batch-wait", c.Predict.BatchWait, "/predict: longest wait for a batch to fill (0 = no dynamic batching)")
 	fs.DurationVar(&c.Predict.Base, "predict-base", c.Predict.Base, "/predict: fixed cost of a batch")
 	fs.DurationVar(&c.Predict.PerItem, "predict-per-item", c.Predict.PerItem, "/predict: cost per item")
+	c.bindOpsFlags(fs)
 	return fs.Bool("no-noise", false, "turn off jitter, environment noise, shift and stalls")
+}
+
+// bindOpsFlags binds the knobs of the operational features (ops.go).
+func (c *Config) bindOpsFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Dependency.URL, "dependency-url", c.Dependency.URL, "call this URL (GET, 2xx expected) before serving each generation or /predict request")
+	fs.DurationVar(&c.Dependency.Timeout, "dependency-timeout", c.Dependency.Timeout, "how long a dependency call may take")
+	fs.StringVar(&c.Dependency.Fallback, "dependency-fallback", c.Dependency.Fallback, "answer this text when the dependency fails (empty: answer 503)")
+	fs.DurationVar(&c.Dependency.Breaker, "dependency-breaker", c.Dependency.Breaker, "after a failed dependency call, fail requests at once for this long (a circuit breaker; 0 = none)")
+	fs.BoolVar(&c.GPU.Enabled, "dcgm", c.GPU.Enabled, "expose DCGM-style GPU metrics (DCGM_FI_DEV_GPU_UTIL, DCGM_FI_DEV_FB_USED, DCGM_FI_DEV_FB_FREE) on /metrics")
+	fs.Float64Var(&c.GPU.MemoryMiB, "gpu-memory-mib", c.GPU.MemoryMiB, "framebuffer size in MiB (--dcgm)")
+	fs.Float64Var(&c.GPU.WeightsMiB, "gpu-weights-mib", c.GPU.WeightsMiB, "framebuffer MiB held by the weights; the rest is KV cache (--dcgm)")
+	fs.BoolVar(&c.Autoscale.Enabled, "autoscale", c.Autoscale.Enabled, "add replicas (slots, KV cache, a GPU) when the waiting queue stays long; exposes perfgate_sim_replicas")
+	fs.IntVar(&c.Autoscale.Max, "autoscale-max", c.Autoscale.Max, "most replicas (--autoscale)")
+	fs.DurationVar(&c.Autoscale.Delay, "autoscale-delay", c.Autoscale.Delay, "time from ordering a replica to its serving (--autoscale)")
+	fs.IntVar(&c.Autoscale.QueueThreshold, "autoscale-queue", c.Autoscale.QueueThreshold, "waiting requests above which a replica is ordered (--autoscale)")
+	fs.DurationVar(&c.Autoscale.Sustain, "autoscale-sustain", c.Autoscale.Sustain, "how long the queue must stay above the threshold (--autoscale)")
 }

@@ -38,6 +38,8 @@ type Server struct {
 
 	leakMu sync.Mutex
 	leaked [][]byte
+
+	ops opsState // dependency, GPU metrics, autoscaling (ops.go)
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -62,10 +64,10 @@ func NewServer(cfg Config) (*Server, error) {
 	s.eng.obs = s.metrics
 	s.bat.done = s.metrics.predictDone
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
-	s.mux.HandleFunc("POST /v1/completions", s.handleCompletions)
+	s.mux.HandleFunc("POST /v1/chat/completions", s.withDependency("chat", s.handleChat))
+	s.mux.HandleFunc("POST /v1/completions", s.withDependency("completions", s.handleCompletions))
 	s.mux.HandleFunc("GET /v1/models", s.handleModels)
-	s.mux.HandleFunc("POST /predict", s.handlePredict)
+	s.mux.HandleFunc("POST /predict", s.withDependency("predict", s.handlePredict))
 	s.mux.HandleFunc("GET /health", s.handleHealth)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +80,7 @@ func NewServer(cfg Config) (*Server, error) {
 		s.wg.Add(1)
 		go s.leak()
 	}
+	s.startOps(s.metrics.reg)
 	return s, nil
 }
 
