@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/perfgate/perfgate/gate/pipeline"
-	"github.com/perfgate/perfgate/policies"
 )
 
 func init() {
@@ -24,6 +23,7 @@ func runMerge(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&g.o.Commit, "commit", e.getenv("GITHUB_SHA"), "commit SHA of the code under test")
 	fs.StringVar(&g.o.Branch, "branch", e.getenv("GITHUB_REF_NAME"), "branch of the code under test")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&g.allowEnv, "allow-env", "", allowEnvUsage+"; give the shards' (a merge reads target.prometheus.token, sends no request)")
 	fs.BoolVar(&g.o.SaveBaseline, "save-baseline", false, "store the merged run as the newest baseline of --branch")
 	fs.StringVar(&g.o.FailOn, "fail-on", "fail", "verdict that exits non-zero: fail, warn or never")
 	fs.StringVar(&g.o.BaseBranch, "base-branch", e.getenv("GITHUB_BASE_REF"), "branch whose stored runs to compare with (default --branch)")
@@ -44,8 +44,6 @@ func runMerge(ctx context.Context, e *env, args []string) int {
 	if p == nil {
 		return code
 	}
-	// Merging sends no request: the policy's header secrets are not read.
-	g.o.EnvRule = policies.EnvRule{}
 	res, err := pipeline.Merge(ctx, p, dirs, g.o)
 	if res != nil {
 		pipeline.WriteSummary(e.stdout, res.Verdict)

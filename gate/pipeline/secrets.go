@@ -19,6 +19,9 @@ import (
 // its target or baseline URL from the policy file (o before resolve): a
 // pull request could point them anywhere.
 func (o Options) secretDestinations(p *policies.Policy) error {
+	if err := o.prometheusDestination(p); err != nil {
+		return err
+	}
 	if !o.EnvRule.CI || len(p.Target.Headers) == 0 {
 		return nil
 	}
@@ -34,6 +37,26 @@ func (o Options) secretDestinations(p *policies.Policy) error {
 	}
 	return &InvalidError{File: p.File, What: fmt.Sprintf("in CI the secrets of target.headers (%s) go only to URLs the workflow gives, not to the policy's own; give %s",
 		strings.Join(p.EnvVars(), ", "), strings.Join(missing, " and "))}
+}
+
+// prometheusDestination refuses, in CI, a policy that sends a Prometheus
+// token to a URL only the policy names: a pull request could point
+// target.prometheus.url anywhere and receive the token. The workflow names
+// the URL it trusts in PERFGATE_PROMETHEUS_URL, which must be the policy's.
+func (o Options) prometheusDestination(p *policies.Policy) error {
+	pr := p.Target.Prometheus
+	if !o.EnvRule.CI || pr == nil || pr.Token == nil {
+		return nil
+	}
+	trusted := ""
+	if o.Getenv != nil {
+		trusted = o.Getenv("PERFGATE_PROMETHEUS_URL")
+	}
+	if trusted != "" && strings.TrimRight(trusted, "/") == strings.TrimRight(pr.URL, "/") {
+		return nil
+	}
+	return &InvalidError{File: p.File, What: fmt.Sprintf("in CI the Prometheus token (%s) goes only to a URL the workflow names: set PERFGATE_PROMETHEUS_URL to target.prometheus.url (%s) in the workflow (docs/security.md)",
+		pr.Token.Env, redact.URL(pr.URL))}
 }
 
 // unsentSecrets returns a report warning for each arm whose metrics

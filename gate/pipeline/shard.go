@@ -81,9 +81,15 @@ func RunShard(ctx context.Context, p *policies.Policy, o Options, s runner.Shard
 	}
 	var names []string
 	for i := range p.Scenarios {
-		if sc := &p.Scenarios[i]; len(o.Scenarios) == 0 || slices.Contains(o.Scenarios, sc.Name) {
-			names = append(names, sc.Name)
+		sc := &p.Scenarios[i]
+		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, sc.Name) {
+			continue
 		}
+		if len(sc.Faults) > 0 {
+			// Every shard would run the hooks, and the phases would be timed N times.
+			return "", &InvalidError{File: p.File, What: fmt.Sprintf("scenario %s injects faults, which a sharded run cannot: run it unsharded (--scenario names the others)", sc.Name)}
+		}
+		names = append(names, sc.Name)
 	}
 	meta := o.meta(p)
 	res, err := runner.Run(ctx, runner.Options{
@@ -309,6 +315,7 @@ func Merge(ctx context.Context, p *policies.Policy, paths []string, o Options) (
 			r.Valid, r.Invalid = false, reasons[i]
 		}
 	}
+	runner.AddPrometheus(ctx, p, &runner.Sharding{StartAt: first.StartAt}, first.Scenarios, recs, o.EnvRule.Getenv(o.Getenv))
 	o.logf("merged %d shards of %s (%d scenario(s), started %s)", len(shards), p.Name, len(recs), first.StartAt.Format(time.RFC3339))
 	in, ws := o.input(ctx, p)
 	return o.conclude(ctx, p, in, &runner.Outcome{Records: recs, Partial: partial}, append(ws, warnings...), started)

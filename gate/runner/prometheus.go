@@ -14,7 +14,9 @@ import (
 // target.prometheus.delay for the last scrapes to be stored. The series
 // describe the deployment the queries select, so only the candidate's
 // record gets them. A failed query is data (rec.Prometheus.Errors).
-func addPrometheus(ctx context.Context, p *policies.Policy, sc *policies.Scenario, rec *baseline.Record, getenv func(string) string, prog *progress) {
+// started is when the scenario's load began (its warm-up first): the
+// record's Time is the whole run's start, earlier for a later scenario.
+func addPrometheus(ctx context.Context, p *policies.Policy, sc *policies.Scenario, rec *baseline.Record, started time.Time, getenv func(string) string, prog *progress) {
 	pr := p.Target.Prometheus
 	if pr == nil || rec == nil || rec.Capacity != nil || len(rec.Windows) == 0 {
 		return
@@ -23,7 +25,7 @@ func addPrometheus(ctx context.Context, p *policies.Policy, sc *policies.Scenari
 	case <-ctx.Done():
 	case <-time.After(pr.Delay.Std()):
 	}
-	measured := rec.Time.Add(sc.Warmup.Std())
+	measured := started.Add(sc.Warmup.Std())
 	// A cancelled run still gets its series: the queries have their own
 	// timeout.
 	promsource.AddSeries(context.WithoutCancel(ctx), promsource.New(pr, getenv), pr, rec, measured)
@@ -43,4 +45,15 @@ func sortedErrs(m map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// AddPrometheus queries the policy's Prometheus series for records a merge
+// of shards made: each scenario's load began at its slot in the sharded
+// run's timetable (Sharding.StartOf).
+func AddPrometheus(ctx context.Context, p *policies.Policy, s *Sharding, only []string, recs []*baseline.Record, getenv func(string) string) {
+	for _, rec := range recs {
+		if sc, ok := p.Scenarios.Lookup(rec.Scenario); ok {
+			addPrometheus(ctx, p, sc, rec, s.StartOf(p, only, sc), getenv, nil)
+		}
+	}
 }

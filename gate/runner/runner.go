@@ -159,6 +159,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			break
 		}
 		prog.linef("scenario %s (%s)", sc.Name, sc.Kind)
+		started := time.Now()
 		var rec *baseline.Record
 		var looks *gate.Looks
 		var err error
@@ -186,7 +187,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		if looks != nil {
 			out.Looks = append(out.Looks, *looks)
 		}
-		addPrometheus(ctx, p, sc, rec, o.Getenv, prog)
+		if o.Sharding == nil { // a merge queries Prometheus once, for all shards
+			addPrometheus(ctx, p, sc, rec, started, o.Getenv, prog)
+		}
 		tagScenario(rec, sc)
 		out.Records = append(out.Records, rec)
 		if rec.Partial {
