@@ -129,6 +129,18 @@ type WindowCounts struct {
 	// was scraped (and in records of older versions).
 	Scrapes        int64 `json:"scrapes,omitempty"`
 	ScrapeFailures int64 `json:"scrape_failures,omitempty"`
+	// Steps counts the requests of each step and the arrivals of each
+	// journey of a journey workload, keyed "step.NAME" and
+	// "journey.NAME": errors by step and class.
+	Steps map[string]StepCounts `json:"steps,omitempty"`
+}
+
+// StepCounts are the counts of one step or journey in a window.
+type StepCounts struct {
+	Sent      int64            `json:"sent"`
+	Succeeded int64            `json:"succeeded"`
+	Failed    int64            `json:"failed"`
+	Errors    map[string]int64 `json:"errors,omitempty"`
 }
 
 // Metric is one metric's values in a record. For histogram metrics (latency,

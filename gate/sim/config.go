@@ -75,6 +75,8 @@ type Config struct {
 	Noise Noise
 	// Predict is the service model of the /predict endpoint.
 	Predict PredictConfig
+	// RAG is the service model of /v1/embeddings and /v1/search.
+	RAG RAGConfig
 }
 
 // Noise holds the noise components. A zero field turns its component off;
@@ -181,6 +183,7 @@ func DefaultConfig() Config {
 			PerItem:   time.Millisecond,
 			MaxItems:  256,
 		},
+		RAG: DefaultRAG(),
 	}
 }
 
@@ -266,6 +269,9 @@ func (c Config) Validate() error {
 	nonNeg("predict per item", p.PerItem)
 	if p.Base+p.PerItem <= 0 {
 		bad("predict base and predict per item are both zero: a batch would take no time")
+	}
+	if err := c.RAG.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("sim: invalid config: %w", errors.Join(errs...))

@@ -39,5 +39,6 @@ func (c *Config) BindFlags(fs *flag.FlagSet) (noNoise *bool) {
 	fs.DurationVar(&c.Predict.BatchWait, "predict-batch-wait", c.Predict.BatchWait, "/predict: longest wait for a batch to fill (0 = no dynamic batching)")
 	fs.DurationVar(&c.Predict.Base, "predict-base", c.Predict.Base, "/predict: fixed cost of a batch")
 	fs.DurationVar(&c.Predict.PerItem, "predict-per-item", c.Predict.PerItem, "/predict: cost per item")
+	c.RAG.bindFlags(fs)
 	return fs.Bool("no-noise", false, "turn off jitter, environment noise, shift and stalls")
 }

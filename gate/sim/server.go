@@ -38,6 +38,8 @@ type Server struct {
 
 	leakMu sync.Mutex
 	leaked [][]byte
+
+	rag *ragState // /v1/embeddings and /v1/search
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -66,6 +68,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/completions", s.handleCompletions)
 	s.mux.HandleFunc("GET /v1/models", s.handleModels)
 	s.mux.HandleFunc("POST /predict", s.handlePredict)
+	s.routeRAG()
 	s.mux.HandleFunc("GET /health", s.handleHealth)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
