@@ -59,7 +59,8 @@ type JourneyStep struct {
 	// Extract sets variables from the response (the same JSON as Checks)
 	// for the templates of later steps.
 	Extract []Extract
-	// Optional: a failure of this step does not end the journey.
+	// Optional: a failure of this step does not end the journey; its
+	// variables are then empty for the steps after it.
 	Optional bool
 }
 
@@ -331,6 +332,18 @@ func (c *client) runJourney(ctx context.Context, p *Prompt, itl []time.Duration,
 		intended = s.Done
 		if k == j.answer {
 			out.first, out.tokens, out.itl, out.counted, out.model = o.first, o.tokens, o.itl, o.counted, o.model
+		}
+		if o.class != "" && o.class != ClassCancelled && js.spec.Optional && len(js.spec.Extract) > 0 {
+			// Later templates see the variables of a failed optional
+			// step empty ({{if .x}} tells).
+			if !owned {
+				vars, raw = cloneVars(vars, raw)
+				owned = true
+			}
+			for _, x := range js.spec.Extract {
+				vars[x.Var] = ""
+				delete(raw, x.Var)
+			}
 		}
 		if o.class == ClassCancelled || (o.class != "" && !js.spec.Optional) {
 			out.class, out.status = o.class, o.status
