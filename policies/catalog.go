@@ -113,6 +113,9 @@ func (r MetricRef) String() string {
 // ParseMetricRef parses a metric reference. For server series it checks only
 // the form; whether the series exists depends on the policy.
 func ParseMetricRef(s string) (MetricRef, error) {
+	if ref, ok, err := parseScopedRef(s); ok {
+		return ref, err
+	}
 	if rest, ok := strings.CutPrefix(s, "server."); ok {
 		name, stat, ok := strings.Cut(rest, ".")
 		if !ok || name == "" || !slices.Contains(ServerStats, stat) {

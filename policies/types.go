@@ -41,6 +41,8 @@ const (
 	APIOpenAIChat        = "openai-chat"
 	APIOpenAICompletions = "openai-completions"
 	APIHTTP              = "http"
+	// APIOpenAIEmbeddings is the API of a journey step only.
+	APIOpenAIEmbeddings = "openai-embeddings"
 )
 
 // Target is the service under test.
@@ -97,6 +99,45 @@ type Workload struct {
 	Dataset   *Dataset       `json:"dataset,omitempty"`
 	ExtraBody map[string]any `json:"extra_body,omitempty"`
 	Requests  []Request      `json:"requests,omitempty"`
+	// Journeys are the multi-step journeys, by name.
+	Journeys map[string]Journey `json:"journeys,omitempty"`
+}
+
+// Journey is a named sequence of requests sent for one arrival.
+type Journey struct {
+	Weight float64 `json:"weight"`
+	Steps  []Step  `json:"steps"`
+}
+
+// Step is one request of a journey.
+type Step struct {
+	Name      string            `json:"name"`
+	API       string            `json:"api,omitempty"`
+	Model     string            `json:"model,omitempty"`
+	Stream    bool              `json:"stream"`
+	Input     string            `json:"input,omitempty"`
+	MaxTokens int               `json:"max_tokens,omitempty"`
+	Method    string            `json:"method"`
+	Path      string            `json:"path,omitempty"`
+	Headers   map[string]string `json:"headers"`
+	Body      json.RawMessage   `json:"body,omitempty"`
+	Checks    Checks            `json:"checks"`
+	Extract   map[string]string `json:"extract"`
+	Optional  bool              `json:"optional"`
+}
+
+// StepAPI returns the API of step s of a journey: its own, or the target's.
+func (p *Policy) StepAPI(s *Step) string {
+	if s.API != "" {
+		return s.API
+	}
+	return p.Target.API
+}
+
+// StepStreams reports whether step s streams its answer (TTFT, TPOT, ITL).
+func (p *Policy) StepStreams(s *Step) bool {
+	api := p.StepAPI(s)
+	return (api == APIOpenAIChat || api == APIOpenAICompletions) && s.Stream
 }
 
 // Prompts describes synthetic prompts.

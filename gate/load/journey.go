@@ -204,7 +204,7 @@ func (c *client) prepareJourneys(base, query string) error {
 				js.res = []*httpReq{&r}
 			}
 			for _, x := range st.Extract {
-				if msg := ExtractPathError(x.Path); msg != "" {
+				if msg := reqtmpl.PathError(x.Path); msg != "" {
 					return fmt.Errorf("%s: extract %s: %s", where, x.Var, msg)
 				}
 			}
@@ -217,43 +217,6 @@ func (c *client) prepareJourneys(base, query string) error {
 	}
 	c.journeys[len(c.journeys)-1].cum = 1
 	return nil
-}
-
-// ExtractPathError says what is wrong with a gjson path of an extract, or
-// "" when it is well-formed: not empty, no empty component, balanced
-// brackets and quotes.
-func ExtractPathError(path string) string {
-	if strings.TrimSpace(path) == "" {
-		return "empty path"
-	}
-	if path != strings.TrimSpace(path) {
-		return fmt.Sprintf("path %q has surrounding spaces", path)
-	}
-	if strings.HasPrefix(path, ".") || strings.HasSuffix(path, ".") || strings.Contains(path, "..") {
-		return fmt.Sprintf("path %q has an empty component (a leading, trailing or doubled dot)", path)
-	}
-	depth := 0
-	quoted := false
-	for i := 0; i < len(path); i++ {
-		switch ch := path[i]; {
-		case ch == '\\':
-			i++
-		case ch == '"':
-			quoted = !quoted
-		case quoted:
-		case ch == '[' || ch == '(' || ch == '{':
-			depth++
-		case ch == ']' || ch == ')' || ch == '}':
-			depth--
-			if depth < 0 {
-				return fmt.Sprintf("path %q closes a bracket it did not open", path)
-			}
-		}
-	}
-	if depth != 0 || quoted {
-		return fmt.Sprintf("path %q leaves a bracket or quote open", path)
-	}
-	return ""
 }
 
 // pickJourney returns the journey of arrival i, a fixed function of i as

@@ -156,11 +156,3 @@ func TestJourneyMissingVariable(t *testing.T) {
 	}
 }
 
-func TestExtractPathError(t *testing.T) {
-	for path, bad := range map[string]bool{"data.0.embedding": false, "results.#.text": false, `a.b\.c`: false,
-		"": true, ".a": true, "a..b": true, "a.": true, "a[0": true, " a": true, `a."b`: true} {
-		if got := load.ExtractPathError(path) != ""; got != bad {
-			t.Errorf("ExtractPathError(%q) = %q", path, load.ExtractPathError(path))
-		}
-	}
-}

@@ -48,6 +48,10 @@ func Target(p *policies.Policy, url string, getenv func(string) string) (load.Ta
 			lt.Series[name] = append([]string(nil), s.Metrics...)
 		}
 	}
+	if len(p.Workload.Journeys) > 0 {
+		lt.Journeys = journeys(p)
+		return lt, nil
+	}
 	if t.API == policies.APIHTTP {
 		if len(p.Workload.Requests) == 0 {
 			return lt, &ConfigError{fmt.Errorf("%s: an http target needs workload.requests", p.File)}
