@@ -71,6 +71,10 @@ type Record struct {
 	// to the start of the measured windows.
 	Spike *Spike `json:"spike,omitempty"`
 
+	// Journeys names the steps of each journey of a journey workload, in
+	// order, for the reports' per-step breakdown.
+	Journeys []Journey `json:"journeys,omitempty"`
+
 	// Reference is the other arm of a paired run, measured under the same
 	// schedule at the same time: the live baseline, or in a calibration
 	// record the first A arm.
@@ -133,6 +137,12 @@ type WindowCounts struct {
 	// journey of a journey workload, keyed "step.NAME" and
 	// "journey.NAME": errors by step and class.
 	Steps map[string]StepCounts `json:"steps,omitempty"`
+}
+
+// Journey is a journey's name and its steps' names, in order.
+type Journey struct {
+	Name  string   `json:"name"`
+	Steps []string `json:"steps"`
 }
 
 // StepCounts are the counts of one step or journey in a window.

@@ -155,4 +155,3 @@ func TestJourneyMissingVariable(t *testing.T) {
 		t.Errorf("error message %q does not name the step and the variable", msg)
 	}
 }
-

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate/load"
 	"github.com/perfgate/perfgate/policies"
 )
@@ -46,4 +47,17 @@ func step(p *policies.Policy, s *policies.Step) load.JourneyStep {
 		ls.Extract = append(ls.Extract, load.Extract{Var: n, Path: s.Extract[n]})
 	}
 	return ls
+}
+
+// journeySteps lists the steps of each journey in order, for a record.
+func journeySteps(p *policies.Policy) []baseline.Journey {
+	var out []baseline.Journey
+	for _, j := range journeys(p) {
+		bj := baseline.Journey{Name: j.Name}
+		for _, s := range j.Steps {
+			bj.Steps = append(bj.Steps, s.Name)
+		}
+		out = append(out, bj)
+	}
+	return out
 }
