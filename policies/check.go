@@ -277,6 +277,9 @@ func (c *checker) checkScenario(p *Policy, s *Scenario) {
 // limit into the metric's unit.
 func (c *checker) checkSLO(p *Policy, s *SLO) {
 	path := []string{"slos", s.Ref.String()}
+	if s.Ref.Metric == "" && s.key != "" {
+		path[1] = s.key
+	}
 	unit, better, ok := c.metricAvailable(p, s.Ref, path)
 	if !ok {
 		return

@@ -30,16 +30,16 @@ func parseScopedRef(s string) (ref MetricRef, ok bool, err error) {
 		}
 		return MetricRef{}, false, nil
 	}
-	base, err := ParseMetricRef(rest)
-	if err != nil {
-		return MetricRef{}, true, fmt.Errorf("%s %s: %w", scope, owner, err)
-	}
 	allowed := metric.ScopedNames
 	if scope == "journey" {
 		allowed = journeyMetrics
 	}
-	if base.Server || !slices.Contains(allowed, base.Metric) {
-		return MetricRef{}, true, fmt.Errorf("%q: a %s has no metric %s; expected one of %s", s, scope, rest, strings.Join(allowed, ", "))
+	if name, _, _ := strings.Cut(rest, "."); !slices.Contains(allowed, name) {
+		return MetricRef{}, true, fmt.Errorf("%q: a %s has no metric %q; expected one of %s", s, scope, name, strings.Join(allowed, ", "))
+	}
+	base, err := ParseMetricRef(rest)
+	if err != nil {
+		return MetricRef{}, true, fmt.Errorf("%q: %w", s, err)
 	}
 	return MetricRef{Metric: scope + "." + owner + "." + base.Metric, Stat: base.Stat}, true, nil
 }
@@ -72,8 +72,13 @@ func (c *checker) scopedAvailable(p *Policy, ref MetricRef, path []string) (unit
 			streams = streams || p.StepStreams(&j.Steps[i])
 		}
 	}
-	if d.Needs == NeedsStreaming && !streams {
-		c.add(path, token.NoPos, "%s needs a streamed answer, but %s %q has no chat or completions step with stream: true", ref, scope, owner)
+	switch {
+	case d.Needs != NeedsStreaming || streams:
+	case scope == "step":
+		c.add(path, token.NoPos, "%s needs a streamed answer, but step %q is not a chat or completions step with stream: true", ref, owner)
+		return "", "", false
+	default:
+		c.add(path, token.NoPos, "%s needs a streamed answer, but journey %q has no chat or completions step with stream: true", ref, owner)
 		return "", "", false
 	}
 	return d.Unit, better, true

@@ -262,6 +262,9 @@ type SLO struct {
 	Limit Limit
 	// Unit is the unit of Limit.Value and of the metric (Unit*).
 	Unit string
+	// key is the SLO's key as written, for messages about a key that
+	// Ref could not parse.
+	key string
 }
 
 // SLOs keeps the policy's SLOs in the order written.
@@ -270,7 +273,7 @@ type SLOs []SLO
 func (s *SLOs) UnmarshalJSON(b []byte) error {
 	*s = nil
 	return decodeOrdered(b, func(key string, raw json.RawMessage) error {
-		slo := SLO{}
+		slo := SLO{key: key}
 		if err := json.Unmarshal(raw, &slo.Limit); err != nil {
 			return err
 		}
