@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perfgate/perfgate/baseline"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/gate/sim"
 	"github.com/perfgate/perfgate/policies"
@@ -99,5 +100,62 @@ func TestJourneySearchRegressionFailsItsStepAndTheJourney(t *testing.T) {
 				t.Errorf("exit code %d", code)
 			}
 		})
+	}
+}
+
+// historyJourney is a brief journey policy gated on medians, which its
+// 2-second runs hold enough of.
+const historyJourney = `name: "rag-history"
+target: {url: "http://127.0.0.1:1", api: "openai-chat", model: "sim-llama-3.1-8b", ready: {timeout: "5s", interval: "50ms"}}
+workload: {
+	prompts: {input_tokens: 16, output_tokens: 8}
+	journeys: rag: steps: [
+		{name: "embed", api: "openai-embeddings", extract: vector: "data.0.embedding"},
+		{name: "search", api: "http", path: "/v1/search", body: {vector: "{{.vector}}"}, extract: context: "results.#.text"},
+		{name: "generate", input: "{{.context}} {{.prompt}}"},
+	]
+}
+scenarios: steady: {rate: 30, warmup: "300ms", duration: "2s", window: "500ms"}
+slos: {"step.search.error_rate": "< 5%", "journey.rag.ttft.p50": "< 10s"}
+regression: gate: ["step.search.e2e.p50", "journey.rag.ttft.p50"]
+`
+
+// Step and journey metrics are judged against stored runs too (history
+// mode): three runs saved on main, then a run with a slow search FAILs
+// both gating checks.
+func TestJourneyMetricsInHistoryMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	st, err := baseline.NewDirStore(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, historyJourney)
+	cfg := sim.DefaultConfig().NoNoise()
+	url := startSimConfig(t, cfg)
+	for i := range 3 {
+		o := Options{TargetURL: url, Store: st, Branch: "main", SaveBaseline: true, MaxLag: time.Second, Version: "test"}
+		if res, err := Run(context.Background(), p, o); err != nil || res.Verdict.Outcome == gate.Invalid {
+			t.Fatalf("baseline run %d: %v %+v", i, err, res.Verdict)
+		}
+	}
+	slow := cfg
+	slow.RAG.SearchSlowdown = 20
+	o := Options{TargetURL: startSimConfig(t, slow), Store: st, Branch: "feature", BaseBranch: "main", MaxLag: time.Second, Version: "test"}
+	res, err := Run(context.Background(), p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mode != gate.ModeHistory {
+		t.Fatalf("mode %s, want history\n%s", res.Mode, describeChecks(res.Verdict))
+	}
+	if got := failed(res.Verdict); !slices.Equal(got, []string{"journey.rag.ttft.p50", "step.search.e2e.p50"}) {
+		t.Errorf("FAILed %v\n%s", got, describeChecks(res.Verdict))
+	}
+	for _, c := range res.Verdict.Checks {
+		if c.Kind == gate.KindRegression && c.Mode != gate.ModeHistory {
+			t.Errorf("%s judged in mode %q", c.Name, c.Mode)
+		}
 	}
 }
