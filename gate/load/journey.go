@@ -178,8 +178,9 @@ func (c *client) prepareJourneys(base, query string) error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 			if api != APIHTTP {
+				// FreeLength stays the target's: a generating step asks
+				// for exactly its max_tokens when the workload does.
 				sc.t.Stream = st.Stream && api != APIOpenAIEmbeddings
-				sc.t.FreeLength = true
 			}
 			js := journeyStep{spec: st, c: &sc}
 			if api != APIHTTP {
@@ -270,7 +271,7 @@ func (c *client) runJourney(ctx context.Context, p *Prompt, itl []time.Duration,
 		}
 		if o.class == "" {
 			if msg := js.check(o.body); msg != "" {
-				o.class, o.msg = ErrCheck, msg
+				o.class, o.msg = ErrCheck, c.scrub(msg)
 			}
 		}
 		if o.class == "" && len(js.spec.Extract) > 0 {
