@@ -206,3 +206,21 @@ func failedText(c baseline.StepCounts) string {
 	}
 	return metric.Thousands(float64(c.Failed)) + " (" + strings.Join(parts, ", ") + ")"
 }
+
+// allStepTotals adds up the counts of every step and journey of a record
+// (nil for a workload without journeys).
+func allStepTotals(rec *baseline.Record) map[string]baseline.StepCounts {
+	var out map[string]baseline.StepCounts
+	for _, w := range rec.Windows {
+		for k := range w.Steps {
+			if _, done := out[k]; done {
+				continue
+			}
+			if out == nil {
+				out = map[string]baseline.StepCounts{}
+			}
+			out[k] = stepTotals(rec, k)
+		}
+	}
+	return out
+}

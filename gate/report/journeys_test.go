@@ -66,3 +66,13 @@ func TestShareCellsFillTheBar(t *testing.T) {
 		}
 	}
 }
+
+func TestReportJSONCountsSteps(t *testing.T) {
+	j := jsonRun(journeyRecord(30), "candidate")
+	if c := j.Steps["step.search"]; c.Sent != 100 || c.Failed != 3 || c.Errors["timeout"] != 2 {
+		t.Errorf("step.search in report.json: %+v", c)
+	}
+	if j := jsonRun(&baseline.Record{}, "candidate"); j.Steps != nil {
+		t.Errorf("a run without journeys has steps %v", j.Steps)
+	}
+}
