@@ -63,7 +63,8 @@ func describeChecks(v *gate.Verdict) string {
 }
 
 // The example journey in paired mode: a search step made slower (the
-// simulator's slow-search fault, 5 ms → 100 ms) FAILs the search step's
+// simulator's slow-search fault, 5 ms → 200 ms, five times the rest of the
+// time to the first token, so that a busy machine cannot hide it) FAILs the search step's
 // latency and the user's time to first token, and nothing else; two
 // unchanged deployments pass.
 func TestJourneySearchRegressionFailsItsStepAndTheJourney(t *testing.T) {
@@ -72,7 +73,7 @@ func TestJourneySearchRegressionFailsItsStepAndTheJourney(t *testing.T) {
 	}
 	cfg := sim.DefaultConfig().NoNoise()
 	slow := cfg
-	slow.RAG.SearchSlowdown = 20
+	slow.RAG.SearchSlowdown = 40
 	for _, tc := range []struct {
 		name string
 		cand sim.Config
@@ -141,7 +142,7 @@ func TestJourneyMetricsInHistoryMode(t *testing.T) {
 		}
 	}
 	slow := cfg
-	slow.RAG.SearchSlowdown = 20
+	slow.RAG.SearchSlowdown = 100 // 5 ms → 500 ms: history mode judges with the spread of 3 runs
 	o := Options{TargetURL: startSimConfig(t, slow), Store: st, Branch: "feature", BaseBranch: "main", MaxLag: time.Second, Version: "test"}
 	res, err := Run(context.Background(), p, o)
 	if err != nil {
