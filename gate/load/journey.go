@@ -98,6 +98,9 @@ type journeyStep struct {
 	c     *client
 	input *template.Template // an OpenAI step's text
 	res   []*httpReq         // checks, compiled
+	// needs are the variables the step's templates read, checked before
+	// it is sent so that a missing one is named as such.
+	needs []string
 }
 
 // embeddingsURL is openAIURL for /v1/embeddings.
@@ -204,6 +207,7 @@ func (c *client) prepareJourneys(base, query string) error {
 				}
 				js.res = []*httpReq{&r}
 			}
+			js.needs = stepFields(&js)
 			for _, x := range st.Extract {
 				if msg := reqtmpl.PathError(x.Path); msg != "" {
 					return fmt.Errorf("%s: extract %s: %s", where, x.Var, msg)
@@ -259,7 +263,10 @@ func (c *client) runJourney(ctx context.Context, p *Prompt, itl []time.Duration,
 		js := &j.steps[k]
 		sp := Prompt{Index: p.Index, Text: p.Text, MaxTokens: p.MaxTokens, InputTokens: p.InputTokens, Vars: vars, Raw: raw}
 		var o outcome
-		if err := js.render(&sp); err != nil {
+		if v := missingVar(js.needs, vars); v != "" {
+			now := time.Now()
+			o = outcome{class: ErrCheck, msg: fmt.Sprintf("no variable %q: neither the workload nor an earlier step's extract set it", v), sent: now, done: now}
+		} else if err := js.render(&sp); err != nil {
 			now := time.Now()
 			o = outcome{class: ErrCheck, msg: c.scrub(err.Error()), sent: now, done: now}
 		} else {
@@ -319,6 +326,43 @@ func (c *client) runJourney(ctx context.Context, p *Prompt, itl []time.Duration,
 		}
 	}
 	return out
+}
+
+// stepFields returns the variables a step's templates read, sorted.
+func stepFields(js *journeyStep) []string {
+	set := map[string]bool{}
+	add := func(t *template.Template) {
+		if t != nil {
+			for _, f := range reqtmpl.Fields(t) {
+				set[f] = true
+			}
+		}
+	}
+	add(js.input)
+	for i := range js.c.reqs {
+		r := &js.c.reqs[i]
+		add(r.pathT)
+		add(r.tmpl)
+		if r.jbody != nil {
+			r.jbody.root.fields(set)
+		}
+	}
+	delete(set, "max_tokens") // always set for an OpenAI request
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func missingVar(needs []string, vars map[string]string) string {
+	for _, v := range needs {
+		if _, ok := vars[v]; !ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // render fills an OpenAI step's text from the variables.

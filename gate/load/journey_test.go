@@ -151,7 +151,7 @@ func TestJourneyMissingVariable(t *testing.T) {
 	_, rec := runJourney(t, j)
 	msg := rec.ErrorExamples[load.ErrCheck]
 	t.Log(msg)
-	if !strings.Contains(msg, "step search") || !strings.Contains(msg, "vector") {
+	if !strings.Contains(msg, `step search: no variable "vector"`) {
 		t.Errorf("error message %q does not name the step and the variable", msg)
 	}
 }

@@ -84,7 +84,8 @@ func checkBranch(b *parse.BranchNode) error {
 }
 
 // Fields returns the names of the fields a parsed template reads
-// ({{.prompt}}, {{json .vec}}, {{if .ctx}}), sorted and without repeats.
+// ({{.prompt}}, {{json .vec}}, {{if .ctx}}), sorted and without repeats;
+// fields read inside {{with}}, of the value it tests, are not among them.
 func Fields(t *template.Template) []string {
 	seen := map[string]bool{}
 	var walk func(n parse.Node)
@@ -119,8 +120,9 @@ func Fields(t *template.Template) []string {
 			walk(n.List)
 			walk(n.ElseList)
 		case *parse.WithNode:
+			// Inside {{with}}, dot is the value tested: its fields are
+			// not the template's.
 			walk(n.Pipe)
-			walk(n.List)
 			walk(n.ElseList)
 		}
 	}

@@ -32,7 +32,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestFields(t *testing.T) {
-	tm, err := Parse("t", `{{.a}} {{json .b}} {{if .c}}{{path .d}}{{else}}{{.a}}{{end}}{{with .e}}{{.}}{{end}}`)
+	tm, err := Parse("t", `{{.a}} {{json .b}} {{if .c}}{{path .d}}{{else}}{{.a}}{{end}}{{with .e}}{{.}}{{.sub}}{{end}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
