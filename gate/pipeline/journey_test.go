@@ -15,8 +15,10 @@ import (
 )
 
 // ragPolicy is policies/examples/rag-journey.cue as written, its steady
-// scenario shortened: 1 s of warm-up, 6 s measured in 2-second windows,
-// at 50 journeys per second so that every p95 rests on 300 journeys.
+// scenario shortened: 1 s of warm-up, 8 s measured at 30 journeys per
+// second, so that every p95 rests on about 240 journeys, in 16 windows of
+// 500 ms, so that the paired comparison's jackknife over windows has the
+// degrees of freedom a busy machine's noise needs.
 func ragPolicy(t *testing.T) *policies.Policy {
 	t.Helper()
 	p, err := policies.ParseFile("../../policies/examples/rag-journey.cue")
@@ -24,10 +26,10 @@ func ragPolicy(t *testing.T) *policies.Policy {
 		t.Fatal(err)
 	}
 	sc := &p.Scenarios[0]
-	sc.Rate = 50
+	sc.Rate = 30
 	sc.Warmup = policies.Duration(time.Second)
-	sc.Duration = policies.Duration(6 * time.Second)
-	sc.Window = policies.Duration(2 * time.Second)
+	sc.Duration = policies.Duration(8 * time.Second)
+	sc.Window = policies.Duration(500 * time.Millisecond)
 	return p
 }
 
@@ -40,6 +42,28 @@ func startSimConfig(t *testing.T, cfg sim.Config) string {
 	srv := httptest.NewServer(s)
 	t.Cleanup(func() { srv.Close(); s.Close() })
 	return srv.URL
+}
+
+// runValid runs the gate, once more when the run could not be trusted
+// (a machine so loaded that the load generator fell behind its schedule:
+// perfgate's right answer, but not what the test is about).
+func runValid(t *testing.T, p *policies.Policy, o Options) *Result {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		res, err := Run(ctx, p, o)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict.Outcome != gate.Invalid {
+			return res
+		}
+		if attempt == 2 {
+			t.Fatalf("invalid run twice: %s\n%s", res.Verdict.Reason, describeChecks(res.Verdict))
+		}
+		t.Logf("invalid run, run again: %s", res.Verdict.Reason)
+	}
 }
 
 // failed returns the names of the checks that FAILed.
@@ -63,8 +87,9 @@ func describeChecks(v *gate.Verdict) string {
 }
 
 // The example journey in paired mode: a search step made slower (the
-// simulator's slow-search fault, 5 ms → 200 ms, five times the rest of the
-// time to the first token, so that a busy machine cannot hide it) FAILs the search step's
+// simulator's slow-search fault, 5 ms → 1 s, twenty times the rest of the
+// time to the first token, so that the stalls of a busy machine in either
+// arm's tail cannot hide it) FAILs the search step's
 // latency and the user's time to first token, and nothing else; two
 // unchanged deployments pass.
 func TestJourneySearchRegressionFailsItsStepAndTheJourney(t *testing.T) {
@@ -73,7 +98,7 @@ func TestJourneySearchRegressionFailsItsStepAndTheJourney(t *testing.T) {
 	}
 	cfg := sim.DefaultConfig().NoNoise()
 	slow := cfg
-	slow.RAG.SearchSlowdown = 40
+	slow.RAG.SearchSlowdown = 200
 	for _, tc := range []struct {
 		name string
 		cand sim.Config
@@ -85,15 +110,7 @@ func TestJourneySearchRegressionFailsItsStepAndTheJourney(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			base, cand := startSimConfig(t, cfg), startSimConfig(t, tc.cand)
 			o := Options{TargetURL: cand, BaselineURL: base, MaxLag: time.Second, Version: "test"}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			res, err := Run(ctx, ragPolicy(t), o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Verdict.Outcome == gate.Invalid {
-				t.Fatalf("invalid run: %s\n%s", res.Verdict.Reason, describeChecks(res.Verdict))
-			}
+			res := runValid(t, ragPolicy(t), o)
 			if got := failed(res.Verdict); !slices.Equal(got, tc.want) {
 				t.Errorf("FAILed %v, want %v\n%s", got, tc.want, describeChecks(res.Verdict))
 			}
@@ -135,19 +152,13 @@ func TestJourneyMetricsInHistoryMode(t *testing.T) {
 	p := parse(t, historyJourney)
 	cfg := sim.DefaultConfig().NoNoise()
 	url := startSimConfig(t, cfg)
-	for i := range 3 {
-		o := Options{TargetURL: url, Store: st, Branch: "main", SaveBaseline: true, MaxLag: time.Second, Version: "test"}
-		if res, err := Run(context.Background(), p, o); err != nil || res.Verdict.Outcome == gate.Invalid {
-			t.Fatalf("baseline run %d: %v %+v", i, err, res.Verdict)
-		}
+	for range 3 {
+		runValid(t, p, Options{TargetURL: url, Store: st, Branch: "main", SaveBaseline: true, MaxLag: time.Second, Version: "test"})
 	}
 	slow := cfg
 	slow.RAG.SearchSlowdown = 100 // 5 ms → 500 ms: history mode judges with the spread of 3 runs
 	o := Options{TargetURL: startSimConfig(t, slow), Store: st, Branch: "feature", BaseBranch: "main", MaxLag: time.Second, Version: "test"}
-	res, err := Run(context.Background(), p, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runValid(t, p, o)
 	if res.Mode != gate.ModeHistory {
 		t.Fatalf("mode %s, want history\n%s", res.Mode, describeChecks(res.Verdict))
 	}
