@@ -2,6 +2,8 @@ package load_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -153,5 +155,68 @@ func TestJourneyMissingVariable(t *testing.T) {
 	t.Log(msg)
 	if !strings.Contains(msg, `step search: no variable "vector"`) {
 		t.Errorf("error message %q does not name the step and the variable", msg)
+	}
+}
+
+// The response quoted in an extract error is the target's: untrusted, so
+// cut short and with the secret header values masked.
+func TestJourneyErrorQuotesTheResponseScrubbed(t *testing.T) {
+	const secret = "sekrit-token-4242"
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"echo": %q, "pad": %q}`, r.Header.Get("Authorization"), strings.Repeat("x", 5000))
+	}))
+	defer ts.Close()
+	j := load.Journey{Name: "j", Steps: []load.JourneyStep{{Name: "s", API: load.APIHTTP, HTTP: load.HTTPSpec{Path: "/"},
+		Extract: []load.Extract{{Var: "v", Path: "missing"}}}}}
+	tg := load.Target{URL: ts.URL, API: load.APIHTTP, Journeys: []load.Journey{j}, Headers: http.Header{"Authorization": {"Bearer " + secret}}}
+	p := load.Plan{Pacer: load.ConstantPacer{Rate: 20}, Duration: 500 * time.Millisecond, Window: 250 * time.Millisecond, Workload: load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 1}, OutputTokens: load.Dist{Mean: 1}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := load.Run(ctx, p, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := res.ErrorExamples[load.ErrCheck]
+	if !strings.Contains(msg, `echo`) || strings.Contains(msg, secret) || strings.Contains(msg, "sekrit") || len(msg) > 300 {
+		t.Errorf("error message %q: missing, leaking the secret, or not cut", msg)
+	}
+}
+
+// Journeys share the arrivals by weight, the same journey for the same
+// arrival in every run.
+func TestJourneysByWeight(t *testing.T) {
+	srv, err := sim.NewServer(sim.DefaultConfig().NoNoise())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	embed := func(name string, w float64) load.Journey {
+		return load.Journey{Name: name, Weight: w, Steps: []load.JourneyStep{{Name: name + "-embed", API: load.APIOpenAIEmbeddings}}}
+	}
+	tg := load.Target{URL: ts.URL, API: load.APIOpenAIChat, Model: "m", Journeys: []load.Journey{embed("a", 3), embed("b", 1)}}
+	wl := load.Synthetic{Seed: 1, InputTokens: load.Dist{Mean: 8}, OutputTokens: load.Dist{Mean: 1}}
+	counts := func() (int64, int64) {
+		p := load.Plan{Pacer: load.ConstantPacer{Rate: 200}, Duration: time.Second, Window: 500 * time.Millisecond, Workload: wl}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		res, err := load.Run(ctx, p, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := load.Summarize(res, load.RunMeta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stepCounts(rec, "journey.a").Sent, stepCounts(rec, "journey.b").Sent
+	}
+	a, b := counts()
+	if a+b != 200 || a < 120 || a > 180 {
+		t.Errorf("journeys a %d, b %d of 200 arrivals; want about 3:1", a, b)
+	}
+	if a2, b2 := counts(); a2 != a || b2 != b {
+		t.Errorf("another run sent a %d, b %d; the first a %d, b %d", a2, b2, a, b)
 	}
 }
