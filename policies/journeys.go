@@ -207,6 +207,9 @@ func (c *checker) workloadFields(p *Policy) (map[string]bool, bool) {
 	if d == nil {
 		return fields, true
 	}
+	if _, err := os.Stat(p.File); p.File == "" || err != nil {
+		return fields, false // parsed from memory: no file to resolve the path against
+	}
 	path := d.Path
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(p.File), path)
