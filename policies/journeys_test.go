@@ -68,3 +68,25 @@ func TestJourneyVariablesFromTheDataset(t *testing.T) {
 		t.Errorf("a variable the dataset lacks: %v", err)
 	}
 }
+
+// The RAG example is a journey of three steps gated per step and on the
+// user's time to first token.
+func TestRAGExample(t *testing.T) {
+	p, err := ParseFile("examples/rag-journey.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, ok := p.Workload.Journeys["rag"]
+	if !ok || len(j.Steps) != 3 || p.StepAPI(&j.Steps[0]) != APIOpenAIEmbeddings || !p.StepStreams(&j.Steps[2]) {
+		t.Fatalf("rag journey: %+v", j)
+	}
+	for _, g := range []string{"step.search.e2e.p95", "journey.rag.ttft.p95"} {
+		found := false
+		for _, x := range p.Regression.Gate {
+			found = found || x == g
+		}
+		if !found {
+			t.Errorf("the example does not gate %s", g)
+		}
+	}
+}
