@@ -76,6 +76,9 @@ type Record struct {
 	Faults []FaultPhase `json:"faults,omitempty"`
 	// Prometheus is set when series were queried from a Prometheus server.
 	Prometheus *PromSource `json:"prometheus,omitempty"`
+	// Journeys names the steps of each journey of a journey workload, in
+	// order, for the reports' per-step breakdown.
+	Journeys []Journey `json:"journeys,omitempty"`
 
 	// Reference is the other arm of a paired run, measured under the same
 	// schedule at the same time: the live baseline, or in a calibration
@@ -135,6 +138,24 @@ type WindowCounts struct {
 	// was scraped (and in records of older versions).
 	Scrapes        int64 `json:"scrapes,omitempty"`
 	ScrapeFailures int64 `json:"scrape_failures,omitempty"`
+	// Steps counts the requests of each step and the arrivals of each
+	// journey of a journey workload, keyed "step.NAME" and
+	// "journey.NAME": errors by step and class.
+	Steps map[string]StepCounts `json:"steps,omitempty"`
+}
+
+// Journey is a journey's name and its steps' names, in order.
+type Journey struct {
+	Name  string   `json:"name"`
+	Steps []string `json:"steps"`
+}
+
+// StepCounts are the counts of one step or journey in a window.
+type StepCounts struct {
+	Sent      int64            `json:"sent"`
+	Succeeded int64            `json:"succeeded"`
+	Failed    int64            `json:"failed"`
+	Errors    map[string]int64 `json:"errors,omitempty"`
 }
 
 // Metric is one metric's values in a record. For histogram metrics (latency,

@@ -129,6 +129,9 @@ func ParseMetricRef(s string) (MetricRef, error) {
 		r.Phase = phase
 		return r, nil
 	}
+	if ref, ok, err := parseScopedRef(s); ok {
+		return ref, err
+	}
 	if rest, ok := strings.CutPrefix(s, "server."); ok {
 		name, stat, ok := strings.Cut(rest, ".")
 		if !ok || name == "" || !slices.Contains(ServerStats, stat) {

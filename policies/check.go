@@ -22,6 +22,7 @@ import (
 func (c *checker) semantic(p *Policy) {
 	c.checkTarget(p)
 	c.checkWorkload(p)
+	c.checkJourneys(p)
 	c.checkFiles(p)
 	if len(p.Scenarios) == 0 {
 		c.add([]string{"scenarios"}, token.NoPos, "no scenario: a policy with nothing to run judges nothing; expected at least one, such as scenarios: steady: {rate: 8}")
@@ -84,7 +85,7 @@ func (c *checker) checkWorkload(p *Policy) {
 			c.add(path("prompts"), token.NoPos, "give either prompts or a dataset, not both")
 		}
 	} else {
-		if len(w.Requests) == 0 {
+		if len(w.Requests) == 0 && len(w.Journeys) == 0 {
 			c.add(path(), token.NoPos, "an http target needs at least one request template; expected workload.requests such as [{method: \"POST\", path: \"/predict\", body: {...}}]")
 		}
 		if userHas("prompts") {
@@ -278,6 +279,9 @@ func (c *checker) checkScenario(p *Policy, s *Scenario) {
 // limit into the metric's unit.
 func (c *checker) checkSLO(p *Policy, s *SLO) {
 	path := []string{"slos", s.Ref.String()}
+	if s.Ref.Metric == "" && s.key != "" {
+		path[1] = s.key
+	}
 	unit, better, ok := c.metricAvailable(p, s.Ref, path)
 	if !ok {
 		return
@@ -335,6 +339,9 @@ func (c *checker) metricAvailable(p *Policy, ref MetricRef, path []string) (unit
 			return "", "", false
 		}
 		return series.Unit, "lower", true
+	}
+	if _, _, _, ok := metric.Scoped(ref.Metric); ok {
+		return c.scopedAvailable(p, ref, path)
 	}
 	m, _ := LookupMetric(ref.Metric)
 	switch m.Needs {

@@ -20,6 +20,7 @@ var defPhrases = map[string]string{
 	"#URL":        `an http:// or https:// URL such as "https://preview.example.com"`,
 	"#Path":       `a path starting with "/" such as "/health"`,
 	"#EnvName":    `an environment variable name such as "API_KEY"`,
+	"#VarName":    `a variable name of letters, digits and "_" such as "embedding"`,
 	"#HeaderName": `an HTTP header name such as "Authorization"`,
 	"#PromName":   `a Prometheus metric name such as "vllm:num_requests_waiting"`,
 	"#MetricRef":  `a metric such as "ttft.p95", "e2e.p99", "error_rate" or "server.kv_cache_usage.max"`,

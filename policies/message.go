@@ -70,7 +70,7 @@ func (c *checker) unknownMsg(path []string) string {
 // or with "server.", so that ParseMetricRef can say more than that the
 // metric is unknown.
 func knownMetricPrefix(ref string) bool {
-	if strings.HasPrefix(ref, "server.") {
+	if strings.HasPrefix(ref, "server.") || strings.HasPrefix(ref, "step.") || strings.HasPrefix(ref, "journey.") {
 		return true
 	}
 	name, _, _ := strings.Cut(ref, ".")

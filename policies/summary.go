@@ -35,6 +35,18 @@ func (p *Policy) Summary() string {
 		}
 		target += " (" + strings.Join(parts, ", ") + ")"
 	}
+	if js := p.Workload.Journeys; len(js) > 0 {
+		// Each journey with its steps, in order.
+		var parts []string
+		for _, name := range sortedKeys(js) {
+			var steps []string
+			for _, st := range js[name].Steps {
+				steps = append(steps, st.Name)
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", name, strings.Join(steps, " → ")))
+		}
+		target += " (journeys " + strings.Join(parts, "; ") + ")"
+	}
 	return fmt.Sprintf("policy %q, %s, scenarios %s, %s, %s",
 		p.Name, target, strings.Join(sc, ", "), plural(len(p.SLOs), "SLO"), plural(len(p.Regression.Gate), "gating metric"))
 }

@@ -44,6 +44,8 @@ const (
 	APIOpenAIChat        = "openai-chat"
 	APIOpenAICompletions = "openai-completions"
 	APIHTTP              = "http"
+	// APIOpenAIEmbeddings is the API of a journey step only.
+	APIOpenAIEmbeddings = "openai-embeddings"
 )
 
 // Target is the service under test.
@@ -101,6 +103,45 @@ type Workload struct {
 	Dataset   *Dataset       `json:"dataset,omitempty"`
 	ExtraBody map[string]any `json:"extra_body,omitempty"`
 	Requests  []Request      `json:"requests,omitempty"`
+	// Journeys are the multi-step journeys, by name.
+	Journeys map[string]Journey `json:"journeys,omitempty"`
+}
+
+// Journey is a named sequence of requests sent for one arrival.
+type Journey struct {
+	Weight float64 `json:"weight"`
+	Steps  []Step  `json:"steps"`
+}
+
+// Step is one request of a journey.
+type Step struct {
+	Name      string            `json:"name"`
+	API       string            `json:"api,omitempty"`
+	Model     string            `json:"model,omitempty"`
+	Stream    bool              `json:"stream"`
+	Input     string            `json:"input,omitempty"`
+	MaxTokens int               `json:"max_tokens,omitempty"`
+	Method    string            `json:"method"`
+	Path      string            `json:"path,omitempty"`
+	Headers   map[string]string `json:"headers"`
+	Body      json.RawMessage   `json:"body,omitempty"`
+	Checks    Checks            `json:"checks"`
+	Extract   map[string]string `json:"extract"`
+	Optional  bool              `json:"optional"`
+}
+
+// StepAPI returns the API of step s of a journey: its own, or the target's.
+func (p *Policy) StepAPI(s *Step) string {
+	if s.API != "" {
+		return s.API
+	}
+	return p.Target.API
+}
+
+// StepStreams reports whether step s streams its answer (TTFT, TPOT, ITL).
+func (p *Policy) StepStreams(s *Step) bool {
+	api := p.StepAPI(s)
+	return (api == APIOpenAIChat || api == APIOpenAICompletions) && s.Stream
 }
 
 // Prompts describes synthetic prompts.
@@ -229,6 +270,9 @@ type SLO struct {
 	Limit Limit
 	// Unit is the unit of Limit.Value and of the metric (Unit*).
 	Unit string
+	// key is the SLO's key as written, for messages about a key that
+	// Ref could not parse.
+	key string
 }
 
 // SLOs keeps the policy's SLOs in the order written.
@@ -237,7 +281,7 @@ type SLOs []SLO
 func (s *SLOs) UnmarshalJSON(b []byte) error {
 	*s = nil
 	return decodeOrdered(b, func(key string, raw json.RawMessage) error {
-		slo := SLO{}
+		slo := SLO{key: key}
 		if err := json.Unmarshal(raw, &slo.Limit); err != nil {
 			return err
 		}

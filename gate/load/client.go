@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/perfgate/perfgate/internal/redact"
 )
 
@@ -35,6 +37,12 @@ type client struct {
 	prefix   string
 	isChat   bool
 	isOpenAI bool
+	isEmbed  bool // OpenAI embeddings: a JSON answer, no tokens
+	// keep: the response body (the assembled answer of a stream) is kept
+	// in the outcome, for a journey step's checks and extracts.
+	keep bool
+	// journeys are the journeys of a journey target (nil otherwise).
+	journeys []journey
 }
 
 func prepareClient(t Target, maxInFlight int) (*client, error) {
@@ -60,24 +68,10 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 	// end of the request URL, after the appended path.
 	base, query, _ := strings.Cut(t.URL, "?")
 	base = strings.TrimRight(base, "/")
-	switch t.API {
-	case APIOpenAIChat, APIOpenAICompletions:
-		c.isOpenAI, c.promptUsed = true, true
-		c.isChat = t.API == APIOpenAIChat
-		c.url = withQuery(openAIURL(base, c.isChat), query)
-		if t.Model == "" {
-			return nil, fmt.Errorf("target: api %s needs a model", t.API)
-		}
-	case APIHTTP:
-		var err error
-		if c.reqs, err = prepareHTTPReqs(t.HTTP, base, query); err != nil {
+	if len(t.Journeys) == 0 {
+		if err := c.setAPI(t.API, t.HTTP, base, query); err != nil {
 			return nil, err
 		}
-		for i := range c.reqs {
-			c.promptUsed = c.promptUsed || c.reqs[i].usesPrompt()
-		}
-	default:
-		return nil, fmt.Errorf("target: unknown api %q (want openai-chat, openai-completions or http)", t.API)
 	}
 	rt := t.Transport
 	if rt == nil {
@@ -92,7 +86,43 @@ func prepareClient(t Target, maxInFlight int) (*client, error) {
 		ft.DisableKeepAlives = true
 		c.fresh = &http.Client{Transport: ft, CheckRedirect: noRedirect}
 	}
+	if len(t.Journeys) > 0 {
+		if err := c.prepareJourneys(base, query); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// setAPI prepares c to send requests of one API kind: the endpoint of an
+// OpenAI API under base, or the templates of an http target.
+func (c *client) setAPI(api string, specs []HTTPSpec, base, query string) error {
+	switch api {
+	case APIOpenAIChat, APIOpenAICompletions:
+		c.isOpenAI, c.promptUsed = true, true
+		c.isChat = api == APIOpenAIChat
+		c.url = withQuery(openAIURL(base, c.isChat), query)
+		if c.t.Model == "" {
+			return fmt.Errorf("target: api %s needs a model", api)
+		}
+	case APIOpenAIEmbeddings:
+		c.isEmbed, c.promptUsed = true, true
+		c.url = withQuery(embeddingsURL(base), query)
+		if c.t.Model == "" {
+			return fmt.Errorf("target: api %s needs a model", api)
+		}
+	case APIHTTP:
+		var err error
+		if c.reqs, err = prepareHTTPReqs(specs, base, query); err != nil {
+			return err
+		}
+		for i := range c.reqs {
+			c.promptUsed = c.promptUsed || c.reqs[i].usesPrompt()
+		}
+	default:
+		return fmt.Errorf("target: unknown api %q (want openai-chat, openai-completions, openai-embeddings or http)", api)
+	}
+	return nil
 }
 
 // withQuery appends query (without its "?") to the URL u.
@@ -118,6 +148,9 @@ func (c *client) fixedLength() bool { return c.isOpenAI && !c.t.FreeLength }
 // buildBody returns the request body of prompt p (sent with template r
 // on an http target).
 func (c *client) buildBody(p *Prompt, r *httpReq) ([]byte, error) {
+	if c.isEmbed {
+		return embeddingsBody(c.t.Model, p.Text)
+	}
 	if c.isOpenAI {
 		return c.openAIBody(p)
 	}
@@ -141,6 +174,12 @@ type outcome struct {
 	// resent: the request was sent again on a fresh connection after a
 	// kept-alive one failed before any response (see client.send).
 	resent bool
+	// body is the response body (a stream's assembled answer) when the
+	// client keeps it (client.keep).
+	body []byte
+	// journey and steps: what a journey did (a journey target only).
+	journey string
+	steps   []StepSample
 }
 
 var errRequestTimeout = errors.New("request timeout")
@@ -158,7 +197,7 @@ func (c *client) do(ctx context.Context, p *Prompt, itl []time.Duration) (o outc
 		}()
 	}
 	method, u := http.MethodPost, c.url
-	if !c.isOpenAI {
+	if !c.isOpenAI && !c.isEmbed {
 		r = c.pick(p.Index)
 		method = r.method
 		var err error
@@ -290,6 +329,15 @@ func (c *client) readBody(rctx, runCtx context.Context, rd io.Reader, resp *http
 			}
 			return
 		}
+	}
+	if c.keep {
+		o.body = body
+	}
+	if c.isEmbed {
+		if !gjson.GetBytes(body, "data.0.embedding").IsArray() {
+			o.class, o.msg = ErrStream, "an embeddings response without data.0.embedding: "+quoteShort(c.scrub(string(body)), 120)
+		}
+		return
 	}
 	if c.isOpenAI {
 		c.readCompletion(body, o)

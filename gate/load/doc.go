@@ -16,4 +16,11 @@
 // run whose client fell behind is reported as such instead of as a fast
 // target. A failing target is data in the Result; only a broken plan or
 // workload is an error.
+//
+// An arrival may also start a journey (Target.Journeys): several requests in
+// turn, such as embed → search → generate, whose later steps use values
+// extracted from earlier responses. The journey is the Sample; its steps
+// ride along (Sample.Steps) and the recorder keeps per-step and per-journey
+// histograms and counts besides the run-wide ones ("step.NAME.e2e",
+// "journey.NAME.ttft"), each step timed from the end of the one before.
 package load

@@ -141,3 +141,8 @@ func (r *Recorder) failFast(f *FailFast, now time.Duration) *Abort {
 	return &Abort{After: now, Requests: done, Failed: r.failed, Class: class, Count: n, Status: status,
 		Message: errmsg.Short(r.res.ErrorExamples[class])}
 }
+
+// markStopped records when sending stopped before the schedule's end.
+func (r *runner) markStopped() {
+	r.stopped.CompareAndSwap(0, int64(time.Since(r.t0)))
+}

@@ -163,3 +163,18 @@ func (n *jsonNode) render(buf *bytes.Buffer, p *Prompt) error {
 	}
 	return nil
 }
+
+// fields adds the names of the fields the body's templates read to set.
+func (n *jsonNode) fields(set map[string]bool) {
+	switch {
+	case n.ref != "":
+		set[n.ref] = true
+	case n.tmpl != nil:
+		for _, f := range reqtmpl.Fields(n.tmpl) {
+			set[f] = true
+		}
+	}
+	for _, k := range n.kids {
+		k.fields(set)
+	}
+}

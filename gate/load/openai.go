@@ -131,6 +131,7 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 	var last time.Time
 	chunks, usage := 0, -1
 	finished, doneSeen := false, false
+	var answer []byte // the assembled content, when c.keep
 	fail := func(class, msg string) {
 		o.done = time.Now()
 		o.class, o.msg = class, msg
@@ -168,6 +169,9 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 			usage = u
 		}
 		if content {
+			if c.keep {
+				answer = appendContent(answer, data)
+			}
 			chunks++
 			if o.first.IsZero() {
 				c.noteModel(gjson.GetBytes(data, "model").Str, o)
@@ -184,6 +188,9 @@ func (c *client) readStream(rctx, runCtx context.Context, r io.Reader, o *outcom
 		o.class, o.msg = ErrStream, "stream ended without [DONE] or a finish_reason"
 	case chunks == 0:
 		o.class, o.msg = ErrStream, "stream carried no content"
+	}
+	if c.keep {
+		o.body = assembled(answer, c.isChat)
 	}
 	o.tokens = usage
 	if usage < 0 {

@@ -52,6 +52,10 @@ type Sample struct {
 	// Resent is true when the request was sent again on a fresh
 	// connection because a kept-alive one failed before any response.
 	Resent bool
+	// Journey names the journey of a journey workload, whose Steps say
+	// what each step sent did; the Sample is then the journey as a whole.
+	Journey string
+	Steps   []StepSample
 }
 
 // Recorder turns the Samples of one arm of a plan into its Result. It is
@@ -151,6 +155,9 @@ func (r *Recorder) Add(s Sample) {
 	}
 	w.Sent++
 	r.sent++
+	if s.Journey != "" {
+		r.addJourney(w, &s)
+	}
 	w.recordDuration(metric.ScheduleLag, s.Sent-s.Intended)
 	if measured {
 		if v := int64(max(s.ClientLag, 0)) / microsPerDuration; v <= r.clientLag.HighestTrackableValue() {

@@ -115,6 +115,9 @@ type Window struct {
 	// Clamped counts values above a histogram's range, recorded as its
 	// highest trackable value.
 	Clamped int64
+	// Steps counts the requests of each step and journey of a journey
+	// workload, keyed "step.NAME" and "journey.NAME" (nil otherwise).
+	Steps map[string]*StepCounts
 }
 
 // SeriesStat summarises one scraped server series over a window.

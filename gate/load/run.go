@@ -321,10 +321,6 @@ func (r *runner) dispatch(ctx context.Context, a *arm) {
 	}
 }
 
-func (r *runner) markStopped() {
-	r.stopped.CompareAndSwap(0, int64(time.Since(r.t0)))
-}
-
 func (r *runner) worker(a *arm, first job) {
 	defer a.wg.Done()
 	r.handle(a, first)
@@ -361,7 +357,7 @@ func (r *runner) handle(a *arm, j job) {
 		prompt.Index = j.n
 	}
 	itl := r.itlPool.Get().(*[]time.Duration)
-	o := a.c.do(r.reqCtx, &prompt, *itl)
+	o := a.c.request(r.reqCtx, &prompt, *itl, r.t0, j.due)
 	a.inflight.Add(-1)
 	*itl = o.itl
 	m := sampleMsg{arm: a.idx, started: started, itl: itl, Sample: Sample{
@@ -378,6 +374,8 @@ func (r *runner) handle(a *arm, j job) {
 		Msg:      o.msg,
 		Resent:   o.resent,
 		Model:    o.model,
+		Journey:  o.journey,
+		Steps:    o.steps,
 	}}
 	s := &m.Sample
 	if a.c.fixedLength() {

@@ -125,6 +125,7 @@ func Summarize(res *Result, meta RunMeta) (*baseline.Record, error) {
 	rec.Metrics[metric.Goodput] = rateMetric(res.Windows, metric.RPS, func(w *Window) (float64, int64) {
 		return float64(w.Good) / windowSeconds(w, ws), w.Succeeded
 	})
+	stepRateMetrics(rec, res.Windows)
 	for _, name := range slices.Sorted(maps.Keys(server)) {
 		rec.Metrics[metric.ServerPrefix+name] = serverMetric(res.Windows, name)
 	}
@@ -154,6 +155,7 @@ func countsOf(w *Window) baseline.WindowCounts {
 		LengthMismatch: w.LengthMismatch,
 		Scrapes:        w.Scrapes,
 		ScrapeFailures: w.ScrapeFailures,
+		Steps:          stepRecordCounts(w),
 	}
 	if len(w.Errors) > 0 {
 		c.Errors = make(map[string]int64, len(w.Errors))

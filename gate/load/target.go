@@ -13,6 +13,9 @@ const (
 	APIOpenAIChat        = "openai-chat"
 	APIOpenAICompletions = "openai-completions"
 	APIHTTP              = "http"
+	// APIOpenAIEmbeddings is OpenAI's /v1/embeddings; only a journey step
+	// uses it.
+	APIOpenAIEmbeddings = "openai-embeddings"
 )
 
 // Defaults of a Target.
@@ -48,6 +51,10 @@ type Target struct {
 	// uses one of them, chosen by weight from a hash of i, so every arm and
 	// every rerun sends the same template for the same request.
 	HTTP []HTTPSpec
+	// Journeys, when set, make every arrival a journey: a request of
+	// each step in turn (see Journey). API and HTTP then only give the
+	// steps their defaults.
+	Journeys []Journey
 	// MetricsURL is a Prometheus endpoint scraped during the run (absolute,
 	// or a path relative to URL); empty means no scraping.
 	MetricsURL string

@@ -104,6 +104,7 @@ func MergeWindows(ws ...*Window) (*Window, error) {
 		for k, v := range w.Errors {
 			out.Errors[k] += v
 		}
+		mergeSteps(out, w)
 		for k, v := range w.Status {
 			out.Status[k] += v
 		}

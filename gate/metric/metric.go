@@ -154,12 +154,16 @@ func ScheduleBound(name string) bool {
 func All() []Def { return append([]Def(nil), catalog...) }
 
 // Lookup returns the definition of a metric name such as "ttft"; server
-// series are not in the catalog.
+// series are not in the catalog. A scoped name ("step.search.e2e") has
+// the definition of its base metric (see Scoped).
 func Lookup(name string) (Def, bool) {
 	for _, d := range catalog {
 		if d.Name == name {
 			return d, true
 		}
+	}
+	if _, _, base, ok := Scoped(name); ok {
+		return Lookup(base)
 	}
 	return Def{}, false
 }

@@ -167,6 +167,10 @@ type JSONRun struct {
 	ScrapeFailures      int64 `json:"scrape_failures"`
 	ScrapesPerWindowMin int64 `json:"scrapes_per_window_min"`
 	ScrapesPerWindowMax int64 `json:"scrapes_per_window_max"`
+	// Steps counts, for a journey workload, the requests of each step and
+	// the arrivals of each journey by outcome and error class, keyed
+	// "step.NAME" and "journey.NAME".
+	Steps map[string]baseline.StepCounts `json:"steps,omitempty"`
 }
 
 // JSONEnv is where an arm was measured.
@@ -398,6 +402,7 @@ func jsonRun(r *baseline.Record, arm string) JSONRun {
 		j.Resent += w.Resent
 	}
 	j.Scrapes, j.ScrapeFailures, j.ScrapesPerWindowMin, j.ScrapesPerWindowMax = scrapeCounts(r)
+	j.Steps = allStepTotals(r)
 	if lag, ok := schedLagP99(r); ok {
 		j.ScheduleLagP99 = num(lag)
 	}

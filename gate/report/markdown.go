@@ -195,6 +195,7 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 			capacityShown++
 			writeCapacity(&b, in, sc, run, plan)
 		}
+		writeJourneys(&b, run)
 	}
 	if hidden > 0 {
 		fmt.Fprintf(&b, "… %s more checks in report.json (failing and inconclusive checks are listed first).\n\n", metric.Thousands(float64(hidden)))

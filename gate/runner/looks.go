@@ -58,7 +58,7 @@ func runLooks(ctx context.Context, p *policies.Policy, sc *policies.Scenario, wl
 		if err != nil {
 			return nil, nil, err
 		}
-		tagScenario(rec, sc)
+		tagScenario(rec, p, sc)
 		l := gate.NewLooks(sc.Name, at, planned, extend, alpha, gate.LooksDecided)
 		done := time.Duration(at[len(at)-1] * float64(time.Second))
 		seg := min(planned, planned+extend-done).Truncate(window)

@@ -48,6 +48,10 @@ func Target(p *policies.Policy, url string, getenv func(string) string) (load.Ta
 			lt.Series[name] = append([]string(nil), s.Metrics...)
 		}
 	}
+	if len(p.Workload.Journeys) > 0 {
+		lt.Journeys = journeys(p)
+		return lt, nil
+	}
 	if t.API == policies.APIHTTP {
 		if len(p.Workload.Requests) == 0 {
 			return lt, &ConfigError{fmt.Errorf("%s: an http target needs workload.requests", p.File)}
@@ -120,7 +124,7 @@ func Workload(p *policies.Policy) (load.Workload, error) {
 		if err != nil {
 			return nil, &ConfigError{err}
 		}
-		if p.Target.API != policies.APIHTTP {
+		if p.Target.API != policies.APIHTTP && len(w.Journeys) == 0 {
 			for i, r := range ds.Rows {
 				if r.Text == "" {
 					return nil, &ConfigError{fmt.Errorf("%s: record %d has no prompt, which api %s needs (records without one fill http request templates)", relTo(p.File, w.Dataset.Path), i+1, p.Target.API)}

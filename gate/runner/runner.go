@@ -177,7 +177,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		var abort *AbortError
 		if errors.As(err, &abort) && rec != nil {
-			tagScenario(rec, sc)
+			tagScenario(rec, p, sc)
 			out.Records = append(out.Records, rec)
 			out.Partial = true
 		}
@@ -190,7 +190,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		if o.Sharding == nil { // a merge queries Prometheus once, for all shards
 			addPrometheus(ctx, p, sc, rec, started, o.Getenv, prog)
 		}
-		tagScenario(rec, sc)
+		tagScenario(rec, p, sc)
 		out.Records = append(out.Records, rec)
 		if rec.Partial {
 			out.Partial = true
@@ -500,10 +500,12 @@ func hostOf(s string) string {
 const LagTolerance = 0.05
 
 // tagScenario records the scenario's kind, its closed-loop users (and a spike's timing) in its
-// record and in its reference arm, for the analyses of package gate.
-func tagScenario(rec *baseline.Record, sc *policies.Scenario) {
+// record and in its reference arm, for the analyses of package gate, and
+// the steps of the policy's journeys, for the reports.
+func tagScenario(rec *baseline.Record, p *policies.Policy, sc *policies.Scenario) {
 	for r := rec; r != nil; r = r.Reference {
 		r.ScenarioKind, r.Concurrency = sc.Kind, sc.Concurrency
+		r.Journeys = journeySteps(p)
 		if sc.Kind == policies.KindSpike {
 			r.Spike = &baseline.Spike{AtSeconds: sc.At.Std().Seconds(), HoldSeconds: sc.Hold.Std().Seconds(), Factor: sc.Factor}
 		}

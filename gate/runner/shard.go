@@ -210,7 +210,7 @@ func RecordsOf(p *policies.Policy, raws []Raw, meta load.RunMeta, baselineHost s
 				return nil, fmt.Errorf("scenario %s, baseline: %w", r.Scenario, err)
 			}
 		}
-		tagScenario(rec, sc)
+		tagScenario(rec, p, sc)
 		recs = append(recs, rec)
 	}
 	return recs, nil
@@ -302,6 +302,6 @@ func ladderRecord(p *policies.Policy, sc *policies.Scenario, steps []RawStep, me
 			return nil, fmt.Errorf("scenario %s, baseline: %w", sc.Name, err)
 		}
 	}
-	tagScenario(crec, sc)
+	tagScenario(crec, p, sc)
 	return crec, nil
 }

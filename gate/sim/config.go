@@ -81,6 +81,8 @@ type Config struct {
 	Dependency DependencyConfig
 	GPU        GPUConfig
 	Autoscale  AutoscaleConfig
+	// RAG is the service model of /v1/embeddings and /v1/search.
+	RAG RAGConfig
 }
 
 // Noise holds the noise components. A zero field turns its component off;
@@ -191,6 +193,7 @@ func DefaultConfig() Config {
 		GPU:        GPUConfig{MemoryMiB: DefaultGPUMemoryMiB, WeightsMiB: DefaultGPUWeightsMiB},
 		Autoscale: AutoscaleConfig{Max: DefaultAutoscaleMax, Delay: DefaultAutoscaleDelay,
 			QueueThreshold: DefaultAutoscaleThreshold, Sustain: DefaultAutoscaleSustain},
+		RAG: DefaultRAG(),
 	}
 }
 
@@ -277,7 +280,7 @@ func (c Config) Validate() error {
 	if p.Base+p.PerItem <= 0 {
 		bad("predict base and predict per item are both zero: a batch would take no time")
 	}
-	for _, err := range []error{c.Dependency.validate(), c.GPU.validate(), c.Autoscale.validate()} {
+	for _, err := range []error{c.Dependency.validate(), c.GPU.validate(), c.Autoscale.validate(), c.RAG.validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}

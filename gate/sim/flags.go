@@ -40,6 +40,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) (noNoise *bool) {
 	fs.DurationVar(&c.Predict.Base, "predict-base", c.Predict.Base, "/predict: fixed cost of a batch")
 	fs.DurationVar(&c.Predict.PerItem, "predict-per-item", c.Predict.PerItem, "/predict: cost per item")
 	c.bindOpsFlags(fs)
+	c.RAG.bindFlags(fs)
 	return fs.Bool("no-noise", false, "turn off jitter, environment noise, shift and stalls")
 }
 

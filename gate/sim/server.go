@@ -40,6 +40,7 @@ type Server struct {
 	leaked [][]byte
 
 	ops opsState // dependency, GPU metrics, autoscaling (ops.go)
+	rag *ragState // /v1/embeddings and /v1/search
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -68,6 +69,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /v1/completions", s.withDependency("completions", s.handleCompletions))
 	s.mux.HandleFunc("GET /v1/models", s.handleModels)
 	s.mux.HandleFunc("POST /predict", s.withDependency("predict", s.handlePredict))
+	s.routeRAG()
 	s.mux.HandleFunc("GET /health", s.handleHealth)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

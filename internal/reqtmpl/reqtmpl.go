@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"sort"
+	"strings"
 	"text/template"
 	"text/template/parse"
 )
@@ -79,4 +81,96 @@ func checkBranch(b *parse.BranchNode) error {
 		return err
 	}
 	return check(b.ElseList)
+}
+
+// Fields returns the names of the fields a parsed template reads
+// ({{.prompt}}, {{json .vec}}, {{if .ctx}}), sorted and without repeats;
+// fields read inside {{with}}, of the value it tests, are not among them.
+func Fields(t *template.Template) []string {
+	seen := map[string]bool{}
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n != nil {
+				for _, c := range n.Cmds {
+					walk(c)
+				}
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.FieldNode:
+			if len(n.Ident) > 0 {
+				seen[n.Ident[0]] = true
+			}
+		case *parse.ChainNode:
+			walk(n.Node)
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			// Inside {{with}}, dot is the value tested: its fields are
+			// not the template's.
+			walk(n.Pipe)
+			walk(n.ElseList)
+		}
+	}
+	if t != nil && t.Tree != nil {
+		walk(t.Tree.Root)
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// PathError says what is wrong with a gjson path that extracts a value
+// from a response ("data.0.embedding", "results.#.text"), or returns ""
+// when it is well-formed: not empty, no empty component, brackets and
+// quotes balanced.
+func PathError(path string) string {
+	if strings.TrimSpace(path) == "" {
+		return "empty path"
+	}
+	if path != strings.TrimSpace(path) {
+		return fmt.Sprintf("path %q has surrounding spaces", path)
+	}
+	if strings.HasPrefix(path, ".") || strings.HasSuffix(path, ".") || strings.Contains(path, "..") {
+		return fmt.Sprintf("path %q has an empty component (a leading, trailing or doubled dot)", path)
+	}
+	depth := 0
+	quoted := false
+	for i := 0; i < len(path); i++ {
+		switch ch := path[i]; {
+		case ch == '\\':
+			i++
+		case ch == '"':
+			quoted = !quoted
+		case quoted:
+		case ch == '[' || ch == '(' || ch == '{':
+			depth++
+		case ch == ']' || ch == ')' || ch == '}':
+			depth--
+			if depth < 0 {
+				return fmt.Sprintf("path %q closes a bracket it did not open", path)
+			}
+		}
+	}
+	if depth != 0 || quoted {
+		return fmt.Sprintf("path %q leaves a bracket or quote open", path)
+	}
+	return ""
 }

@@ -30,3 +30,22 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestFields(t *testing.T) {
+	tm, err := Parse("t", `{{.a}} {{json .b}} {{if .c}}{{path .d}}{{else}}{{.a}}{{end}}{{with .e}}{{.}}{{.sub}}{{end}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(Fields(tm), ","); got != "a,b,c,d,e" {
+		t.Errorf("Fields = %s", got)
+	}
+}
+
+func TestPathError(t *testing.T) {
+	for path, bad := range map[string]bool{"data.0.embedding": false, "results.#.text": false, `a\.b`: false, `a.#(name=="x").v`: false,
+		"": true, ".a": true, "a..b": true, "a.": true, "a[0": true, " a": true, `a."b`: true, "a)": true} {
+		if got := PathError(path) != ""; got != bad {
+			t.Errorf("PathError(%q) = %q", path, PathError(path))
+		}
+	}
+}
