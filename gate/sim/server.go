@@ -39,7 +39,7 @@ type Server struct {
 	leakMu sync.Mutex
 	leaked [][]byte
 
-	ops opsState // dependency, GPU metrics, autoscaling (ops.go)
+	ops opsState  // dependency, GPU metrics, autoscaling (ops.go)
 	rag *ragState // /v1/embeddings and /v1/search
 }
 
