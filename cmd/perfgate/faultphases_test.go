@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -174,14 +173,7 @@ func TestInterruptedRunRemovesToxic(t *testing.T) {
 	simURL, api := dependencyBehindToxiproxy(t, "dep-sigterm")
 	out := t.TempDir()
 	pol := writePolicy(t, faultPhasePolicyFor(api, "dep-sigterm", "500ms", "30s"))
-	args := []string{"run", "--policy", pol, "--target", simURL, "--out", out, "--quiet", "--max-lag", "1s"}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERMHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "PERFGATE_MAIN_ARGS="+strings.Join(args, "\x1f"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startPerfgate(t, "run", "--policy", pol, "--target", simURL, "--out", out, "--quiet", "--max-lag", "1s")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	deadline := time.Now().Add(15 * time.Second)

@@ -39,15 +39,8 @@ func runShards(t *testing.T, n int, pol string, extra ...string) []string {
 	var errs []*bytes.Buffer
 	for i := 1; i <= n; i++ {
 		dir := t.TempDir()
-		args := append([]string{"run", "--policy", pol, "--shard", fmt.Sprintf("%d/%d", i, n), "--start-at", start, "--out", dir, "--quiet", "--max-lag", "1s"}, extra...)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERMHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "PERFGATE_MAIN_ARGS="+strings.Join(args, "\x1f"))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		dirs, cmds, errs = append(dirs, dir), append(cmds, cmd), append(errs, &stderr)
+		cmd, stderr := startPerfgate(t, append([]string{"run", "--policy", pol, "--shard", fmt.Sprintf("%d/%d", i, n), "--start-at", start, "--out", dir, "--quiet", "--max-lag", "1s"}, extra...)...)
+		dirs, cmds, errs = append(dirs, dir), append(cmds, cmd), append(errs, stderr)
 	}
 	for i, cmd := range cmds {
 		done := make(chan error, 1)

@@ -24,6 +24,21 @@ func TestSIGTERMHelperProcess(t *testing.T) {
 	main()
 }
 
+// startPerfgate starts perfgate with args in a process of its own (this
+// test binary, through TestSIGTERMHelperProcess) and returns it with the
+// buffer that receives its stderr.
+func startPerfgate(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERMHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PERFGATE_MAIN_ARGS="+strings.Join(args, "\x1f"))
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
+}
+
 // TestSIGTERMWritesPartialReport sends SIGTERM to a perfgate process while
 // it measures: the process exits 3 within 5 s and leaves a partial report.
 func TestSIGTERMWritesPartialReport(t *testing.T) {
@@ -33,14 +48,7 @@ func TestSIGTERMWritesPartialReport(t *testing.T) {
 	url := startSim(t, nil)
 	out := t.TempDir()
 	pol := writePolicy(t, strings.Replace(testPolicy, `duration: "6s"`, `duration: "20s"`, 1))
-	args := []string{"run", "--policy", pol, "--target", url, "--out", out, "--quiet", "--max-lag", "60ms"}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERMHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "PERFGATE_MAIN_ARGS="+strings.Join(args, "\x1f"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startPerfgate(t, "run", "--policy", pol, "--target", url, "--out", out, "--quiet", "--max-lag", "60ms")
 	time.Sleep(2 * time.Second) // past the 1 s warm-up
 	signalled := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -35,13 +35,8 @@ func Append(first, next *Result) (*Result, error) {
 		out.Offered = (first.Offered*span1.Seconds() + next.Offered*span2.Seconds()) / total
 		out.Achieved = (first.Achieved*span1.Seconds() + next.Achieved*span2.Seconds()) / total
 	}
-	v, w := first.Validity, next.Validity
-	v.Sent += w.Sent
-	v.LagP99, v.LagLimit = max(v.LagP99, w.LagP99), max(v.LagLimit, w.LagLimit)
-	v.OverheadP50, v.OverheadP99 = max(v.OverheadP50, w.OverheadP50), max(v.OverheadP99, w.OverheadP99)
-	v.OverheadLimit = max(v.OverheadLimit, w.OverheadLimit)
-	v.Probes += w.Probes
-	v.CapReached += w.CapReached
+	v := first.Validity
+	v.add(next.Validity)
 	v.Offered, v.Achieved, v.AchievedRatio = out.Offered, out.Achieved, 1
 	if out.Offered > 0 {
 		v.AchievedRatio = out.Achieved / out.Offered
@@ -62,6 +57,19 @@ func Append(first, next *Result) (*Result, error) {
 		out.ScrapeError = next.ScrapeError
 	}
 	return &out, nil
+}
+
+// add combines w, measured apart (a later segment, another shard), into v:
+// the worse of the two for the client's lag and overhead and their
+// limits, the sums of what was sent, probed and delayed by the cap. Rates
+// are the caller's.
+func (v *Validity) add(w Validity) {
+	v.Sent += w.Sent
+	v.LagP99, v.LagLimit = max(v.LagP99, w.LagP99), max(v.LagLimit, w.LagLimit)
+	v.OverheadP50, v.OverheadP99 = max(v.OverheadP50, w.OverheadP50), max(v.OverheadP99, w.OverheadP99)
+	v.OverheadLimit = max(v.OverheadLimit, w.OverheadLimit)
+	v.Probes += w.Probes
+	v.CapReached += w.CapReached
 }
 
 // Span is the measured span of r: the end of its last window (0 with none).

@@ -149,14 +149,8 @@ func MergeShards(parts []*Result) (*Result, error) {
 		if r.ColdStart > 0 && (out.ColdStart == 0 || r.ColdStart < out.ColdStart) {
 			out.ColdStart = r.ColdStart
 		}
-		w := r.Validity
-		v.Sent += w.Sent
-		v.LagP99, v.LagLimit = max(v.LagP99, w.LagP99), max(v.LagLimit, w.LagLimit)
-		v.OverheadP50, v.OverheadP99 = max(v.OverheadP50, w.OverheadP50), max(v.OverheadP99, w.OverheadP99)
-		v.OverheadLimit = max(v.OverheadLimit, w.OverheadLimit)
-		v.Probes += w.Probes
-		v.CapReached += w.CapReached
-		v.InFlightCap += w.InFlightCap
+		v.add(r.Validity)
+		v.InFlightCap += r.Validity.InFlightCap
 		out.Partial = out.Partial || r.Partial
 		out.StoppedEarly = out.StoppedEarly || r.StoppedEarly
 		if out.Aborted == nil {
