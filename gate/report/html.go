@@ -57,7 +57,7 @@ type htmlScenario struct {
 
 type htmlCheck struct {
 	Name, Kind, Baseline, Candidate, Change, Limit, MDE, Verdict, Reason string
-	Gating                                                                bool
+	Gating                                                               bool
 }
 
 type htmlError struct {
