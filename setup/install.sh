@@ -8,7 +8,10 @@
 #                          DOWNLOAD_URL/latest redirects to .../tag/VERSION
 #   RUNNER_OS, RUNNER_ARCH GitHub's names (Linux, macOS, Windows; X64, ARM64);
 #                          without them uname decides
-#   RUNNER_TEMP            where to install (default a temporary directory)
+#   PERFGATE_BIN_DIR       where to install the binary (default
+#                          RUNNER_TEMP/perfgate-VERSION, else a temporary
+#                          directory): outside GitHub, a directory to add to PATH
+#   RUNNER_TEMP            GitHub's temporary directory
 #   GITHUB_PATH, GITHUB_OUTPUT  if set, the directory goes on PATH and the
 #                          outputs version= and path= are written
 #
@@ -51,7 +54,7 @@ ext=""
 [ "$os" = windows ] && ext=.exe
 asset=perfgate-$version-$os-$arch$ext
 
-dir=${RUNNER_TEMP:-$(mktemp -d)}/perfgate-$version
+dir=${PERFGATE_BIN_DIR:-${RUNNER_TEMP:-$(mktemp -d)}/perfgate-$version}
 mkdir -p "$dir"
 curl_ -o "$dir/SHA256SUMS" "$base/download/$version/SHA256SUMS" ||
   die "cannot download SHA256SUMS of $version from $base/download/$version/"

@@ -159,3 +159,84 @@ func TestActionlintSnippets(t *testing.T) {
 	}
 	t.Logf("snippets checked: %v", kinds)
 }
+
+// perfgateCalls returns the perfgate commands of a shell text: each as its
+// subcommand and its --flags, continuation lines joined.
+var perfgateCall = regexp.MustCompile(`(?:^|[\s;(|&])perfgate ([a-z]+)((?:\\\n|[^\n;|&])*)`)
+var flagRe = regexp.MustCompile(`(?:^|\s)--([a-z][a-z-]*)`)
+
+func perfgateCalls(text string) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range perfgateCall.FindAllStringSubmatch(text, -1) {
+		for _, f := range flagRe.FindAllStringSubmatch(m[2], -1) {
+			out[m[1]] = append(out[m[1]], f[1])
+		}
+		if _, ok := out[m[1]]; !ok {
+			out[m[1]] = nil
+		}
+	}
+	return out
+}
+
+// TestCISnippets checks the examples for other CI systems and every shell
+// example: each GitLab job's JUnit report is the junit.xml of its --out, and
+// every flag given to a perfgate command in a ```sh block or a GitLab
+// script is one that command has (its help names every flag it has, which
+// cmd/perfgate's TestUsageListsEveryFlag checks).
+func TestCISnippets(t *testing.T) {
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	docs = append(docs, filepath.Join(root, "README.md"))
+	shFence := regexp.MustCompile("(?s)```sh\n(.*?)\n```")
+	var scripts []string
+	gitlab := 0
+	for _, md := range docs {
+		b, _ := os.ReadFile(md)
+		for _, m := range shFence.FindAllStringSubmatch(string(b), -1) {
+			scripts = append(scripts, m[1])
+		}
+		for _, sn := range yamlSnippets(t, md) {
+			if _, kind := workflowOf(t, sn); kind != "gitlab" {
+				continue
+			}
+			gitlab++
+			var doc map[string]any
+			if err := yaml.Unmarshal([]byte(sn.text), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for name, job := range doc {
+				j, ok := job.(map[string]any)
+				if !ok || j["script"] == nil {
+					continue
+				}
+				script := fmt.Sprint(j["script"])
+				scripts = append(scripts, script)
+				out := regexp.MustCompile(`--out (\S+)`).FindStringSubmatch(script)
+				junit := fmt.Sprint(get(j, "artifacts", "reports", "junit"))
+				if out == nil || junit != out[1]+"/junit.xml" {
+					t.Errorf("%s:%d: job %s: JUnit report %q is not the junit.xml of --out %v", sn.file, sn.line, name, junit, out)
+				}
+			}
+		}
+	}
+	if gitlab == 0 {
+		t.Fatal("no GitLab CI example in the docs")
+	}
+	checked := 0
+	for _, s := range scripts {
+		for cmd, flags := range perfgateCalls(s) {
+			help, err := os.ReadFile(filepath.Join(root, "cmd", "perfgate", "help", cmd+".txt"))
+			if err != nil {
+				continue // not a perfgate subcommand (a word in a comment)
+			}
+			for _, f := range flags {
+				checked++
+				if !strings.Contains(string(help), "--"+f) {
+					t.Errorf("perfgate %s --%s in an example: perfgate %s has no such flag\n%s", cmd, f, cmd, s)
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d flags checked: is the extraction broken?", checked)
+	}
+}

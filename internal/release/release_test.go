@@ -380,3 +380,42 @@ func TestInstallScript(t *testing.T) {
 		}
 	}
 }
+
+// TestActionInputsEverywhere: every input of action.yml is read by the
+// action (internal/ghaction) and has a row in docs/github-action.md's
+// table; every input of the setup action is passed to its script and named
+// in the docs.
+func TestActionInputsEverywhere(t *testing.T) {
+	docs, _ := os.ReadFile(filepath.Join(root, "docs", "github-action.md"))
+	var code strings.Builder
+	files, _ := filepath.Glob(filepath.Join(root, "internal", "ghaction", "*.go"))
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") {
+			b, _ := os.ReadFile(f)
+			code.Write(b)
+		}
+	}
+	inputs, _ := get(readYAML(t, filepath.Join(root, "action.yml")), "inputs").(map[string]any)
+	if len(inputs) < 19 {
+		t.Fatalf("action.yml has %d inputs", len(inputs))
+	}
+	for name := range inputs {
+		if !strings.Contains(code.String(), `GetInput("`+name+`")`) {
+			t.Errorf("input %s is not read by internal/ghaction", name)
+		}
+		if !strings.Contains(string(docs), "`"+name+"`") {
+			t.Errorf("input %s is not in docs/github-action.md", name)
+		}
+	}
+	setup := readYAML(t, filepath.Join(root, "setup", "action.yml"))
+	steps, _ := get(setup, "runs", "steps").([]any)
+	if len(steps) != 1 {
+		t.Fatalf("setup action steps: %v", steps)
+	}
+	env := fmt.Sprint(steps[0].(map[string]any)["env"])
+	for name := range get(setup, "inputs").(map[string]any) {
+		if !strings.Contains(env, "inputs."+name) || !strings.Contains(string(docs), "`"+name+"`") {
+			t.Errorf("setup input %s: not passed to install.sh (env %s) or not documented", name, env)
+		}
+	}
+}
