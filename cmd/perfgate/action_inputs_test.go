@@ -79,6 +79,14 @@ func TestActionSeveralPoliciesAndMention(t *testing.T) {
 	if n := h.gh.Calls(fakegithub.OpCreateIssueComment); n != 2 {
 		t.Errorf("%d comments created", n)
 	}
+
+	// A third policy that cannot run: the others still run and comment,
+	// the outputs say invalid (reported last), the exit code is 2.
+	os.WriteFile(filepath.Join(h.dir, "perf", "c.cue"), []byte("name: \"broken\"\n"), 0o644)
+	code, stdout, stderr = h.run("pull_request", "pull_request_same_repo.json")
+	if code != exitInvalid || h.outputs()["verdict"] != "invalid" || len(h.gh.Comments("acme", "chat", 42)) != 2 {
+		t.Errorf("with a broken policy: exit %d, outputs %v, %d comments\n%s\n%s", code, h.outputs(), len(h.gh.Comments("acme", "chat", 42)), stdout, stderr)
+	}
 }
 
 // TestActionValidateOnly checks policies and runs nothing: the target is a
@@ -122,10 +130,17 @@ func TestActionBadInputs(t *testing.T) {
 		{"INPUT_MENTION", "@alice; rm -rf", "mention"},
 		{"INPUT_POLICY", "nothing/*.cue", "matches no file"},
 		{"INPUT_VALIDATE-ONLY", "yes", "validate-only"},
+		{"INPUT_POLICY", "SELF,SELF-COPY", `are both named "action-e2e"`},
 	} {
 		h := newActionHarness(t)
 		h.env["INPUT_TARGET"] = "http://127.0.0.1:1"
 		h.env[c.input] = c.value
+		if c.value == "SELF,SELF-COPY" {
+			self := filepath.Join(h.dir, "perf.cue")
+			b, _ := os.ReadFile(self)
+			os.WriteFile(filepath.Join(h.dir, "copy.cue"), b, 0o644)
+			h.env[c.input] = self + "," + filepath.Join(h.dir, "copy.cue")
+		}
 		code, stdout, stderr := h.run("pull_request", "pull_request_same_repo.json")
 		if code != exitInvalid || !strings.Contains(stdout+stderr, c.want) {
 			t.Errorf("%s=%q: exit %d, want 2 saying %q\n%s\n%s", c.input, c.value, code, c.want, stdout, stderr)

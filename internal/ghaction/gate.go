@@ -37,20 +37,31 @@ func (j *Job) Gate(ctx context.Context, setup func(*pipeline.Options)) int {
 	if err := j.CheckScenarios(); err != nil {
 		return j.failed(&pipeline.InvalidError{Err: err})
 	}
+	if err := j.checkNames(); err != nil {
+		return j.failed(&pipeline.InvalidError{Err: err})
+	}
 	var done []Done
+	var errs []error
 	code := pipeline.ExitPass
 	for _, file := range j.In.Policies {
-		d, c := j.gateOne(ctx, file, setup)
+		d, c, err := j.gateOne(ctx, file, setup)
 		code = max(code, c)
 		if d != nil {
 			done = append(done, *d)
 		}
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if len(done) == 0 {
-		return code
+	if len(done) > 0 {
+		if err := j.PublishAll(ctx, done); err != nil {
+			fmt.Fprintf(j.Log, "perfgate: %v\n", err)
+		}
 	}
-	if err := j.PublishAll(ctx, done); err != nil {
-		fmt.Fprintf(j.Log, "perfgate: %v\n", err)
+	// A policy that could not run is reported last, so that its invalid
+	// verdict is the outputs' (the last value written wins).
+	for _, err := range errs {
+		j.Fail(err)
 	}
 	return code
 }
@@ -61,18 +72,20 @@ func (j *Job) failed(err error) int {
 	return pipeline.ExitCode(err, nil, "")
 }
 
-// gateOne runs the gate of one policy file. A policy that cannot run is
-// reported (annotations, an error) and gives no Done.
-func (j *Job) gateOne(ctx context.Context, file string, setup func(*pipeline.Options)) (*Done, int) {
+// gateOne runs the gate of one policy file. A policy that cannot run gives
+// no Done but the error to report (its annotations are made) and its exit
+// code.
+func (j *Job) gateOne(ctx context.Context, file string, setup func(*pipeline.Options)) (*Done, int, error) {
+	stop := func(err error) (*Done, int, error) { return nil, pipeline.ExitCode(err, nil, ""), err }
 	in, ev := j.In, j.Event
 	p, err := policies.ParseFile(file)
 	if err != nil {
 		fmt.Fprintf(j.Log, "%v\n", err)
 		Annotate(j.Action, PolicyAnnotations(err))
-		return nil, j.failed(&pipeline.InvalidError{What: file + " is not a valid policy; the annotations show each problem"})
+		return stop(&pipeline.InvalidError{What: file + " is not a valid policy; the annotations show each problem"})
 	}
 	if err := j.CheckPolicyEnv(p); err != nil {
-		return nil, j.failed(&pipeline.InvalidError{File: file, Err: err})
+		return stop(&pipeline.InvalidError{File: file, Err: err})
 	}
 	j.MaskPolicy(p)
 	o := pipeline.Options{EnvRule: j.EnvRule(),
@@ -91,10 +104,10 @@ func (j *Job) gateOne(ctx context.Context, file string, setup func(*pipeline.Opt
 		o.Progress = nil
 	}
 	if err := j.checkLoopback(ctx, p, o); err != nil {
-		return nil, j.failed(fmt.Errorf("%w: %w", pipeline.ErrCannotMeasure, err))
+		return stop(fmt.Errorf("%w: %w", pipeline.ErrCannotMeasure, err))
 	}
 	if o.Store, err = pipeline.OpenStore(in.Store, in.Keep, j.Getenv, j.Client, ev.Owner, ev.Repo); err != nil {
-		return nil, j.failed(&pipeline.InvalidError{What: "store " + in.Store, Err: err})
+		return stop(&pipeline.InvalidError{What: "store " + in.Store, Err: err})
 	}
 	if o.Store == nil && o.SaveBaseline {
 		fmt.Fprintln(j.Log, "perfgate: no store: this run is not saved as a baseline")
@@ -103,14 +116,14 @@ func (j *Job) gateOne(ctx context.Context, file string, setup func(*pipeline.Opt
 	fmt.Fprintf(j.Log, "perfgate: %s: %s event on %s/%s, branch %q, comparing with %q%s\n", file, ev.Name, ev.Owner, ev.Repo, o.Branch, o.BaseBranch, map[bool]string{true: ", saving the baseline"}[o.SaveBaseline])
 	res, err := pipeline.Run(ctx, p, o)
 	if res == nil {
-		return nil, j.failed(err)
+		return stop(err)
 	}
 	if err != nil {
 		fmt.Fprintf(j.Log, "perfgate: %v\n", err)
 	}
 	Annotate(j.Action, VerdictAnnotations(res.Verdict, file))
 	d := &Done{Policy: p.Name, Verdict: string(res.Verdict.Outcome), Reason: res.Verdict.Reason, Markdown: res.Markdown, Dir: res.OutDir, Capacity: res.Capacity}
-	return d, pipeline.ExitCode(err, res, o.FailOn)
+	return d, pipeline.ExitCode(err, res, o.FailOn), nil
 }
 
 // scenarios are the scenarios input and args' --scenario together.
@@ -164,6 +177,23 @@ func (j *Job) CheckScenarios() error {
 		if len(scenariosOf(p, names)) == 0 {
 			return fmt.Errorf("scenarios: %s has none of %s (its scenarios: %s)", j.In.Policies[i], strings.Join(names, ", "), strings.Join(policyScenarios(p), ", "))
 		}
+	}
+	return nil
+}
+
+// checkNames refuses two policies with one name: their comments share a
+// marker and their reports a directory.
+func (j *Job) checkNames() error {
+	seen := map[string]string{}
+	for _, file := range j.In.Policies {
+		p, err := policies.ParseFile(file)
+		if err != nil {
+			continue // reported with its annotations when it is run
+		}
+		if other, dup := seen[p.Name]; dup {
+			return fmt.Errorf("policies %s and %s are both named %q: each policy needs its own name (it keys its comment and its report directory)", other, file, p.Name)
+		}
+		seen[p.Name] = file
 	}
 	return nil
 }

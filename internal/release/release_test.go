@@ -217,7 +217,7 @@ func binaryPlatform(b []byte) string {
 			return "linux/arm64"
 		}
 	case len(b) > 8 && string(b[:4]) == "\xcf\xfa\xed\xfe":
-		switch b[4] | b[5]<<8 {
+		switch int(b[4]) | int(b[5])<<8 {
 		case 0x07:
 			return "darwin/amd64"
 		case 0x0c:
