@@ -274,15 +274,12 @@ func errorBreakdown(run *baseline.Record) ([]htmlError, template.HTML) {
 func trendChart(t gate.Trend) template.HTML {
 	s := svgSeries{Name: t.Metric, Mark: -1}
 	var labels []string
-	for i, p := range t.Points {
-		l := shortSHA(p.Commit)
-		if p.Current {
-			l, s.Mark = "this run", i
-		} else if l == "" {
-			l = p.Time.UTC().Format("01-02")
+	for i, l := range trendLabels(t) {
+		if t.Points[i].Current {
+			s.Mark = i
 		}
-		labels = append(labels, inert.Value(clip(l, 12)))
-		s.X, s.Y = append(s.X, float64(i)), append(s.Y, trendScale(t)*p.Value)
+		labels = append(labels, inert.Value(l[0])+l[1])
+		s.X, s.Y = append(s.X, float64(i)), append(s.Y, trendScale(t)*t.Points[i].Value)
 	}
 	c := svgChart{Title: inert.Value(t.Metric) + " over the base branch's stored runs", XTitle: "run (commit, oldest first)", YTitle: trendAxis(t), XLabels: labels, Series: []svgSeries{s}, Fit: true}
 	return template.HTML(c.render())

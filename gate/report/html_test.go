@@ -157,6 +157,11 @@ func TestMarkdownTrend(t *testing.T) {
 	if !strings.Contains(md, `"a11ce00", "a11ce01"`) || !strings.Contains(md, `"this run"]`) {
 		t.Error("the trend's x axis is not the stored commits, oldest first, then this run")
 	}
+	// Two stored runs of one commit stay two points.
+	in.History["chat-steady"][1].Commit = in.History["chat-steady"][0].Commit
+	if md := Markdown(in, MarkdownOptions{}); !strings.Contains(md, `"a11ce07", "a11ce07 #2", "this run"]`) {
+		t.Errorf("a repeated commit is not told apart:\n%s", md)
+	}
 	in.History = nil
 	if strings.Contains(Markdown(in, MarkdownOptions{}), "Trend:") {
 		t.Error("a trend without stored runs")

@@ -67,18 +67,13 @@ func writeTrend(b *strings.Builder, in Input, sc string) {
 	fmt.Fprintf(b, "<details><summary>Trend: the base branch's last %d stored runs and this run</summary>\n\n", stored)
 	for _, t := range ts {
 		var xs, ys []string
-		for _, p := range t.Points {
-			label := shortSHA(p.Commit)
-			if p.Current {
-				label = "this run"
-			} else if label == "" {
-				label = p.Time.UTC().Format("01-02 15:04")
-			}
+		for i, l := range trendLabels(t) {
+			label := l[0]
 			if !isHex(label) {
-				label = chartText(clip(label, 12))
+				label = chartText(label)
 			}
-			xs = append(xs, `"`+label+`"`)
-			ys = append(ys, strconv.FormatFloat(trendScale(t)*p.Value, 'g', 4, 64))
+			xs = append(xs, `"`+label+l[1]+`"`)
+			ys = append(ys, strconv.FormatFloat(trendScale(t)*t.Points[i].Value, 'g', 4, 64))
 		}
 		b.WriteString("```mermaid\nxychart-beta\n")
 		fmt.Fprintf(b, "    title \"%s\"\n", chartText(clip(t.Metric, maxNameChars)))
@@ -132,4 +127,27 @@ func trendAxis(t gate.Trend) string {
 // is (chartText would break it as a commit reference).
 func isHex(s string) bool {
 	return s != "" && strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
+}
+
+// trendLabels names each point of t on a chart's x axis: its short commit
+// (else its date), "this run" for the current one; a label seen before
+// gets a suffix (" #2"), since a chart merges equal categories. Each is
+// the label and its suffix, for the renderer to make the label safe.
+func trendLabels(t gate.Trend) [][2]string {
+	seen := map[string]int{}
+	out := make([][2]string, len(t.Points))
+	for i, p := range t.Points {
+		l := clip(shortSHA(p.Commit), 12)
+		if p.Current {
+			l = "this run"
+		} else if l == "" {
+			l = p.Time.UTC().Format("01-02 15:04")
+		}
+		seen[l]++
+		out[i][0] = l
+		if n := seen[l]; n > 1 {
+			out[i][1] = " #" + strconv.Itoa(n)
+		}
+	}
+	return out
 }
