@@ -29,7 +29,7 @@ func (g *gateFlags) bind(fs *flag.FlagSet, e *env, out string) {
 	fs.StringVar(&g.o.BaselineURL, "baseline-url", "", "base URL of a live baseline deployment: paired mode")
 	fs.StringVar(&g.store, "store", "", "baseline store: a directory (or dir:PATH, or branch:NAME with GITHUB_TOKEN and GITHUB_REPOSITORY)")
 	fs.IntVar(&g.keep, "keep", 0, fmt.Sprintf("runs the store keeps per policy, scenario and branch (0: %d; negative: all)", baseline.DefaultKeep))
-	fs.StringVar(&g.o.OutDir, "out", out, "directory for report.json, comment.md and junit.xml")
+	fs.StringVar(&g.o.OutDir, "out", out, "directory for report.json, report.html, comment.md and junit.xml")
 	fs.StringVar(&g.o.Commit, "commit", e.getenv("GITHUB_SHA"), "commit SHA of the code under test")
 	fs.StringVar(&g.o.Branch, "branch", e.getenv("GITHUB_REF_NAME"), "branch of the code under test")
 	fs.StringVar(&g.scenarios, "scenario", "", "comma-separated scenarios to run (default: all, in policy order)")

@@ -14,32 +14,51 @@ import (
 	"github.com/perfgate/perfgate/policies"
 )
 
-// loadBaselines reads, per scenario, the stored runs of branch (not needed
-// when paired) and the A/A calibration records. Unreadable records are
+// TrendRuns is how many of the base branch's stored runs the report's
+// trend shows (at least regression.history).
+const TrendRuns = 20
+
+// loadBaselines reads, per scenario, the stored runs of branch the gate
+// compares with (regression.history of them; none when paired, which
+// compares with its live baseline), the newest TrendRuns of them for the
+// report's trend, and the A/A calibration records. Unreadable records are
 // skipped and reported in warnings.
-func loadBaselines(ctx context.Context, st baseline.Store, p *policies.Policy, branch string, paired bool) (hist, cal map[string][]*baseline.Record, warnings []string) {
-	hist, cal = map[string][]*baseline.Record{}, map[string][]*baseline.Record{}
+func loadBaselines(ctx context.Context, st baseline.Store, p *policies.Policy, branch string, paired bool) (hist, trend, cal map[string][]*baseline.Record, warnings []string) {
+	hist, trend, cal = map[string][]*baseline.Record{}, map[string][]*baseline.Record{}, map[string][]*baseline.Record{}
 	for _, sc := range p.Scenarios {
+		n := max(p.Regression.History, TrendRuns)
+		recs, skipped, err := st.List(ctx, baseline.Query{Policy: p.Name, Scenario: sc.Name, Kind: baseline.KindRun, Branch: branch, Limit: n})
 		if !paired {
-			recs, skipped, err := st.List(ctx, baseline.Query{Policy: p.Name, Scenario: sc.Name, Kind: baseline.KindRun, Branch: branch, Limit: p.Regression.History})
 			warnings = append(warnings, storeWarnings(err, skipped)...)
-			var usable []*baseline.Record
-			for _, r := range recs {
-				if r.Valid && !r.Partial {
-					usable = append(usable, r)
-				}
-			}
-			if len(usable) > 0 {
-				hist[sc.Name] = usable
-			}
 		}
-		recs, skipped, err := st.List(ctx, baseline.Query{Policy: p.Name, Scenario: sc.Name, Kind: baseline.KindCalibration, Limit: baseline.CalibrationRecords})
+		if usable := usableRuns(recs, p.Regression.History); !paired && len(usable) > 0 {
+			hist[sc.Name] = usable
+		}
+		if usable := usableRuns(recs, n); len(usable) > 0 {
+			trend[sc.Name] = usable
+		}
+		recs, skipped, err = st.List(ctx, baseline.Query{Policy: p.Name, Scenario: sc.Name, Kind: baseline.KindCalibration, Limit: baseline.CalibrationRecords})
 		warnings = append(warnings, storeWarnings(err, skipped)...)
 		if len(recs) > 0 {
 			cal[sc.Name] = recs
 		}
 	}
-	return hist, cal, warnings
+	return hist, trend, cal, warnings
+}
+
+// usableRuns are the valid, complete runs among the first limit of recs
+// (all when limit is 0), as the store lists them.
+func usableRuns(recs []*baseline.Record, limit int) []*baseline.Record {
+	if limit > 0 && len(recs) > limit {
+		recs = recs[:limit]
+	}
+	var usable []*baseline.Record
+	for _, r := range recs {
+		if r.Valid && !r.Partial {
+			usable = append(usable, r)
+		}
+	}
+	return usable
 }
 
 func storeWarnings(err error, skipped []error) []string {

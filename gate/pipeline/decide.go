@@ -17,7 +17,7 @@ import (
 )
 
 // ReportFiles are the names of the reports written into Options.OutDir.
-var ReportFiles = []string{"comment.md", "report.json", "junit.xml"}
+var ReportFiles = []string{"comment.md", "report.json", "junit.xml", report.HTMLFile}
 
 // RecordDir is the directory under Options.OutDir that receives a run's
 // records, one file per scenario (SCENARIO.json): the input of Compare
@@ -70,7 +70,10 @@ func decide(p *policies.Policy, o Options, in gate.Input, warnings []string, par
 		}
 	}
 	ri := o.reportInput(p, v, in.Runs, warnings)
-	ri.Partial, ri.Duration = partial, took
+	ri.Partial, ri.Duration, ri.History = partial, took, o.trend
+	if ri.History == nil {
+		ri.History = in.History
+	}
 	r := &Result{Verdict: v, Mode: ri.Mode, Markdown: report.Markdown(ri, report.MarkdownOptions{}), Records: in.Runs, OutDir: o.OutDir}
 	for _, rec := range in.Runs {
 		if rec.Capacity != nil {
@@ -116,8 +119,8 @@ func (o Options) reportInput(p *policies.Policy, v *gate.Verdict, runs []*baseli
 	}
 }
 
-// writeReports writes report.json, comment.md and junit.xml into dir, each
-// atomically, so no half-written report remains.
+// writeReports writes report.json, comment.md, junit.xml and report.html
+// into dir, each atomically, so no half-written report remains.
 func writeReports(dir string, in report.Input, md string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -130,7 +133,11 @@ func writeReports(dir string, in report.Input, md string) error {
 	if err != nil {
 		return err
 	}
-	for i, data := range [][]byte{[]byte(md), js, ju} {
+	page, err := report.HTML(in)
+	if err != nil {
+		return err
+	}
+	for i, data := range [][]byte{[]byte(md), js, ju, page} {
 		if err := atomicfile.WriteFile(filepath.Join(dir, ReportFiles[i]), data, 0o644); err != nil {
 			return err
 		}

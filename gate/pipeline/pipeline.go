@@ -89,6 +89,10 @@ type Options struct {
 	EnvRule policies.EnvRule
 	// Version is the perfgate version stored with the records.
 	Version string
+
+	// trend is the base branch's stored runs the report's trend shows
+	// (Run sets it; Compare shows its history).
+	trend map[string][]*baseline.Record
 }
 
 // Result is what a gate run decided and wrote.
@@ -139,14 +143,15 @@ func Run(ctx context.Context, p *policies.Policy, o Options) (*Result, error) {
 }
 
 // input returns the rules, SLOs and stored baselines a run of p is judged
-// with, and warnings about the store.
-func (o Options) input(ctx context.Context, p *policies.Policy) (gate.Input, []string) {
+// with, and warnings about the store; it keeps the base branch's stored
+// runs for the report's trend in o.trend.
+func (o *Options) input(ctx context.Context, p *policies.Policy) (gate.Input, []string) {
 	in := gate.Input{Rules: runner.Rules(p), SLOs: runner.SLOs(p)}
-	warnings := unsentSecrets(p, o)
+	warnings := unsentSecrets(p, *o)
 	if o.Store != nil {
 		var aa map[string][]*baseline.Record
 		var ws []string
-		in.History, aa, ws = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
+		in.History, o.trend, aa, ws = loadBaselines(ctx, o.Store, p, o.BaseBranch, o.BaselineURL != "")
 		warnings = append(warnings, ws...)
 		in.Calibration = gate.LearnCalibration(aa, in.Rules)
 	}

@@ -56,7 +56,7 @@ func Plan(ctx context.Context, p *policies.Policy, o Options) (*PowerPlan, error
 	hist, aa := map[string][]*baseline.Record{}, map[string][]*baseline.Record{}
 	if o.Store != nil {
 		var warnings []string
-		hist, aa, warnings = loadBaselines(ctx, o.Store, p, cmp.Or(o.BaseBranch, o.Branch, "main"), false)
+		hist, _, aa, warnings = loadBaselines(ctx, o.Store, p, cmp.Or(o.BaseBranch, o.Branch, "main"), false)
 		for _, w := range warnings {
 			o.logf("%s", w)
 		}

@@ -191,6 +191,9 @@ func renderMarkdown(in Input, shown []bool, hidden int, compact bool) string {
 		if note := looksNote(in.Verdict, sc); note != "" {
 			b.WriteString(note + "\n\n")
 		}
+		if !compact {
+			writeTrend(&b, in, sc)
+		}
 		if hasCapacity {
 			capacityShown++
 			writeCapacity(&b, in, sc, run, plan)

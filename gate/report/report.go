@@ -58,6 +58,9 @@ type Input struct {
 	Warnings []string
 	// RunURL links to the CI run (job logs and artifacts), if any.
 	RunURL string
+	// History holds, per scenario, the base branch's stored runs the run
+	// was compared with (any order): the trend of each gating metric.
+	History map[string][]*baseline.Record
 }
 
 // Marker returns the hidden first line of the PR comment for policy. The CI

@@ -38,6 +38,20 @@ type Inputs struct {
 	// earlier job instead of running the gate.
 	ReportDir string
 	PRNumber  int
+
+	// Policies are the policy files the policy input names: one or more
+	// paths or globs (newline- or comma-separated), each glob matching at
+	// least one file, sorted and without duplicates.
+	Policies []string
+	// Scenarios, when not empty, are the scenarios to run (scenarios).
+	Scenarios []string
+	// Args are the extra flags of the args input, checked (ParseArgs).
+	Args Args
+	// ValidateOnly checks the policies and runs nothing (validate-only).
+	ValidateOnly bool
+	// Mention lists the users and teams (@alice, @org/team) the comment
+	// mentions when the verdict is FAIL (mention).
+	Mention []string
 }
 
 // ReadInputs reads and checks the action's inputs.
@@ -92,6 +106,25 @@ func ReadInputs(a *githubactions.Action, getenv func(string) string) (Inputs, er
 	}
 	if in.Policy == "" && in.ReportDir == "" {
 		return in, errors.New("the policy input is required")
+	}
+	in.Scenarios = splitList(a.GetInput("scenarios"))
+	if in.Args, err = ParseArgs(a.GetInput("args")); err != nil {
+		return in, err
+	}
+	switch s := strings.ToLower(a.GetInput("validate-only")); s {
+	case "", "false":
+	case "true":
+		in.ValidateOnly = true
+	default:
+		return in, fmt.Errorf("validate-only %q: want true or false", s)
+	}
+	if in.Mention, err = parseMentions(a.GetInput("mention")); err != nil {
+		return in, err
+	}
+	if in.ReportDir == "" {
+		if in.Policies, err = expandPolicies(in.Policy, getenv("GITHUB_WORKSPACE")); err != nil {
+			return in, err
+		}
 	}
 	return in, nil
 }

@@ -134,11 +134,55 @@ type Done struct {
 
 // Publish publishes a finished run: the sticky comment on a pull request
 // (PostComment), the outputs and the job summary.
-func (j *Job) Publish(ctx context.Context, d Done) error {
-	url := PostComment(ctx, j.Action, j.Comments, j.In, j.Event, report.Marker(d.Policy), d.Markdown, d.Verdict, j.Log)
+func (j *Job) Publish(ctx context.Context, d Done) error { return j.PublishAll(ctx, []Done{d}) }
+
+// PublishAll publishes finished runs, one per policy: each its sticky
+// comment (with the mention input's line on FAIL) and its part of the job
+// summary; the outputs once, for the worst verdict (the first policy's on
+// a tie): its report, comment and reason, which with several policies
+// names the policy.
+func (j *Job) PublishAll(ctx context.Context, ds []Done) error {
+	worst, summary := -1, ""
+	var urls []string
+	for i, d := range ds {
+		md := d.Markdown + MentionLine(j.In.Mention, d.Verdict)
+		url := PostComment(ctx, j.Action, j.Comments, j.In, j.Event, report.Marker(d.Policy), md, d.Verdict, j.Log)
+		urls = append(urls, url)
+		summary += md
+		if worst < 0 || verdictRank(d.Verdict) > verdictRank(ds[worst].Verdict) {
+			worst = i
+		}
+	}
+	d := ds[worst]
+	reason := d.Reason
+	if len(ds) > 1 {
+		reason = d.Policy + ": " + reason
+	}
+	capacity := 0.0
+	for _, d := range ds {
+		if d.Capacity > 0 {
+			capacity = d.Capacity
+			break
+		}
+	}
 	return Publish(j.Action, Outputs{
-		Verdict: d.Verdict, ReportPath: filepath.Join(d.Dir, "report.json"), CommentURL: url, Capacity: d.Capacity, Summary: d.Reason,
-	}, d.Markdown)
+		Verdict: d.Verdict, ReportPath: filepath.Join(d.Dir, "report.json"), CommentURL: urls[worst], Capacity: capacity, Summary: reason,
+	}, summary)
+}
+
+func verdictRank(v string) int {
+	return map[string]int{"pass": 0, "warn": 1, "fail": 2, "invalid": 3}[v]
+}
+
+// MentionLine is the line the comment ends with on FAIL when the workflow
+// names people to mention: "cc @alice @org/perf-team"; "" otherwise. The
+// names are the workflow's (checked by parseMentions), not a pull
+// request's, so they are not made inert.
+func MentionLine(mention []string, verdict string) string {
+	if len(mention) == 0 || verdict != "fail" {
+		return ""
+	}
+	return "\n**perfgate FAIL** — cc " + strings.Join(mention, " ") + "\n"
 }
 
 // PublishReportDir publishes a report an earlier job made (the
