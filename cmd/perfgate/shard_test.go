@@ -299,3 +299,32 @@ func TestShardedCapacityLadder(t *testing.T) {
 		t.Errorf("capacity %.1f req/s, want 40 (every step met the SLOs)", c.RPS)
 	}
 }
+
+// TestActionMergesShards: the action's shards input merges a sharded run's
+// records instead of sending load: on a push it saves the merged run as
+// the baseline, on a pull request it compares with it and comments.
+func TestActionMergesShards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	h := newActionHarness(t)
+	h.env["INPUT_TARGET"] = "http://127.0.0.1:1" // a merge sends nothing
+	for _, step := range []struct{ event, fixture string }{{"push", "push_main.json"}, {"pull_request", "pull_request_same_repo.json"}} {
+		dirs := runShards(t, 2, h.env["INPUT_POLICY"], "--target", h.simURL)
+		h.env["INPUT_SHARDS"] = strings.Join(dirs, "\n")
+		code, stdout, stderr := h.run(step.event, step.fixture)
+		noCrash(t, stdout, stderr)
+		if code != exitPass {
+			t.Fatalf("%s: exit %d\n%s\n%s", step.event, code, stdout, stderr)
+		}
+		if !strings.Contains(stderr, "merged 2 shards") {
+			t.Errorf("%s: no merge:\n%s", step.event, stderr)
+		}
+	}
+	if r := h.report(); r.Mode != "history" {
+		t.Errorf("the pull request's merged run: mode %q, want history against the merged run saved on main", r.Mode)
+	}
+	if cs := h.gh.Comments("acme", "chat", 42); len(cs) != 1 {
+		t.Errorf("%d comments, want 1", len(cs))
+	}
+}

@@ -103,8 +103,10 @@ func (j *Job) gateOne(ctx context.Context, file string, setup func(*pipeline.Opt
 	if in.Args.Quiet {
 		o.Progress = nil
 	}
-	if err := j.checkLoopback(ctx, p, o); err != nil {
-		return stop(fmt.Errorf("%w: %w", pipeline.ErrCannotMeasure, err))
+	if len(in.Shards) == 0 { // a merge sends no request
+		if err := j.checkLoopback(ctx, p, o); err != nil {
+			return stop(fmt.Errorf("%w: %w", pipeline.ErrCannotMeasure, err))
+		}
 	}
 	if o.Store, err = pipeline.OpenStore(in.Store, in.Keep, j.Getenv, j.Client, ev.Owner, ev.Repo); err != nil {
 		return stop(&pipeline.InvalidError{What: "store " + in.Store, Err: err})
@@ -114,7 +116,12 @@ func (j *Job) gateOne(ctx context.Context, file string, setup func(*pipeline.Opt
 		o.SaveBaseline = false
 	}
 	fmt.Fprintf(j.Log, "perfgate: %s: %s event on %s/%s, branch %q, comparing with %q%s\n", file, ev.Name, ev.Owner, ev.Repo, o.Branch, o.BaseBranch, map[bool]string{true: ", saving the baseline"}[o.SaveBaseline])
-	res, err := pipeline.Run(ctx, p, o)
+	var res *pipeline.Result
+	if len(in.Shards) > 0 {
+		res, err = pipeline.Merge(ctx, p, in.Shards, o)
+	} else {
+		res, err = pipeline.Run(ctx, p, o)
+	}
 	if res == nil {
 		return stop(err)
 	}

@@ -52,6 +52,10 @@ type Inputs struct {
 	// Mention lists the users and teams (@alice, @org/team) the comment
 	// mentions when the verdict is FAIL (mention).
 	Mention []string
+	// Shards are directories or files of a sharded run's shard records
+	// (shards): the gate merges them (pipeline.Merge) instead of running
+	// load.
+	Shards []string
 }
 
 // ReadInputs reads and checks the action's inputs.
@@ -125,6 +129,9 @@ func ReadInputs(a *githubactions.Action, getenv func(string) string) (Inputs, er
 		if in.Policies, err = expandPolicies(in.Policy, getenv("GITHUB_WORKSPACE")); err != nil {
 			return in, err
 		}
+	}
+	if in.Shards = splitList(a.GetInput("shards")); len(in.Shards) > 0 && len(in.Policies) != 1 {
+		return in, fmt.Errorf("shards: the records of a sharded run belong to one policy; the policy input names %d", len(in.Policies))
 	}
 	return in, nil
 }
