@@ -24,7 +24,7 @@ import (
 const shardPolicy = `name: "sharded"
 target: {url: "http://127.0.0.1:1", api: "openai-chat", model: "sim-llama-3.1-8b", stream: true, ready: {timeout: "5s", interval: "100ms"}}
 workload: prompts: {input_tokens: 32, output_tokens: 16}
-scenarios: steady: {rate: 60, arrival: "poisson", warmup: "500ms", duration: "3s", window: "1s"}
+scenarios: steady: {rate: 60, arrival: "poisson", warmup: "500ms", duration: "2s", window: "500ms"}
 slos: {"ttft.p95": "< 5s", "error_rate": "< 5%"}
 regression: gate: ["e2e.p95", "ttft.p95"]
 `
@@ -33,7 +33,7 @@ regression: gate: ["e2e.p95", "ttft.p95"]
 // (this test binary as perfgate) and returns their --out directories.
 func runShards(t *testing.T, n int, pol string, extra ...string) []string {
 	t.Helper()
-	start := time.Now().Add(4 * time.Second).UTC().Format(time.RFC3339Nano)
+	start := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
 	var dirs []string
 	var cmds []*exec.Cmd
 	var errs []*bytes.Buffer
@@ -93,6 +93,7 @@ func TestShardsMergeLikeOneRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	cand := startSim(t, nil)
 	base := startSim(t, nil)
 	pol := writePolicy(t, shardPolicy)
@@ -199,6 +200,7 @@ func TestMergeRefusesBadShardSets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	url := startSim(t, nil)
 	pol := writePolicy(t, shardPolicy)
 	dirs := runShards(t, 3, pol, "--target", url)
@@ -267,8 +269,9 @@ func TestShardedCapacityLadder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	url := startSim(t, nil)
-	pol := writePolicy(t, strings.Replace(shardPolicy, `steady: {rate: 60, arrival: "poisson", warmup: "500ms", duration: "3s", window: "1s"}`,
+	pol := writePolicy(t, strings.Replace(shardPolicy, `steady: {rate: 60, arrival: "poisson", warmup: "500ms", duration: "2s", window: "500ms"}`,
 		`capacity: {search: {from: 10, to: 40}, budget: "3s", step: "1s", warmup: "500ms", window: "500ms"}`, 1))
 	dirs := runShards(t, 2, pol, "--target", url)
 	out := t.TempDir()
@@ -307,6 +310,7 @@ func TestActionMergesShards(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Parallel()
 	h := newActionHarness(t)
 	h.env["INPUT_TARGET"] = "http://127.0.0.1:1" // a merge sends nothing
 	for _, step := range []struct{ event, fixture string }{{"push", "push_main.json"}, {"pull_request", "pull_request_same_repo.json"}} {
