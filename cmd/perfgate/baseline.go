@@ -52,16 +52,9 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 		fs.StringVar(&q.Kind, "kind", "", "only records of this kind: run or calibration")
 		fs.IntVar(&q.Limit, "limit", 0, "show at most this many records (0: all)")
 	}
-	// Flags may come before or after the keys.
-	var keys []string
-	for {
-		if done, code := parseFlags(c, fs, e, args); done {
-			return code
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		keys, args = append(keys, fs.Arg(0)), fs.Args()[1:]
+	keys, done, code := parseMixed(c, fs, e, args)
+	if done {
+		return code
 	}
 	if *spec == "" {
 		return usageError(c, e, "--store is required")
@@ -83,7 +76,7 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 	if sub == "list" {
 		return listBaselines(ctx, e, st, q)
 	}
-	code := exitPass
+	code = exitPass
 	for _, k := range keys {
 		err := op.do(st, ctx, k)
 		switch {

@@ -157,6 +157,21 @@ func parseFlags(c *command, fs *flag.FlagSet, e *env, args []string) (done bool,
 	return false, 0
 }
 
+// parseMixed parses args into fs where flags may come before, between or
+// after the positional arguments, and returns those in order; done as
+// parseFlags.
+func parseMixed(c *command, fs *flag.FlagSet, e *env, args []string) (pos []string, done bool, code int) {
+	for {
+		if done, code := parseFlags(c, fs, e, args); done {
+			return nil, true, code
+		}
+		if fs.NArg() == 0 {
+			return pos, false, 0
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+}
+
 // usageError prints a message about wrong arguments and returns exitInvalid.
 func usageError(c *command, e *env, format string, a ...any) int {
 	msg := fmt.Sprintf(format, a...)

@@ -27,15 +27,9 @@ func runMerge(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&g.o.SaveBaseline, "save-baseline", false, "store the merged run as the newest baseline of --branch")
 	fs.StringVar(&g.o.FailOn, "fail-on", "fail", "verdict that exits non-zero: fail, warn or never")
 	fs.StringVar(&g.o.BaseBranch, "base-branch", e.getenv("GITHUB_BASE_REF"), "branch whose stored runs to compare with (default --branch)")
-	var dirs []string // flags may come before or after them
-	for rest := args; ; rest = fs.Args()[1:] {
-		if done, code := parseFlags(c, fs, e, rest); done {
-			return code
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		dirs = append(dirs, fs.Arg(0))
+	dirs, done, code := parseMixed(c, fs, e, args)
+	if done {
+		return code
 	}
 	if len(dirs) == 0 {
 		return usageError(c, e, "no shard records: perfgate merge --policy P DIR... (the --out directories of the shards)")
