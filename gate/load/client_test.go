@@ -236,6 +236,8 @@ func TestErrorClasses(t *testing.T) {
 		{"too large", small, ErrStream, 200, "larger than the limit"},
 		{"check ok", httpT("/json", Check{Path: "label", Op: CheckEquals, Value: "cat"}, Check{Path: "score", Op: CheckMatches, Value: `^0\.9`}, Check{Path: "items.#", Op: CheckEquals, Value: "2"}), "", 200, ""},
 		{"check equals", httpT("/json", Check{Path: "label", Op: CheckEquals, Value: "dog"}), ErrCheck, 200, "label equals"},
+		{"check absent", httpT("/json", Check{Path: "fallback", Op: CheckAbsent}), "", 200, ""},
+		{"check absent fails", httpT("/json", Check{Path: "label", Op: CheckAbsent}), ErrCheck, 200, "label absent"},
 		{"check matches", httpT("/json", Check{Path: "score", Op: CheckMatches, Value: `^1`}), ErrCheck, 200, "score matches"},
 		{"check exists", httpT("/json", Check{Path: "missing", Op: CheckExists}), ErrCheck, 200, "missing exists"},
 		{"check not json", httpT("/text", Check{Path: "a", Op: CheckExists}), ErrCheck, 200, "not JSON"},

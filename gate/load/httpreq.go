@@ -122,7 +122,7 @@ func prepareHTTP(s *HTTPSpec, i int, base, query string) (httpReq, error) {
 			return r, fmt.Errorf("%s: check %d: empty JSON path", where, k+1)
 		}
 		switch ch.Op {
-		case CheckExists, CheckEquals:
+		case CheckExists, CheckAbsent, CheckEquals:
 		case CheckMatches:
 			re, err := regexp.Compile(ch.Value)
 			if err != nil {
@@ -193,6 +193,8 @@ func (r *httpReq) check(body []byte) string {
 		v := gjson.GetBytes(body, ch.Path)
 		ok := v.Exists()
 		switch ch.Op {
+		case CheckAbsent:
+			ok = !ok
 		case CheckEquals:
 			ok = ok && (v.String() == ch.Value || v.Raw == ch.Value)
 		case CheckMatches:

@@ -107,6 +107,7 @@ type HTTPSpec struct {
 // Check operations.
 const (
 	CheckExists  = "exists"
+	CheckAbsent  = "absent"
 	CheckEquals  = "equals"
 	CheckMatches = "matches"
 )
@@ -117,7 +118,7 @@ const (
 // value's text.
 type Check struct {
 	Path  string
-	Op    string // CheckExists, CheckEquals or CheckMatches
+	Op    string // CheckExists, CheckAbsent, CheckEquals or CheckMatches
 	Value string
 }
 

@@ -89,6 +89,8 @@ func httpSpec(p *policies.Policy, r *policies.Request) load.HTTPSpec {
 			lc.Op, lc.Value = load.CheckMatches, c.Matches
 		case c.Equals != nil:
 			lc.Op, lc.Value = load.CheckEquals, jsonText(c.Equals)
+		case c.Exists != nil && !*c.Exists:
+			lc.Op = load.CheckAbsent
 		default:
 			lc.Op = load.CheckExists
 		}

@@ -255,3 +255,25 @@ func TestRulesCarryThePolicysPriorTau(t *testing.T) {
 		t.Errorf("no prior_tau: Rules.PriorTau = %v, want 0 (the gate's default)", r.PriorTau)
 	}
 }
+
+// TestExistsFalseIsAnAbsenceCheck: checks.json's exists: false makes the
+// path's presence a failure (it was read as exists: true).
+func TestExistsFalseIsAnAbsenceCheck(t *testing.T) {
+	p, err := policies.Parse("p.cue", []byte(`name: "cls"
+target: {url: "http://127.0.0.1:1", api: "http"}
+workload: requests: [{path: "/predict", checks: json: [{path: "fallback", exists: false}, {path: "label", exists: true}]}]
+scenarios: steady: rate: 5
+slos: "e2e.p95": "< 2s"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Target(p, "http://127.0.0.1:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tg.HTTP[0].Checks
+	if len(got) != 2 || got[0].Op != load.CheckAbsent || got[1].Op != load.CheckExists {
+		t.Errorf("checks %+v, want absent then exists", got)
+	}
+}
