@@ -215,8 +215,10 @@ const fallbackPolicy = `name: "fallback-e2e"
 target: {url: "http://127.0.0.1:1", api: "http", ready: {timeout: "5s", interval: "100ms"}}
 workload: requests: [{path: "/predict", body: {instances: [1]},
 	checks: json: [{path: "predictions.0.label", exists: true}]}]
-scenarios: steady: {rate: 20, warmup: "1s", duration: "12s", window: "1s",
-	faults: [{name: "cut", at: "3s", for: "4s",
+scenarios: steady: {rate: 20, warmup: "1s", duration: "14s", window: "1s",
+	// Recovery is the breaker's (errors); the latency of 1-s windows of 20
+	// requests on a busy machine is too noisy for the default 10%.
+	faults: [{name: "cut", at: "3s", for: "4s", tolerance: "100%",
 		toxiproxy: {url: "API", proxy: "PROXY", type: "timeout", timeout: "0s"}}]}
 slos: {"during.error_rate": "< 5%", "before.error_rate": "< 1%", "recovery": "< 10s"}
 fail_fast: enabled: false
@@ -231,7 +233,7 @@ fail_fast: enabled: false
 // perfgate reports is within one window (1 s) of that truth.
 func TestTimeoutToxicRecoveryTime(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a 13-second run")
+		t.Skip("a 15-second run")
 	}
 	t.Parallel()
 	dep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
