@@ -123,7 +123,7 @@ func run(ctx context.Context, p Plan, targets []Target, names []string) ([]*Resu
 		}
 		murls = append(murls, u)
 	}
-	r.itlPool.New = func() any { s := make([]time.Duration, 0, 256); return &s }
+	r.itlPool.New = func() any { s := make([]time.Duration, 0, 32); return &s }
 	r.samples = make(chan sampleMsg, 4096)
 	r.scrapes = make(chan scrapeSample, 16)
 	r.probes = make(chan probeSample, 16)
