@@ -139,17 +139,24 @@ func prepareHTTP(s *HTTPSpec, i int, base, query string) (httpReq, error) {
 // pick returns the template of request i: a fixed function of i, so both
 // arms of a paired run send the same template for the same request.
 func (c *client) pick(i uint64) *httpReq {
-	if len(c.reqs) == 1 {
-		return &c.reqs[0]
+	return &c.reqs[pickWeighted(c.reqs, func(r httpReq) float64 { return r.cum }, i, 0x7e3a1f)]
+}
+
+// pickWeighted returns the index of item i's choice among items, whose
+// cumulative weights (ending at 1) cum gives: a fixed function of i and
+// salt, so both arms of a paired run choose alike.
+func pickWeighted[T any](items []T, cum func(T) float64, i, salt uint64) int {
+	if len(items) == 1 {
+		return 0
 	}
-	u := unitFloat(splitmix64(i ^ 0x7e3a1f))
-	k, _ := slices.BinarySearchFunc(c.reqs, u, func(r httpReq, u float64) int {
-		if r.cum <= u {
+	u := unitFloat(splitmix64(i ^ salt))
+	k, _ := slices.BinarySearchFunc(items, u, func(x T, u float64) int {
+		if cum(x) <= u {
 			return -1
 		}
 		return 1
 	})
-	return &c.reqs[min(k, len(c.reqs)-1)]
+	return min(k, len(items)-1)
 }
 
 // requestURL returns the URL of prompt p sent with template r.

@@ -227,17 +227,7 @@ func (c *client) prepareJourneys(base, query string) error {
 // pickJourney returns the journey of arrival i, a fixed function of i as
 // for request templates.
 func (c *client) pickJourney(i uint64) *journey {
-	if len(c.journeys) == 1 {
-		return &c.journeys[0]
-	}
-	u := unitFloat(splitmix64(i ^ 0x10a2b3))
-	k, _ := slices.BinarySearchFunc(c.journeys, u, func(j journey, u float64) int {
-		if j.cum <= u {
-			return -1
-		}
-		return 1
-	})
-	return &c.journeys[min(k, len(c.journeys)-1)]
+	return &c.journeys[pickWeighted(c.journeys, func(j journey) float64 { return j.cum }, i, 0x10a2b3)]
 }
 
 // request sends what arrival p asks for: one request, or a journey
