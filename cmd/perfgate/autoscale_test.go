@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,17 +54,7 @@ func TestAutoscaleScaleUpTime(t *testing.T) {
 	if len(events) == 0 {
 		t.Fatal("the simulator never scaled up")
 	}
-	b, err := os.ReadFile(filepath.Join(out, "records", "spike.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Time time.Time `json:"time"`
-	}
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
-	spikeStart := rec.Time.Add(time.Second + 4*time.Second) // warm-up + at
+	spikeStart := recordTime(t, out, "spike").Add(time.Second + 4*time.Second) // warm-up + at
 	truth := events[0].Ready.Sub(spikeStart)
 	if d := events[0].Ready.Sub(events[0].Ordered); d != 4*time.Second {
 		t.Errorf("replica ordered at %v, ready at %v: want the configured 4 s delay", events[0].Ordered, events[0].Ready)

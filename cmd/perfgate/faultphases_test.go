@@ -58,6 +58,22 @@ func faultPhasePolicyFor(api, proxy, at, duration string) string {
 
 // recordFaults reads the fault phases of the stored record of scenario
 // steady in out.
+// recordTime returns the time of the record of scenario in out/records.
+func recordTime(t *testing.T, out, scenario string) time.Time {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "records", scenario+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec.Time
+}
+
 func recordFaults(t *testing.T, out string) []struct {
 	Name        string  `json:"name"`
 	Start       float64 `json:"start_s"`
@@ -272,21 +288,12 @@ func TestTimeoutToxicRecoveryTime(t *testing.T) {
 	}
 	// The truth: the breaker closed for good this long after the fault's
 	// stop hook started.
-	b, err := os.ReadFile(filepath.Join(out, "records", "steady.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Time time.Time `json:"time"`
-	}
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
+	recTime := recordTime(t, out, "steady")
 	faults := recordFaults(t, out)
 	if len(faults) != 1 {
 		t.Fatalf("faults: %+v", faults)
 	}
-	stopped := rec.Time.Add(time.Second + time.Duration(faults[0].Stop*float64(time.Second)))
+	stopped := recTime.Add(time.Second + time.Duration(faults[0].Stop*float64(time.Second)))
 	truth := s.BreakerUntil().Sub(stopped)
 	rc := checks["recovery/slo"]
 	if rc.Candidate == nil || rc.Verdict != "pass" {
