@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"math"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -38,12 +37,7 @@ func TestAutoscaleScaleUpTime(t *testing.T) {
 	cfg := sim.DefaultConfig().NoNoise()
 	cfg.Slots = 2
 	cfg.Autoscale = sim.AutoscaleConfig{Enabled: true, Max: 3, Delay: 4 * time.Second, QueueThreshold: 4, Sustain: 500 * time.Millisecond}
-	s, err := sim.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() { srv.Close(); s.Close() })
+	s, srv := serveSim(t, cfg)
 	out := t.TempDir()
 	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", writePolicy(t, autoscalePolicy), "--target", srv.URL, "--out", out, "--quiet", "--max-lag", "1s")
 	noCrash(t, stdout, stderr)

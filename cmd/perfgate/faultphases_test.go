@@ -258,12 +258,7 @@ func TestTimeoutToxicRecoveryTime(t *testing.T) {
 	addr := toxitest.Proxy(t, api, "dep-fallback", strings.TrimPrefix(dep.URL, "http://"))
 	cfg := sim.DefaultConfig().NoNoise()
 	cfg.Dependency = sim.DependencyConfig{URL: "http://" + addr + "/", Timeout: 300 * time.Millisecond, Fallback: "degraded", Breaker: 3 * time.Second}
-	s, err := sim.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() { srv.Close(); s.Close() })
+	s, srv := serveSim(t, cfg)
 	out := t.TempDir()
 	pol := writePolicy(t, strings.NewReplacer("API", api, "PROXY", "dep-fallback").Replace(fallbackPolicy))
 	code, stdout, stderr := perfgate(context.Background(), t, "run", "--policy", pol, "--target", srv.URL, "--out", out, "--quiet", "--max-lag", "1s")

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,12 +105,7 @@ func TestPrometheusGPUMetric(t *testing.T) {
 	cfg := sim.DefaultConfig().NoNoise()
 	cfg.Slots = 8
 	cfg.GPU.Enabled = true
-	s, err := sim.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() { srv.Close(); s.Close() })
+	s, srv := serveSim(t, cfg)
 	prom := startPrometheus(t, strings.TrimPrefix(srv.URL, "http://"))
 	out := t.TempDir()
 	pol := writePolicy(t, strings.Replace(prometheusPolicy, "PROM", prom, 1))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,19 @@ func startSim(t *testing.T, mutate func(*sim.Config)) string {
 	}
 	t.Cleanup(stop)
 	return url
+}
+
+// serveSim serves a simulator of cfg on a test server and returns it (for
+// its ground truth) with the server (srv.URL is the target).
+func serveSim(t *testing.T, cfg sim.Config) (*sim.Server, *httptest.Server) {
+	t.Helper()
+	s, err := sim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() { srv.Close(); s.Close() })
+	return s, srv
 }
 
 func writePolicy(t *testing.T, src string) string {
