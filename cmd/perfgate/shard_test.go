@@ -237,6 +237,7 @@ func TestMergeRefusesBadShardSets(t *testing.T) {
 		{"missing", dirs[:2], exitNoTrust, []string{"shard 3/3 missing"}},
 		{"duplicated", []string{dirs[0], dirs[1], dirs[2], edit(dirs[0], func(map[string]any) {})}, exitInvalid, []string{"shard 1/3 is there twice"}},
 		{"mismatched", []string{dirs[0], edit(dirs[1], func(m map[string]any) { m["seed"] = 99.0 }), dirs[2]}, exitInvalid, []string{"shard 2/3 does not belong", "seed"}},
+		{"cut short", []string{dirs[0], edit(dirs[1], func(m map[string]any) { m["partial"] = true }), dirs[2]}, exitNoTrust, []string{"shard 2/3 was cut short"}},
 		{"late", []string{dirs[0], dirs[1], edit(dirs[2], func(m map[string]any) {
 			m["raw"].([]any)[0].(map[string]any)["Candidate"].(map[string]any)["StartLag"] = float64(5 * time.Second)
 		})}, exitNoTrust, []string{"shard 3/3 started 5s after the agreed start"}},

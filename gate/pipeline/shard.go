@@ -277,14 +277,19 @@ func Merge(ctx context.Context, p *policies.Policy, paths []string, o Options) (
 	if labels != nil {
 		meta.Env.Labels = labels
 	}
+	var cut []string
+	for _, s := range shards {
+		if s.Partial {
+			cut = append(cut, s.shard().String())
+		}
+	}
+	if len(cut) > 0 {
+		return nil, fmt.Errorf("%w: shard %s was cut short before the end of its schedule (interrupted): run the shards again", ErrCannotMeasure, strings.Join(cut, ", "))
+	}
 	var warnings []string
 	var raws []runner.Raw
 	var reasons [][]string
-	partial := false
 	for k, name := range first.Scenarios {
-		for _, s := range shards {
-			partial = partial || s.Partial
-		}
 		raw, why, err := mergeScenario(shards, k)
 		if err != nil {
 			return nil, &InvalidError{What: fmt.Sprintf("scenario %s: %v", name, err)}
@@ -318,7 +323,7 @@ func Merge(ctx context.Context, p *policies.Policy, paths []string, o Options) (
 	runner.AddPrometheus(ctx, p, &runner.Sharding{StartAt: first.StartAt}, first.Scenarios, recs, o.EnvRule.Getenv(o.Getenv))
 	o.logf("merged %d shards of %s (%d scenario(s), started %s)", len(shards), p.Name, len(recs), first.StartAt.Format(time.RFC3339))
 	in, ws := o.input(ctx, p)
-	return o.conclude(ctx, p, in, &runner.Outcome{Records: recs, Partial: partial}, append(ws, warnings...), started)
+	return o.conclude(ctx, p, in, &runner.Outcome{Records: recs}, append(ws, warnings...), started)
 }
 
 // mergeScenario joins the shards' results of their k-th scenario, arm by
